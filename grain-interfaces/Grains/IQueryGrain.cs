@@ -1,0 +1,11 @@
+namespace OrleansRag;
+
+/// <summary>Runs searches and questions against one collection; key: tenant/collection.</summary>
+public interface IQueryGrain : IGrainWithStringKey
+{
+    /// <summary>Null when the collection does not exist.</summary>
+    Task<SearchResponse?> SearchAsync(string query, int topK);
+
+    /// <summary>Null when the collection does not exist.</summary>
+    Task<AskResponse?> AskAsync(string question, int topK);
+}

@@ -1,0 +1,27 @@
+namespace OrleansRag;
+
+/// <summary>A numbered source of an answer; the answer's [n] markers point here.</summary>
+[GenerateSerializer, Immutable]
+public sealed record class Citation(
+    int N,
+    string DocumentId,
+    string Title,
+    int ChunkIndex,
+    string Snippet,
+    float Score);
+
+[GenerateSerializer, Immutable]
+public sealed record class AskTimings(double EmbedMs, double RetrieveMs, double GenerateMs, double TotalMs);
+
+[GenerateSerializer, Immutable]
+public sealed record class AskResponse(
+    string Collection,
+    string Question,
+    string Answer,
+    IReadOnlyList<Citation> Citations,
+    AskTimings Timings,
+    bool Cached = false);
+
+/// <summary>What a generator returns: the answer text and its citations.</summary>
+[GenerateSerializer, Immutable]
+public sealed record class GeneratedAnswer(string Answer, IReadOnlyList<Citation> Citations);

@@ -1,0 +1,26 @@
+namespace OrleansRag;
+
+/// <summary>Names and limits shared by the silo, the client SDK and the CLI.</summary>
+public static class RagConstants
+{
+    /// <summary>Grain storage provider that holds documents and collections.</summary>
+    public const string StorageName = "rag";
+
+    /// <summary>Stream provider name (memory streams in the embedded default).</summary>
+    public const string StreamProvider = "rag-streams";
+
+    /// <summary>Tenant used until API keys assign one (see the security issue).</summary>
+    public const string DefaultTenant = "default";
+
+    public const int MaxIdLength = 256;
+    public const int MinTopK = 1;
+    public const int MaxTopK = 100;
+    public const int DefaultTopK = 5;
+    public const int MaxQueryLength = 4_000;
+
+    public const string PlainText = "text/plain";
+    public const string Markdown = "text/markdown";
+
+    /// <summary>Content types the ingestion pipeline can parse.</summary>
+    public static readonly IReadOnlyList<string> SupportedContentTypes = [PlainText, Markdown];
+}

@@ -1,0 +1,110 @@
+using System.Buffers;
+
+namespace OrleansRag;
+
+/// <summary>
+/// Input rules enforced at every edge (HTTP, client SDK, grains). Each method returns null when the value
+/// is acceptable, or a sentence that names the problem.
+/// </summary>
+public static class RagValidation
+{
+    private static readonly SearchValues<char> IdChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-~:@");
+
+    /// <summary>Collection names and document ids: 1..256 of [A-Za-z0-9._-~:@], not starting with '.'.</summary>
+    public static string? CheckId(string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return $"{field} is required.";
+        }
+
+        if (value.Length > RagConstants.MaxIdLength)
+        {
+            return $"{field} is {value.Length} characters long; the limit is {RagConstants.MaxIdLength}.";
+        }
+
+        if (value.AsSpan().ContainsAnyExcept(IdChars) || value[0] == '.')
+        {
+            return $"{field} '{Truncate(value)}' may contain only letters, digits and . _ - ~ : @ (no path characters, no spaces) and must not start with '.'.";
+        }
+
+        return null;
+    }
+
+    public static string? CheckTopK(int topK) =>
+        topK is < RagConstants.MinTopK or > RagConstants.MaxTopK
+            ? $"topK must be between {RagConstants.MinTopK} and {RagConstants.MaxTopK}; it was {topK}."
+            : null;
+
+    public static string? CheckQuery(string field, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return $"{field} must not be empty.";
+        }
+
+        return text.Length > RagConstants.MaxQueryLength
+            ? $"{field} is {text.Length} characters long; the limit is {RagConstants.MaxQueryLength}."
+            : null;
+    }
+
+    public static string? CheckDocument(DocumentInput? document)
+    {
+        if (document is null)
+        {
+            return "A document body is required.";
+        }
+
+        if (string.IsNullOrWhiteSpace(document.Text))
+        {
+            return "text must not be empty or whitespace.";
+        }
+
+        var contentType = NormalizeContentType(document.ContentType);
+        if (!RagConstants.SupportedContentTypes.Contains(contentType))
+        {
+            return $"contentType '{Truncate(document.ContentType ?? "")}' is not supported; use one of: {string.Join(", ", RagConstants.SupportedContentTypes)}.";
+        }
+
+        if (document.Title is { Length: > 1_000 })
+        {
+            return "title is longer than 1000 characters.";
+        }
+
+        if (document.Metadata is { Count: > 64 })
+        {
+            return "metadata has more than 64 entries.";
+        }
+
+        return null;
+    }
+
+    /// <summary>Maps null/empty to text/plain, drops parameters (charset) and lower-cases; "markdown" aliases accepted.</summary>
+    public static string NormalizeContentType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return RagConstants.PlainText;
+        }
+
+        var bare = contentType.Split(';', 2)[0].Trim().ToLowerInvariant();
+        return bare switch
+        {
+            "text/x-markdown" or "markdown" or "md" => RagConstants.Markdown,
+            "text" or "txt" => RagConstants.PlainText,
+            _ => bare,
+        };
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="problem"/> is not null.</summary>
+    public static void ThrowIfInvalid(string? problem, string paramName)
+    {
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, paramName);
+        }
+    }
+
+    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+}
