@@ -1,0 +1,18 @@
+using Orleans.Concurrency;
+
+namespace OrleansRag.Embedding;
+
+/// <summary>
+/// Stateless worker over the silo's <see cref="EmbeddingService"/>: calls run on the silo that makes them and
+/// are reentrant, so concurrent requests meet in the service's batching queue.
+/// </summary>
+[StatelessWorker]
+[Reentrant]
+public sealed class EmbeddingGrain(EmbeddingService embeddings) : Grain, IEmbeddingGrain
+{
+    public Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return embeddings.EmbedAsync(texts, kind);
+    }
+}

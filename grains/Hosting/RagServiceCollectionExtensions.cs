@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansRag.Embedding;
+using OrleansRag.Generation;
+using OrleansRag.Ingestion;
+using OrleansRag.Query;
+
+namespace OrleansRag.Hosting;
+
+public static class RagServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers what the grains need on a silo: validated options bound from configuration, the silo's ONNX
+    /// embedding service (loaded at start) and the answer cache.
+    /// </summary>
+    public static IServiceCollection AddRagGrainServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<EmbeddingOptions>().Bind(configuration.GetSection(EmbeddingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GenerationOptions>().Bind(configuration.GetSection(GenerationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<QueryOptions>().Bind(configuration.GetSection(QueryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<EmbeddingService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddingService>());
+        services.AddSingleton<AnswerCache>();
+        return services;
+    }
+}

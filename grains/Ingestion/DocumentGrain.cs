@@ -1,0 +1,159 @@
+using Orleans.Runtime;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansRag.Embedding;
+using OrleansRag.Retrieval;
+
+namespace OrleansRag.Ingestion;
+
+/// <summary>
+/// Owns one document: parse -> chunk -> embed -> persist -> index in its shard -> register in the collection.
+/// Upserts of the same document are serialised by the grain; the same content again is a no-op.
+/// </summary>
+public sealed partial class DocumentGrain(
+    [PersistentState("document", RagConstants.StorageName)] IPersistentState<DocumentState> state,
+    EmbeddingService embeddings,
+    IOptions<IngestionOptions> options,
+    TimeProvider time,
+    ILogger<DocumentGrain> logger) : Grain, IDocumentGrain
+{
+    private readonly IngestionOptions _options = options.Value;
+
+    public async Task<IngestResult> UpsertAsync(DocumentInput document)
+    {
+        RagValidation.ThrowIfInvalid(RagValidation.CheckDocument(document), nameof(document));
+        var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
+        var collection = GrainKeys.CollectionName(collectionKey);
+        var bytes = Encoding.UTF8.GetByteCount(document.Text);
+        if (bytes > _options.MaxDocumentBytes)
+        {
+            throw new ArgumentException($"text is {bytes} bytes; the limit is {_options.MaxDocumentBytes}.", nameof(document));
+        }
+
+        var contentType = RagValidation.NormalizeContentType(document.ContentType);
+        var metadata = document.Metadata is null ? [] : new Dictionary<string, string>(document.Metadata, StringComparer.Ordinal);
+        var hash = ContentHash(document.Text, document.Title, contentType, metadata);
+        var current = state.State;
+        if (current.Exists && current.ContentHash == hash)
+        {
+            return new IngestResult(collection, documentId, IngestStatus.Unchanged, current.Chunks.Length, hash);
+        }
+
+        var parsed = DocumentParser.Parse(document.Text, contentType);
+        if (string.IsNullOrWhiteSpace(parsed.Text))
+        {
+            throw new ArgumentException("text has no readable content after parsing.", nameof(document));
+        }
+
+        var title = !string.IsNullOrWhiteSpace(document.Title) ? document.Title.Trim() : parsed.SuggestedTitle ?? documentId;
+        var chunks = await ChunkAndEmbedAsync(documentId, title, parsed.Text);
+
+        var info = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).EnsureCreatedAsync();
+        var shard = ShardRouter.ShardFor(documentId, info.ShardCount);
+        var now = time.GetUtcNow();
+        var status = current.Exists ? IngestStatus.Updated : IngestStatus.Created;
+
+        // Durable first: the document's own record, then the shard's in-memory index, then the registry that
+        // shards rebuild from. A crash in between leaves a record that the next upsert or a rebuild repairs.
+        state.State = new DocumentState
+        {
+            Exists = true,
+            Title = title,
+            ContentType = contentType,
+            Metadata = metadata,
+            Text = document.Text,
+            ContentHash = hash,
+            Chunks = chunks,
+            Shard = shard,
+            CreatedAt = current.Exists ? current.CreatedAt : now,
+            UpdatedAt = now,
+        };
+        await state.WriteStateAsync();
+
+        if (current.Exists && current.Shard != shard)
+        {
+            await ShardGrain(collectionKey, current.Shard).RemoveDocumentAsync(documentId);
+        }
+
+        await ShardGrain(collectionKey, shard).UpsertDocumentAsync(documentId, chunks);
+        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).RegisterDocumentAsync(Summary(documentId), shard);
+        LogIngested(collectionKey, documentId, status, chunks.Length);
+        return new IngestResult(collection, documentId, status, chunks.Length, hash);
+    }
+
+    public Task<DocumentInfo?> GetAsync()
+    {
+        var s = state.State;
+        if (!s.Exists)
+        {
+            return Task.FromResult<DocumentInfo?>(null);
+        }
+
+        var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
+        return Task.FromResult<DocumentInfo?>(new DocumentInfo(
+            GrainKeys.CollectionName(collectionKey), documentId, s.Title, s.ContentType, s.Metadata, s.Text,
+            s.Chunks.Length, s.ContentHash, s.CreatedAt, s.UpdatedAt));
+    }
+
+    public async Task<bool> DeleteAsync()
+    {
+        if (!state.State.Exists)
+        {
+            return false;
+        }
+
+        var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
+        await ShardGrain(collectionKey, state.State.Shard).RemoveDocumentAsync(documentId);
+        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).UnregisterDocumentAsync(documentId);
+        await state.ClearStateAsync();
+        state.State = new DocumentState();
+        LogDeleted(collectionKey, documentId);
+        return true;
+    }
+
+    public Task<IndexedChunk[]> GetChunksAsync() => Task.FromResult(state.State.Exists ? state.State.Chunks : []);
+
+    private async Task<IndexedChunk[]> ChunkAndEmbedAsync(string documentId, string title, string text)
+    {
+        var model = await embeddings.GetModelAsync();
+        var tokenizer = model.Tokenizer;
+
+        // Each chunk is embedded as "title + ' ' + chunk" (as MTEB embeds title + text), so the title's word
+        // pieces count against the model's limit.
+        var titleTokens = Math.Min(tokenizer.CountTokens(title), model.MaxTokens / 4);
+        var budget = Math.Max(32, Math.Min(_options.ChunkTokens, model.MaxTokens - 2 - titleTokens - 1));
+        var pieces = new TextChunker(tokenizer).Chunk(text, budget, _options.ChunkOverlapTokens);
+        var inputs = pieces.Select(piece => $"{title} {piece.Text}").ToArray();
+        var batch = await GrainFactory.GetGrain<IEmbeddingGrain>(0).EmbedAsync(inputs, EmbeddingKind.Document);
+        return [.. pieces.Select((piece, i) => new IndexedChunk($"{documentId}#{piece.Index}", documentId, piece.Index, title, piece.Text, batch.Vectors[i]))];
+    }
+
+    private DocumentSummary Summary(string documentId)
+    {
+        var s = state.State;
+        return new DocumentSummary(documentId, s.Title, s.ContentType, s.Chunks.Length, s.ContentHash, s.UpdatedAt);
+    }
+
+    private IRetrievalShardGrain ShardGrain(string collectionKey, int shard) =>
+        GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard));
+
+    private static string ContentHash(string text, string? title, string contentType, Dictionary<string, string> metadata)
+    {
+        var canonical = new StringBuilder()
+            .Append(contentType).Append('\0').Append(title ?? "").Append('\0').Append(text).Append('\0');
+        foreach (var (key, value) in metadata.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            canonical.Append(key).Append('=').Append(value).Append('\0');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString())))[..32];
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Document {Collection}/{DocumentId} {Status}: {Chunks} chunks")]
+    private partial void LogIngested(string collection, string documentId, IngestStatus status, int chunks);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Document {Collection}/{DocumentId} deleted")]
+    private partial void LogDeleted(string collection, string documentId);
+}

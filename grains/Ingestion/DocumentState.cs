@@ -1,0 +1,29 @@
+namespace OrleansRag.Ingestion;
+
+/// <summary>
+/// Persisted state of a document grain: the document and its chunks with vectors. This is the durable record
+/// a shard rebuilds from, and its size is proportional to the document alone.
+/// </summary>
+[GenerateSerializer]
+public sealed class DocumentState
+{
+    [Id(0)] public bool Exists { get; set; }
+
+    [Id(1)] public string Title { get; set; } = "";
+
+    [Id(2)] public string ContentType { get; set; } = RagConstants.PlainText;
+
+    [Id(3)] public Dictionary<string, string> Metadata { get; set; } = [];
+
+    [Id(4)] public string Text { get; set; } = "";
+
+    [Id(5)] public string ContentHash { get; set; } = "";
+
+    [Id(6)] public IndexedChunk[] Chunks { get; set; } = [];
+
+    [Id(7)] public int Shard { get; set; }
+
+    [Id(8)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(9)] public DateTimeOffset UpdatedAt { get; set; }
+}

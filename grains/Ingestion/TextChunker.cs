@@ -1,0 +1,162 @@
+using OrleansRag.Embedding;
+
+namespace OrleansRag.Ingestion;
+
+/// <summary>A chunk of a document and the word pieces it holds.</summary>
+public sealed record TextChunk(int Index, string Text, int TokenCount);
+
+/// <summary>
+/// Token-aware chunker: packs whole sentences into chunks of at most <c>maxTokens</c> word pieces (counted with
+/// the embedding model's own tokenizer), prefers to break at paragraph ends, repeats up to <c>overlapTokens</c>
+/// of trailing sentences at the start of the next chunk, and splits only over-long sentences at word boundaries.
+/// Deterministic: the same text always yields the same chunks.
+/// </summary>
+public sealed class TextChunker(BertTokenizer tokenizer)
+{
+    private sealed record Unit(string Text, int Tokens, bool EndsParagraph);
+
+    public IReadOnlyList<TextChunk> Chunk(string text, int maxTokens, int overlapTokens)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 8);
+        overlapTokens = Math.Clamp(overlapTokens, 0, maxTokens / 2);
+
+        var units = Units(text, maxTokens);
+        var chunks = new List<TextChunk>();
+        var current = new List<Unit>();
+        var tokens = 0;
+        for (var i = 0; i < units.Count; i++)
+        {
+            var unit = units[i];
+            var full = tokens + unit.Tokens > maxTokens;
+            var paragraphBreak = current.Count > 0 && current[^1].EndsParagraph && tokens >= maxTokens / 2
+                && tokens + ParagraphTokens(units, i) > maxTokens;
+            if (current.Count > 0 && (full || paragraphBreak))
+            {
+                chunks.Add(Emit(chunks.Count, current, tokens));
+                var overlap = Overlap(current, overlapTokens, maxTokens - unit.Tokens);
+                current = overlap;
+                tokens = overlap.Sum(u => u.Tokens);
+            }
+
+            current.Add(unit);
+            tokens += unit.Tokens;
+        }
+
+        if (current.Count > 0)
+        {
+            chunks.Add(Emit(chunks.Count, current, tokens));
+        }
+
+        return chunks;
+    }
+
+    private List<Unit> Units(string text, int maxTokens)
+    {
+        var units = new List<Unit>();
+        foreach (var paragraph in SentenceSplitter.Paragraphs(text))
+        {
+            var start = units.Count;
+            foreach (var sentence in SentenceSplitter.Sentences(paragraph))
+            {
+                var count = tokenizer.CountTokens(sentence);
+                if (count <= maxTokens)
+                {
+                    units.Add(new Unit(sentence, count, false));
+                }
+                else
+                {
+                    units.AddRange(SplitLongSentence(sentence, maxTokens));
+                }
+            }
+
+            if (units.Count > start)
+            {
+                units[^1] = units[^1] with { EndsParagraph = true };
+            }
+        }
+
+        return units;
+    }
+
+    private IEnumerable<Unit> SplitLongSentence(string sentence, int maxTokens)
+    {
+        var words = new List<string>();
+        var tokens = 0;
+        foreach (var word in sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var count = tokenizer.CountTokens(word);
+            if (words.Count > 0 && tokens + count > maxTokens)
+            {
+                yield return new Unit(string.Join(' ', words), tokens, false);
+                words.Clear();
+                tokens = 0;
+            }
+
+            // A single "word" longer than a chunk (a hash, a minified line) is cut by characters.
+            if (count > maxTokens)
+            {
+                var piece = Math.Max(1, word.Length * maxTokens / count / 2);
+                for (var offset = 0; offset < word.Length; offset += piece)
+                {
+                    var part = word.Substring(offset, Math.Min(piece, word.Length - offset));
+                    yield return new Unit(part, tokenizer.CountTokens(part), false);
+                }
+
+                continue;
+            }
+
+            words.Add(word);
+            tokens += count;
+        }
+
+        if (words.Count > 0)
+        {
+            yield return new Unit(string.Join(' ', words), tokens, false);
+        }
+    }
+
+    private static int ParagraphTokens(List<Unit> units, int from)
+    {
+        var total = 0;
+        for (var i = from; i < units.Count; i++)
+        {
+            total += units[i].Tokens;
+            if (units[i].EndsParagraph)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
+
+    private static List<Unit> Overlap(List<Unit> previous, int overlapTokens, int room)
+    {
+        var overlap = new List<Unit>();
+        var budget = Math.Min(overlapTokens, room);
+        var used = 0;
+        for (var i = previous.Count - 1; i >= 0 && used + previous[i].Tokens <= budget; i--)
+        {
+            overlap.Insert(0, previous[i]);
+            used += previous[i].Tokens;
+        }
+
+        return overlap;
+    }
+
+    private static TextChunk Emit(int index, List<Unit> units, int tokens)
+    {
+        var builder = new System.Text.StringBuilder();
+        for (var i = 0; i < units.Count; i++)
+        {
+            builder.Append(units[i].Text);
+            if (i < units.Count - 1)
+            {
+                builder.Append(units[i].EndsParagraph ? "\n\n" : " ");
+            }
+        }
+
+        return new TextChunk(index, builder.ToString(), tokens);
+    }
+}
