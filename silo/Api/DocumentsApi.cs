@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansRag.Client;
+using OrleansRag.Ingestion;
+
+namespace OrleansRag.Silo.Api;
+
+/// <summary>/v1/collections/{collection}/documents: upsert, get, delete, list.</summary>
+public static class DocumentsApi
+{
+    public static RouteGroupBuilder MapDocumentsApi(this RouteGroupBuilder v1)
+    {
+        ArgumentNullException.ThrowIfNull(v1);
+        var documents = v1.MapGroup("/collections/{collection}/documents").WithTags("Documents");
+        documents.MapPut("/{id}", PutAsync).WithName("PutDocument");
+        documents.MapGet("/{id}", GetAsync).WithName("GetDocument");
+        documents.MapDelete("/{id}", DeleteAsync).WithName("DeleteDocument");
+        documents.MapGet("/", ListAsync).WithName("ListDocuments");
+        return v1;
+    }
+
+    private static async Task<IResult> PutAsync(string collection, string id, HttpRequest request, IRagClient rag, IOptions<IngestionOptions> options)
+    {
+        if (CheckIds(collection, id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var limit = options.Value.MaxDocumentBytes;
+        var (body, problem) = await JsonBody.ReadAsync<PutDocumentRequest>(request, (long)limit * 2 + 64 * 1024);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.Text is { } text && Encoding.UTF8.GetByteCount(text) is var bytes && bytes > limit)
+        {
+            return Problems.TooLarge($"text is {bytes} bytes; the limit (Ingestion:MaxDocumentBytes) is {limit}.");
+        }
+
+        var (metadata, metadataProblem) = ToStrings(body.Metadata);
+        if (metadataProblem is not null)
+        {
+            return Problems.BadRequest(metadataProblem);
+        }
+
+        var document = new DocumentInput(body.Text ?? "", body.Title, body.ContentType, metadata);
+        if (RagValidation.CheckDocument(document) is { } documentProblem)
+        {
+            return Problems.BadRequest(documentProblem);
+        }
+
+        var result = await rag.IngestAsync(collection, id, document, request.HttpContext.RequestAborted);
+        return result.Status == IngestStatus.Created
+            ? Results.Created($"/v1/collections/{collection}/documents/{id}", result)
+            : Results.Ok(result);
+    }
+
+    private static async Task<IResult> GetAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken)
+    {
+        if (CheckIds(collection, id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var document = await rag.GetAsync(collection, id, cancellationToken);
+        return document is null
+            ? Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.")
+            : Results.Ok(document);
+    }
+
+    private static async Task<IResult> DeleteAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken)
+    {
+        if (CheckIds(collection, id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await rag.DeleteAsync(collection, id, cancellationToken)
+            ? Results.NoContent()
+            : Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.");
+    }
+
+    private static async Task<IResult> ListAsync(string collection, IRagClient rag, CancellationToken cancellationToken)
+    {
+        if (RagValidation.CheckId(nameof(collection), collection) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        var documents = await rag.ListAsync(collection, cancellationToken);
+        return Results.Ok(new DocumentListResponse(collection, documents.Count, documents));
+    }
+
+    private static IResult? CheckIds(string collection, string id)
+    {
+        var problem = RagValidation.CheckId(nameof(collection), collection) ?? RagValidation.CheckId("document id", id);
+        return problem is null ? null : Problems.BadRequest(problem);
+    }
+
+    /// <summary>Metadata values may be strings, numbers or booleans; they are stored as invariant strings.</summary>
+    private static (Dictionary<string, string>? Metadata, string? Problem) ToStrings(Dictionary<string, JsonElement>? metadata)
+    {
+        if (metadata is null)
+        {
+            return (null, null);
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in metadata)
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Length > 128)
+            {
+                return (null, "metadata keys must be 1 to 128 characters.");
+            }
+
+            string? text = value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetDouble().ToString(CultureInfo.InvariantCulture),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+            if (text is null)
+            {
+                return (null, $"metadata.{key} must be a string, number or boolean; it was {value.ValueKind.ToString().ToLowerInvariant()}.");
+            }
+
+            if (text.Length > 4096)
+            {
+                return (null, $"metadata.{key} is longer than 4096 characters.");
+            }
+
+            result[key] = text;
+        }
+
+        return (result, null);
+    }
+}

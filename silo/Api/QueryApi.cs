@@ -1,0 +1,58 @@
+using OrleansRag.Client;
+
+namespace OrleansRag.Silo.Api;
+
+/// <summary>POST /v1/collections/{collection}/search and /ask.</summary>
+public static class QueryApi
+{
+    public static RouteGroupBuilder MapQueryApi(this RouteGroupBuilder v1)
+    {
+        ArgumentNullException.ThrowIfNull(v1);
+        var collections = v1.MapGroup("/collections/{collection}").WithTags("Query");
+        collections.MapPost("/search", SearchAsync).WithName("Search");
+        collections.MapPost("/ask", AskAsync).WithName("Ask");
+        return v1;
+    }
+
+    private static async Task<IResult> SearchAsync(string collection, HttpRequest request, IRagClient rag)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<SearchRequest>(request, JsonBody.SmallBodyLimit);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var topK = body!.TopK ?? RagConstants.DefaultTopK;
+        if (Check(collection, "query", body.Query, topK) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return Results.Ok(await rag.SearchAsync(collection, body.Query!, topK, request.HttpContext.RequestAborted));
+    }
+
+    private static async Task<IResult> AskAsync(string collection, HttpRequest request, IRagClient rag)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<AskRequest>(request, JsonBody.SmallBodyLimit);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var topK = body!.TopK ?? RagConstants.DefaultTopK;
+        if (Check(collection, "question", body.Question, topK) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return Results.Ok(await rag.AskAsync(collection, body.Question!, topK, request.HttpContext.RequestAborted));
+    }
+
+    private static IResult? Check(string collection, string field, string? text, int topK)
+    {
+        var problem = RagValidation.CheckId(nameof(collection), collection)
+            ?? RagValidation.CheckQuery(field, text)
+            ?? RagValidation.CheckTopK(topK);
+        return problem is null ? null : Problems.BadRequest(problem);
+    }
+}

@@ -1,0 +1,39 @@
+using OrleansRag.Client;
+using OrleansRag.Hosting;
+using OrleansRag.Silo.Api;
+using OrleansRag.Silo.Hosting;
+using OrleansRag.Silo.Samples;
+
+namespace OrleansRag.Silo;
+
+/// <summary>Builds the OrleansRag host: an Orleans silo with the HTTP API co-hosted on the same process.</summary>
+public static class RagHost
+{
+    /// <summary>
+    /// The production host as <c>dotnet run --project silo</c> starts it. <paramref name="configure"/> lets tests and
+    /// benchmarks adjust configuration or services before the host is built.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder);
+
+        builder.UseRagSilo();
+        builder.Services.AddRagGrainServices(builder.Configuration);
+        builder.Services.AddRagClient();
+        builder.Services.AddRagApi();
+        builder.Services.AddRagHealthChecks();
+        builder.Services.AddSampleCorpus(builder.Configuration);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapRagHealth();
+        app.MapRagApi();
+        return app;
+    }
+}

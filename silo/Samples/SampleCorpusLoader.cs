@@ -1,0 +1,88 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using OrleansRag.Client;
+
+namespace OrleansRag.Silo.Samples;
+
+/// <summary>Configuration section "Samples".</summary>
+public sealed class SampleCorpusOptions
+{
+    public const string SectionName = "Samples";
+
+    /// <summary>Load the sample corpus at start (the embedded default does).</summary>
+    public bool Enabled { get; set; }
+
+    public string Collection { get; set; } = "sample";
+
+    /// <summary>Folder of *.md / *.txt files, relative to the application folder.</summary>
+    public string Path { get; set; } = "samples";
+
+    public string ExampleQuestion { get; set; } = "How does photosynthesis turn light into chemical energy?";
+}
+
+/// <summary>
+/// Once the host has started, ingests the bundled sample corpus and prints where the service listens and a
+/// question to try.
+/// </summary>
+public sealed partial class SampleCorpusLoader(
+    IRagClient rag,
+    IOptions<SampleCorpusOptions> options,
+    IServer server,
+    IHostApplicationLifetime lifetime,
+    ILogger<SampleCorpusLoader> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(stoppingToken);
+
+        var sample = options.Value;
+        var folder = System.IO.Path.Combine(AppContext.BaseDirectory, sample.Path);
+        var files = Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
+                .Where(f => !System.IO.Path.GetFileName(f).Equals("README.md", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList()
+            : [];
+        var chunks = 0;
+        foreach (var file in files)
+        {
+            var text = await File.ReadAllTextAsync(file, stoppingToken);
+            var contentType = file.EndsWith(".md", StringComparison.OrdinalIgnoreCase) ? RagConstants.Markdown : RagConstants.PlainText;
+            var result = await rag.IngestAsync(sample.Collection, System.IO.Path.GetFileNameWithoutExtension(file),
+                new DocumentInput(text, ContentType: contentType), stoppingToken);
+            chunks += result.ChunkCount;
+        }
+
+        LogLoaded(files.Count, chunks, sample.Collection);
+        var url = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:5000";
+        var banner = $"""
+
+            OrleansRag is ready at {url}
+              sample collection '{sample.Collection}': {files.Count} documents, {chunks} chunks
+              try:
+                curl -s {url}/v1/collections/{sample.Collection}/ask -H 'Content-Type: application/json' \
+                     -d '{"{"}"question": "{sample.ExampleQuestion}"{"}"}'
+              or: dotnet run --project client/orag -- ask "{sample.ExampleQuestion}" --collection {sample.Collection} --url {url}
+
+            """;
+        await Console.Out.WriteLineAsync(banner);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Documents} sample documents ({Chunks} chunks) into collection {Collection}")]
+    private partial void LogLoaded(int documents, int chunks, string collection);
+}
+
+public static class SampleCorpusExtensions
+{
+    public static IServiceCollection AddSampleCorpus(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<SampleCorpusOptions>(configuration.GetSection(SampleCorpusOptions.SectionName));
+        if (configuration.GetValue<bool>($"{SampleCorpusOptions.SectionName}:{nameof(SampleCorpusOptions.Enabled)}"))
+        {
+            services.AddHostedService<SampleCorpusLoader>();
+        }
+
+        return services;
+    }
+}
