@@ -1,0 +1,27 @@
+namespace OrleansRag.Client;
+
+/// <summary>
+/// OrleansRag from another .NET application, over an Orleans client (or co-hosted in a silo). Every call is
+/// scoped to the client's tenant. Invalid arguments throw <see cref="ArgumentException"/>; an unknown
+/// collection or document throws <see cref="RagNotFoundException"/>.
+/// </summary>
+public interface IRagClient
+{
+    /// <summary>Creates or replaces a document; the same content again is a no-op (<see cref="IngestStatus.Unchanged"/>).</summary>
+    Task<IngestResult> IngestAsync(string collection, string documentId, DocumentInput document, CancellationToken cancellationToken = default);
+
+    /// <summary>The stored document, or null when it does not exist.</summary>
+    Task<DocumentInfo?> GetAsync(string collection, string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a document and its chunks; false when it did not exist.</summary>
+    Task<bool> DeleteAsync(string collection, string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The documents of a collection, by id.</summary>
+    Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>The chunks most similar to <paramref name="query"/>, best first.</summary>
+    Task<SearchResponse> SearchAsync(string collection, string query, int topK = RagConstants.DefaultTopK, CancellationToken cancellationToken = default);
+
+    /// <summary>An answer with numbered citations.</summary>
+    Task<AskResponse> AskAsync(string collection, string question, int topK = RagConstants.DefaultTopK, CancellationToken cancellationToken = default);
+}

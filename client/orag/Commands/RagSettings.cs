@@ -1,0 +1,59 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace OrleansRag.Cli.Commands;
+
+/// <summary>Options every command takes.</summary>
+public class RagSettings : CommandSettings
+{
+    [CommandOption("-u|--url <URL>")]
+    [Description("Base URL of the OrleansRag HTTP API (default: $ORAG_URL or http://127.0.0.1:5000).")]
+    public string? Url { get; init; }
+
+    [CommandOption("-c|--collection <COLLECTION>")]
+    [Description("Collection to use.")]
+    public string? Collection { get; init; }
+
+    public RagHttpClient CreateClient()
+    {
+        var url = Url ?? Environment.GetEnvironmentVariable("ORAG_URL") ?? "http://127.0.0.1:5000";
+        return new RagHttpClient(new Uri(url.EndsWith('/') ? url : url + "/"));
+    }
+
+    public override ValidationResult Validate()
+    {
+        var url = Url ?? Environment.GetEnvironmentVariable("ORAG_URL");
+        if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https")))
+        {
+            return ValidationResult.Error($"--url '{url}' is not an http(s) URL.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Collection))
+        {
+            return ValidationResult.Error("--collection is required.");
+        }
+
+        return RagValidation.CheckId("--collection", Collection) is { } problem
+            ? ValidationResult.Error(problem)
+            : ValidationResult.Success();
+    }
+}
+
+public class QuerySettings : RagSettings
+{
+    [CommandArgument(0, "<TEXT>")]
+    [Description("The question or query.")]
+    public string Text { get; init; } = "";
+
+    [CommandOption("-k|--top-k <K>")]
+    [Description("How many chunks to retrieve (1-100).")]
+    [DefaultValue(RagConstants.DefaultTopK)]
+    public int TopK { get; init; } = RagConstants.DefaultTopK;
+
+    public override ValidationResult Validate()
+    {
+        var problem = RagValidation.CheckQuery("the question", Text) ?? RagValidation.CheckTopK(TopK);
+        return problem is not null ? ValidationResult.Error(problem) : base.Validate();
+    }
+}

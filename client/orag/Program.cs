@@ -1,0 +1,19 @@
+using OrleansRag.Cli;
+using OrleansRag.Cli.Commands;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("orag");
+    config.AddCommand<IngestCommand>("ingest").WithDescription("Ingest a file or every .md/.txt file under a folder.")
+        .WithExample("ingest", "./docs", "--collection", "handbook");
+    config.AddCommand<AskCommand>("ask").WithDescription("Ask a question; prints the answer with its citations.")
+        .WithExample("ask", "\"How do grains fail over?\"", "--collection", "handbook");
+    config.AddCommand<SearchCommand>("search").WithDescription("Search a collection; prints the best chunks.");
+    config.AddCommand<ListCommand>("list").WithDescription("List the documents of a collection.");
+    config.AddCommand<DeleteCommand>("delete").WithDescription("Delete a document.");
+    config.SetExceptionHandler((exception, _) => CliOutput.Fail(exception));
+});
+
+return await app.RunAsync(args);

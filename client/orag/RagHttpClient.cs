@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace OrleansRag.Cli;
+
+/// <summary>An error the service answered with (problem details), or a connection failure.</summary>
+public sealed class RagApiException(string message, HttpStatusCode? status = null, Exception? inner = null) : Exception(message, inner)
+{
+    public HttpStatusCode? Status { get; } = status;
+}
+
+/// <summary>The OrleansRag HTTP API as the CLI uses it.</summary>
+public sealed class RagHttpClient(Uri baseAddress) : IDisposable
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+
+    public Uri BaseAddress => baseAddress;
+
+    public Task<IngestResult> PutDocumentAsync(string collection, string id, DocumentInput document, CancellationToken cancellationToken) =>
+        SendAsync<IngestResult>(HttpMethod.Put, $"v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(id)}",
+            new { text = document.Text, title = document.Title, contentType = document.ContentType, metadata = document.Metadata }, cancellationToken);
+
+    public Task<SearchResponse> SearchAsync(string collection, string query, int topK, CancellationToken cancellationToken) =>
+        SendAsync<SearchResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/search", new { query, topK }, cancellationToken);
+
+    public Task<AskResponse> AskAsync(string collection, string question, int topK, CancellationToken cancellationToken) =>
+        SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK }, cancellationToken);
+
+    public Task<DocumentList> ListAsync(string collection, CancellationToken cancellationToken) =>
+        SendAsync<DocumentList>(HttpMethod.Get, $"v1/collections/{Uri.EscapeDataString(collection)}/documents", null, cancellationToken);
+
+    public async Task DeleteAsync(string collection, string id, CancellationToken cancellationToken) =>
+        await SendAsync<JsonElement?>(HttpMethod.Delete, $"v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(id)}", null, cancellationToken);
+
+    public sealed record DocumentList(string Collection, int Count, IReadOnlyList<DocumentSummary> Documents);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new RagApiException($"cannot reach OrleansRag at {baseAddress}: {exception.Message} (start it with 'dotnet run --project silo', or pass --url)", null, exception);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new RagApiException(await DescribeAsync(response, cancellationToken), response.StatusCode);
+            }
+
+            if (response.StatusCode == HttpStatusCode.NoContent)
+            {
+                return default!;
+            }
+
+            return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
+                ?? throw new RagApiException($"{method} {path} returned an empty body.");
+        }
+    }
+
+    private static async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
+            if (problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var detail))
+            {
+                return $"{status}: {detail.GetString()}";
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return status;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
