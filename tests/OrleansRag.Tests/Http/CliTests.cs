@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace OrleansRag.Tests.Http;
+
+/// <summary>The orag CLI as a user runs it: a separate process against the real host.</summary>
+[Collection(HostCollection.Name)]
+public sealed class CliTests(RagHostFixture host) : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("orag-cli-").FullName;
+
+    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orag.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ORAG_URL"] = host.BaseAddress.ToString();
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
+    public async Task Ingest_walks_a_folder_and_summarises_ingested_unchanged_failed()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "guides"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "guides", "bees.md"), "# Bees\n\nHoney bees communicate the direction of flowers with a waggle dance.\n");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "owls.txt"), "Owls can rotate their heads about 270 degrees.");
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "broken.txt"), [0x48, 0x69, 0xFF, 0xFE, 0x00]);
+        await File.WriteAllTextAsync(Path.Combine(_folder, "image.png"), "not a document");
+
+        var (exit, output) = await RunAsync("ingest", _folder, "--collection", "cli");
+        Assert.Equal(1, exit); // one file failed
+        Assert.Contains("ingested", output, StringComparison.Ordinal);
+        Assert.Matches(@"│\s*2\s*│\s*0\s*│\s*1\s*│\s*1\s*│", output); // ingested, unchanged, failed, skipped
+        Assert.Contains("broken.txt: the file is not valid UTF-8 text.", output, StringComparison.Ordinal);
+
+        File.Delete(Path.Combine(_folder, "broken.txt"));
+        var (again, secondOutput) = await RunAsync("ingest", _folder, "--collection", "cli");
+        Assert.Equal(0, again);
+        Assert.Matches(@"│\s*0\s*│\s*2\s*│\s*0\s*│\s*1\s*│", secondOutput);
+
+        var document = await host.Http.GetAsync("v1/collections/cli/documents/guides__bees.md");
+        Assert.Equal(System.Net.HttpStatusCode.OK, document.StatusCode);
+    }
+
+    [Fact]
+    public async Task Ask_and_search_print_answers_sources_and_results()
+    {
+        await host.PutAsync("cli-ask", "saturn", "Saturn's rings are made mostly of ice particles with some rock and dust.", "Saturn");
+        await host.PutAsync("cli-ask", "mars", "Mars appears red because iron oxide covers its surface.", "Mars");
+
+        var (exit, output) = await RunAsync("ask", "What are Saturn's rings made of?", "--collection", "cli-ask");
+        Assert.Equal(0, exit);
+        Assert.Contains("ice particles", output, StringComparison.Ordinal);
+        Assert.Contains("[1]", output, StringComparison.Ordinal);
+        Assert.Contains("Sources", output, StringComparison.Ordinal);
+        Assert.Contains("Saturn (saturn, chunk 0", output, StringComparison.Ordinal);
+        Assert.Contains("total", output, StringComparison.Ordinal);
+
+        var (searchExit, searchOutput) = await RunAsync("search", "red planet iron", "-c", "cli-ask", "-k", "1");
+        Assert.Equal(0, searchExit);
+        Assert.Contains("mars #0", searchOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("saturn #0", searchOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Errors_print_a_message_and_exit_non_zero()
+    {
+        var (missing, missingOutput) = await RunAsync("ask", "anything?", "--collection", "no-such-collection");
+        Assert.Equal(1, missing);
+        Assert.Contains("404", missingOutput, StringComparison.Ordinal);
+        Assert.Contains("does not exist", missingOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", missingOutput, StringComparison.Ordinal); // no stack trace
+
+        var (badK, badKOutput) = await RunAsync("search", "q", "-c", "x", "-k", "0");
+        Assert.NotEqual(0, badK);
+        Assert.Contains("topK must be between 1 and 100", badKOutput, StringComparison.Ordinal);
+
+        var (noCollection, noCollectionOutput) = await RunAsync("ask", "q");
+        Assert.NotEqual(0, noCollection);
+        Assert.Contains("--collection is required", noCollectionOutput, StringComparison.Ordinal);
+
+        var (unreachable, unreachableOutput) = await RunAsync("ask", "q", "-c", "x", "--url", "http://127.0.0.1:9");
+        Assert.Equal(1, unreachable);
+        Assert.Contains("cannot reach OrleansRag", unreachableOutput, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansRag.Client;
+
+namespace OrleansRag.Tests.Http;
+
+/// <summary>
+/// Another .NET application (its own host with an Orleans client, no silo) uses <see cref="IRagClient"/>,
+/// registered with one DI call, against the running silo through its gateway.
+/// </summary>
+[Collection(HostCollection.Name)]
+public sealed class ClientSdkTests(RagHostFixture host)
+{
+    private async Task<IHost> StartClientHostAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleansClient(client => client.UseLocalhostClustering(host.GatewayPort, serviceId: "orleans-rag", clusterId: host.ClusterId));
+        builder.Services.AddRagClient();
+        var clientHost = builder.Build();
+        await clientHost.StartAsync();
+        return clientHost;
+    }
+
+    [Fact]
+    public async Task Separate_client_host_ingests_lists_searches_asks_and_deletes()
+    {
+        using var clientHost = await StartClientHostAsync();
+        var rag = clientHost.Services.GetRequiredService<IRagClient>();
+
+        var created = await rag.IngestAsync("sdk", "volcano", new DocumentInput("Volcanoes erupt when magma rises through cracks in the crust and reaches the surface.", "Volcanoes"));
+        Assert.Equal(IngestStatus.Created, created.Status);
+        await rag.IngestAsync("sdk", "glacier", new DocumentInput("Glaciers are slow rivers of ice that carve valleys over thousands of years.", "Glaciers"));
+        Assert.Equal(IngestStatus.Unchanged, (await rag.IngestAsync("sdk", "volcano", new DocumentInput("Volcanoes erupt when magma rises through cracks in the crust and reaches the surface.", "Volcanoes"))).Status);
+
+        var list = await rag.ListAsync("sdk");
+        Assert.Equal(["glacier", "volcano"], list.Select(d => d.Id));
+
+        var search = await rag.SearchAsync("sdk", "why do volcanoes erupt", 1);
+        Assert.Equal("volcano", Assert.Single(search.Hits).DocumentId);
+
+        var answer = await rag.AskAsync("sdk", "What makes a volcano erupt?");
+        Assert.Contains("magma", answer.Answer, StringComparison.Ordinal);
+        Assert.Equal("volcano", answer.Citations[0].DocumentId);
+
+        // The HTTP API sees what the SDK wrote: one cluster, one truth.
+        var viaHttp = await host.Http.GetAsync("v1/collections/sdk/documents/glacier");
+        Assert.Equal(System.Net.HttpStatusCode.OK, viaHttp.StatusCode);
+
+        Assert.True(await rag.DeleteAsync("sdk", "glacier"));
+        Assert.Null(await rag.GetAsync("sdk", "glacier"));
+        await Assert.ThrowsAsync<RagNotFoundException>(() => rag.SearchAsync("sdk-missing", "anything"));
+        await Assert.ThrowsAsync<ArgumentException>(() => rag.IngestAsync("sdk", "bad/id", new DocumentInput("x")));
+        await Assert.ThrowsAsync<ArgumentException>(() => rag.AskAsync("sdk", "q", 500));
+
+        await clientHost.StopAsync();
+    }
+}
