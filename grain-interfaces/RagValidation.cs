@@ -49,6 +49,10 @@ public static class RagValidation
             : null;
     }
 
+    /// <summary>A search or question against a collection: valid collection, non-empty text, topK in range.</summary>
+    public static string? CheckQueryRequest(string collection, string field, string? text, int topK) =>
+        CheckId(nameof(collection), collection) ?? CheckQuery(field, text) ?? CheckTopK(topK);
+
     public static string? CheckDocument(DocumentInput? document)
     {
         if (document is null)

@@ -38,18 +38,14 @@ public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> o
 
     public async Task<SearchResponse> SearchAsync(string collection, string query, int topK = RagConstants.DefaultTopK, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQuery(nameof(query), query), nameof(query));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckTopK(topK), nameof(topK));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(query), query, topK), nameof(query));
         return await Query(collection).SearchAsync(query, topK).WaitAsync(cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
     public async Task<AskResponse> AskAsync(string collection, string question, int topK = RagConstants.DefaultTopK, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQuery(nameof(question), question), nameof(question));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckTopK(topK), nameof(topK));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, topK), nameof(question));
         return await Query(collection).AskAsync(question, topK).WaitAsync(cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }

@@ -48,11 +48,6 @@ public static class QueryApi
         return Results.Ok(await rag.AskAsync(collection, body.Question!, topK, request.HttpContext.RequestAborted));
     }
 
-    private static IResult? Check(string collection, string field, string? text, int topK)
-    {
-        var problem = RagValidation.CheckId(nameof(collection), collection)
-            ?? RagValidation.CheckQuery(field, text)
-            ?? RagValidation.CheckTopK(topK);
-        return problem is null ? null : Problems.BadRequest(problem);
-    }
+    private static IResult? Check(string collection, string field, string? text, int topK) =>
+        RagValidation.CheckQueryRequest(collection, field, text, topK) is { } problem ? Problems.BadRequest(problem) : null;
 }
