@@ -1,7 +1,6 @@
 using OrleansRag.Silo;
 
+// The host is built by RagHost so that tests and benchmarks start exactly the same one.
+
 var app = RagHost.Build(args);
 await app.RunAsync();
-
-/// <summary>Entry point; the host is built by <see cref="RagHost"/> so tests and benchmarks start the same one.</summary>
-public partial class Program;
