@@ -2,23 +2,21 @@ using Orleans.Concurrency;
 
 namespace OrleansRag;
 
-/// <summary>The registry of one collection: its shard count, version and documents; key: tenant/collection.</summary>
+/// <summary>
+/// A collection's identity: shard count (fixed at creation), content version and document count;
+/// key: tenant/collection. The documents themselves are listed by the shards that hold them.
+/// </summary>
 public interface ICollectionGrain : IGrainWithStringKey
 {
     [ReadOnly]
     Task<CollectionInfo> GetInfoAsync();
 
-    /// <summary>Creates the collection on first use and returns its info (shard count is fixed at creation).</summary>
+    /// <summary>Creates the collection on first use and returns its info.</summary>
     Task<CollectionInfo> EnsureCreatedAsync();
 
-    Task RegisterDocumentAsync(DocumentSummary document, int shard);
+    /// <summary>Records a change of content (bumps the version that answer caches are keyed by).</summary>
+    Task ContentChangedAsync(int documentCountDelta);
 
-    Task UnregisterDocumentAsync(string documentId);
-
-    [ReadOnly]
+    /// <summary>Every document of the collection, by id (gathered from its shards).</summary>
     Task<DocumentSummary[]> ListDocumentsAsync();
-
-    /// <summary>Ids of the documents that live in one shard.</summary>
-    [ReadOnly]
-    Task<string[]> GetShardDocumentsAsync(int shard);
 }

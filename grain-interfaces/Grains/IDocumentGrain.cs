@@ -14,10 +14,7 @@ public interface IDocumentGrain : IGrainWithStringKey
     /// <summary>Removes the document and its chunks; false when it did not exist.</summary>
     Task<bool> DeleteAsync();
 
-    /// <summary>
-    /// The document's chunks with their vectors (used by a shard that rebuilds its index). Interleaves with an
-    /// upsert in flight, which may itself be waiting on that shard.
-    /// </summary>
-    [AlwaysInterleave]
+    /// <summary>The document's chunks with their vectors, as its shard holds them.</summary>
+    [ReadOnly]
     Task<IndexedChunk[]> GetChunksAsync();
 }

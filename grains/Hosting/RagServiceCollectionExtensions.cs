@@ -5,6 +5,7 @@ using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Ingestion;
 using OrleansRag.Query;
+using OrleansRag.Retrieval;
 
 namespace OrleansRag.Hosting;
 
@@ -12,7 +13,8 @@ public static class RagServiceCollectionExtensions
 {
     /// <summary>
     /// Registers what the grains need on a silo: validated options bound from configuration, the silo's ONNX
-    /// embedding service (loaded at start) and the answer cache.
+    /// embedding service (loaded at start), the answer cache and (unless one is registered already) the
+    /// in-memory shard store.
     /// </summary>
     public static IServiceCollection AddRagGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,6 +28,8 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<EmbeddingService>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddingService>());
         services.AddSingleton<AnswerCache>();
+        services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
+
         return services;
     }
 }

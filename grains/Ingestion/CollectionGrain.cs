@@ -1,9 +1,9 @@
-using Orleans.Runtime;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace OrleansRag.Ingestion;
 
-/// <summary>Persisted registry of a collection.</summary>
+/// <summary>Persisted identity of a collection; a few bytes, whatever the collection's size.</summary>
 [GenerateSerializer]
 public sealed class CollectionState
 {
@@ -14,15 +14,12 @@ public sealed class CollectionState
     /// <summary>Bumped by every change of content; answer caches are keyed by it.</summary>
     [Id(2)] public long Version { get; set; }
 
-    [Id(3)] public Dictionary<string, RegisteredDocument> Documents { get; set; } = new(StringComparer.Ordinal);
+    [Id(3)] public int DocumentCount { get; set; }
 }
 
-[GenerateSerializer, Immutable]
-public sealed record class RegisteredDocument(DocumentSummary Summary, int Shard);
-
 /// <summary>
-/// A collection's registry: shard count (fixed at creation), content version and the list of documents with
-/// their shards. Shards rebuild their index from it.
+/// A collection's identity: shard count (fixed at creation, so placement never changes), content version and
+/// document count. It holds no per-document data, so its writes stay small as the collection grows.
 /// </summary>
 public sealed class CollectionGrain(
     [PersistentState("collection", RagConstants.StorageName)] IPersistentState<CollectionState> state,
@@ -34,41 +31,61 @@ public sealed class CollectionGrain(
     {
         if (!state.State.Created)
         {
-            state.State.Created = true;
-            state.State.ShardCount = options.Value.ShardCount;
-            await state.WriteStateAsync();
+            await WriteAsync(s =>
+            {
+                s.Created = true;
+                s.ShardCount = options.Value.ShardCount;
+            });
         }
 
         return Info();
     }
 
-    public async Task RegisterDocumentAsync(DocumentSummary document, int shard)
+    public Task ContentChangedAsync(int documentCountDelta) => WriteAsync(s =>
     {
-        ArgumentNullException.ThrowIfNull(document);
-        state.State.Documents[document.Id] = new RegisteredDocument(document, shard);
-        state.State.Version++;
-        await state.WriteStateAsync();
+        s.Version++;
+        s.DocumentCount = Math.Max(0, s.DocumentCount + documentCountDelta);
+    });
+
+    public async Task<DocumentSummary[]> ListDocumentsAsync()
+    {
+        if (!state.State.Created)
+        {
+            return [];
+        }
+
+        var collectionKey = this.GetPrimaryKeyString();
+        var perShard = await Task.WhenAll(Enumerable.Range(0, state.State.ShardCount).Select(shard =>
+            GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard)).ListDocumentsAsync()));
+        return [.. perShard.SelectMany(d => d).OrderBy(d => d.Id, StringComparer.Ordinal)];
     }
 
-    public async Task UnregisterDocumentAsync(string documentId)
+    /// <summary>Applies a change and persists it; when storage fails the in-memory state is left as it was.</summary>
+    private async Task WriteAsync(Action<CollectionState> change)
     {
-        if (state.State.Documents.Remove(documentId))
+        var previous = new CollectionState
         {
-            state.State.Version++;
+            Created = state.State.Created,
+            ShardCount = state.State.ShardCount,
+            Version = state.State.Version,
+            DocumentCount = state.State.DocumentCount,
+        };
+        change(state.State);
+        try
+        {
             await state.WriteStateAsync();
         }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
     }
-
-    public Task<DocumentSummary[]> ListDocumentsAsync() =>
-        Task.FromResult(state.State.Documents.Values.Select(d => d.Summary).OrderBy(d => d.Id, StringComparer.Ordinal).ToArray());
-
-    public Task<string[]> GetShardDocumentsAsync(int shard) =>
-        Task.FromResult(state.State.Documents.Values.Where(d => d.Shard == shard).Select(d => d.Summary.Id).ToArray());
 
     private CollectionInfo Info() => new(
         GrainKeys.CollectionName(this.GetPrimaryKeyString()),
         state.State.Created,
         state.State.ShardCount,
         state.State.Version,
-        state.State.Documents.Count);
+        state.State.DocumentCount);
 }

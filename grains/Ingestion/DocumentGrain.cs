@@ -38,7 +38,7 @@ public sealed partial class DocumentGrain(
         var current = state.State;
         if (current.Exists && current.ContentHash == hash)
         {
-            return new IngestResult(collection, documentId, IngestStatus.Unchanged, current.Chunks.Length, hash);
+            return new IngestResult(collection, documentId, IngestStatus.Unchanged, current.ChunkCount, hash);
         }
 
         var parsed = DocumentParser.Parse(document.Text, contentType);
@@ -54,10 +54,7 @@ public sealed partial class DocumentGrain(
         var shard = ShardRouter.ShardFor(documentId, info.ShardCount);
         var now = time.GetUtcNow();
         var status = current.Exists ? IngestStatus.Updated : IngestStatus.Created;
-
-        // Durable first: the document's own record, then the shard's in-memory index, then the registry that
-        // shards rebuild from. A crash in between leaves a record that the next upsert or a rebuild repairs.
-        state.State = new DocumentState
+        var next = new DocumentState
         {
             Exists = true,
             Title = title,
@@ -65,20 +62,33 @@ public sealed partial class DocumentGrain(
             Metadata = metadata,
             Text = document.Text,
             ContentHash = hash,
-            Chunks = chunks,
+            ChunkCount = chunks.Length,
             Shard = shard,
             CreatedAt = current.Exists ? current.CreatedAt : now,
             UpdatedAt = now,
         };
-        await state.WriteStateAsync();
 
+        // Chunks first (durable in the shard's store and searchable), then the document record, then the
+        // collection's version (so an answer cached under the new version has seen the new chunks). Every
+        // step is idempotent: if one fails, the caller gets the error and retrying the same upsert repairs it.
         if (current.Exists && current.Shard != shard)
         {
             await ShardGrain(collectionKey, current.Shard).RemoveDocumentAsync(documentId);
         }
 
-        await ShardGrain(collectionKey, shard).UpsertDocumentAsync(documentId, chunks);
-        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).RegisterDocumentAsync(Summary(documentId), shard);
+        await ShardGrain(collectionKey, shard).UpsertDocumentAsync(Summary(documentId, next), chunks);
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = current; // not durable: the next upsert must not see "unchanged"
+            throw;
+        }
+
+        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync(status == IngestStatus.Created ? 1 : 0);
         LogIngested(collectionKey, documentId, status, chunks.Length);
         return new IngestResult(collection, documentId, status, chunks.Length, hash);
     }
@@ -94,7 +104,7 @@ public sealed partial class DocumentGrain(
         var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
         return Task.FromResult<DocumentInfo?>(new DocumentInfo(
             GrainKeys.CollectionName(collectionKey), documentId, s.Title, s.ContentType, s.Metadata, s.Text,
-            s.Chunks.Length, s.ContentHash, s.CreatedAt, s.UpdatedAt));
+            s.ChunkCount, s.ContentHash, s.CreatedAt, s.UpdatedAt));
     }
 
     public async Task<bool> DeleteAsync()
@@ -106,14 +116,33 @@ public sealed partial class DocumentGrain(
 
         var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
         await ShardGrain(collectionKey, state.State.Shard).RemoveDocumentAsync(documentId);
-        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).UnregisterDocumentAsync(documentId);
-        await state.ClearStateAsync();
+        var previous = state.State;
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
+
         state.State = new DocumentState();
+        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync(-1);
         LogDeleted(collectionKey, documentId);
         return true;
     }
 
-    public Task<IndexedChunk[]> GetChunksAsync() => Task.FromResult(state.State.Exists ? state.State.Chunks : []);
+    public Task<IndexedChunk[]> GetChunksAsync()
+    {
+        if (!state.State.Exists)
+        {
+            return Task.FromResult<IndexedChunk[]>([]);
+        }
+
+        var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
+        return ShardGrain(collectionKey, state.State.Shard).GetDocumentChunksAsync(documentId);
+    }
 
     private async Task<IndexedChunk[]> ChunkAndEmbedAsync(string documentId, string title, string text)
     {
@@ -130,11 +159,8 @@ public sealed partial class DocumentGrain(
         return [.. pieces.Select((piece, i) => new IndexedChunk($"{documentId}#{piece.Index}", documentId, piece.Index, title, piece.Text, batch.Vectors[i]))];
     }
 
-    private DocumentSummary Summary(string documentId)
-    {
-        var s = state.State;
-        return new DocumentSummary(documentId, s.Title, s.ContentType, s.Chunks.Length, s.ContentHash, s.UpdatedAt);
-    }
+    private static DocumentSummary Summary(string documentId, DocumentState s) =>
+        new(documentId, s.Title, s.ContentType, s.ChunkCount, s.ContentHash, s.UpdatedAt);
 
     private IRetrievalShardGrain ShardGrain(string collectionKey, int shard) =>
         GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard));

@@ -1,8 +1,8 @@
 namespace OrleansRag.Ingestion;
 
 /// <summary>
-/// Persisted state of a document grain: the document and its chunks with vectors. This is the durable record
-/// a shard rebuilds from, and its size is proportional to the document alone.
+/// Persisted state of a document grain: the document as ingested. Its chunks and vectors are persisted by its
+/// shard (<see cref="Retrieval.IShardStore"/>); both writes are proportional to the document alone.
 /// </summary>
 [GenerateSerializer]
 public sealed class DocumentState
@@ -19,7 +19,7 @@ public sealed class DocumentState
 
     [Id(5)] public string ContentHash { get; set; } = "";
 
-    [Id(6)] public IndexedChunk[] Chunks { get; set; } = [];
+    [Id(6)] public int ChunkCount { get; set; }
 
     [Id(7)] public int Shard { get; set; }
 

@@ -1,63 +1,48 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansRag.Retrieval;
 
 /// <summary>
-/// One slice of a collection's index, held in memory. The documents' own grains are the durable source of
-/// their chunks and vectors; on activation (first use, or after its silo died) the shard rebuilds its index
-/// from the documents the collection registry places in it, so no ingest ever rewrites a whole shard.
+/// One slice of a collection's index. Its content is kept in an <see cref="IShardStore"/> one document at a
+/// time and mirrored in memory as a contiguous vector index; on activation (first use, idle deactivation, or
+/// after its silo died) the shard restores the whole index from the store.
 /// </summary>
-public sealed partial class RetrievalShardGrain(ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
+public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
+    private readonly Dictionary<string, DocumentSummary> _documents = new(StringComparer.Ordinal);
     private VectorIndex? _index;
+
+    private string ShardKey => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (collectionKey, shardText) = GrainKeys.SplitLast(this.GetPrimaryKeyString());
-        var shard = int.Parse(shardText, System.Globalization.CultureInfo.InvariantCulture);
-        var documentIds = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).GetShardDocumentsAsync(shard);
-        if (documentIds.Length == 0)
+        var watch = Stopwatch.StartNew();
+        await foreach (var entry in store.LoadAsync(ShardKey, cancellationToken))
         {
-            return;
+            Apply(entry);
         }
 
-        var restored = 0;
-        foreach (var batch in documentIds.Chunk(64))
+        if (_documents.Count > 0)
         {
-            var chunkSets = await Task.WhenAll(batch.Select(id =>
-                GrainFactory.GetGrain<IDocumentGrain>(GrainKeys.Document(collectionKey, id)).GetChunksAsync()));
-            for (var i = 0; i < batch.Length; i++)
-            {
-                if (chunkSets[i].Length > 0)
-                {
-                    IndexFor(chunkSets[i][0].Vector.Length).Upsert(batch[i], chunkSets[i]);
-                    restored += chunkSets[i].Length;
-                }
-            }
+            LogRestored(ShardKey, _documents.Count, _index?.Count ?? 0, watch.Elapsed.TotalMilliseconds);
         }
-
-        LogRestored(this.GetPrimaryKeyString(), documentIds.Length, restored);
     }
 
-    public Task UpsertDocumentAsync(string documentId, IndexedChunk[] chunks)
+    public async Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks)
     {
+        ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(chunks);
-        if (chunks.Length == 0)
-        {
-            _index?.Remove(documentId);
-        }
-        else
-        {
-            IndexFor(chunks[0].Vector.Length).Upsert(documentId, chunks);
-        }
-
-        return Task.CompletedTask;
+        var entry = new ShardEntry(summary, chunks);
+        await store.SaveAsync(ShardKey, entry); // durable before it is searchable or acknowledged
+        Apply(entry);
     }
 
-    public Task RemoveDocumentAsync(string documentId)
+    public async Task RemoveDocumentAsync(string documentId)
     {
+        await store.RemoveAsync(ShardKey, documentId);
         _index?.Remove(documentId);
-        return Task.CompletedTask;
+        _documents.Remove(documentId);
     }
 
     public Task<SearchHit[]> SearchAsync(float[] query, int topK)
@@ -66,20 +51,34 @@ public sealed partial class RetrievalShardGrain(ILogger<RetrievalShardGrain> log
         return Task.FromResult(_index is null ? [] : _index.Search(query, topK));
     }
 
+    public Task<DocumentSummary[]> ListDocumentsAsync() => Task.FromResult(_documents.Values.ToArray());
+
+    public Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId) =>
+        Task.FromResult(_index?.GetDocumentChunks(documentId) ?? []);
+
     public Task<int> CountAsync() => Task.FromResult(_index?.Count ?? 0);
 
-    private VectorIndex IndexFor(int dimensions)
+    private void Apply(ShardEntry entry)
     {
+        var documentId = entry.Summary.Id;
+        _documents[documentId] = entry.Summary;
+        if (entry.Chunks.Length == 0)
+        {
+            _index?.Remove(documentId);
+            return;
+        }
+
+        var dimensions = entry.Chunks[0].Vector.Length;
         _index ??= new VectorIndex(dimensions);
         if (_index.Dimensions != dimensions)
         {
             throw new InvalidOperationException(
-                $"This collection's vectors have {_index.Dimensions} dimensions but a document brought {dimensions}; the embedding model changed. Re-ingest into a new collection.");
+                $"This collection's vectors have {_index.Dimensions} dimensions but document '{documentId}' brought {dimensions}; the embedding model changed. Re-ingest into a new collection.");
         }
 
-        return _index;
+        _index.Upsert(documentId, entry.Chunks);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Shard} restored {Documents} documents ({Chunks} chunks)")]
-    private partial void LogRestored(string shard, int documents, int chunks);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Shard} restored {Documents} documents ({Chunks} chunks) in {ElapsedMs:F0} ms")]
+    private partial void LogRestored(string shard, int documents, int chunks, double elapsedMs);
 }

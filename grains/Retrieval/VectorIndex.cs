@@ -66,6 +66,18 @@ public sealed class VectorIndex(int dimensions)
         return true;
     }
 
+    /// <summary>The chunks of one document with their vectors, in chunk order.</summary>
+    public IndexedChunk[] GetDocumentChunks(string documentId)
+    {
+        if (!_rowsByDocument.TryGetValue(documentId, out var rows))
+        {
+            return [];
+        }
+
+        return [.. rows.Select(row => _chunks[row] with { Vector = _vectors.AsSpan(row * Dimensions, Dimensions).ToArray() })
+            .OrderBy(chunk => chunk.ChunkIndex)];
+    }
+
     /// <summary>The exact top <paramref name="k"/> rows by inner product, best first (ties by chunk id).</summary>
     public SearchHit[] Search(ReadOnlySpan<float> query, int k)
     {

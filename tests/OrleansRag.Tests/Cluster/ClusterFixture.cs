@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using OrleansRag.Hosting;
+using OrleansRag.Retrieval;
 
 namespace OrleansRag.Tests.Cluster;
 
@@ -28,6 +29,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
+        /// <summary>Both in-process silos share one store, as they would share Redis in production.</summary>
+        private static readonly InMemoryShardStore SharedStore = new();
+
         public void Configure(ISiloBuilder siloBuilder)
         {
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -37,6 +41,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Ingestion:ChunkOverlapTokens"] = "16",
             }).Build();
             siloBuilder.AddMemoryGrainStorage(RagConstants.StorageName);
+            siloBuilder.Services.AddSingleton<IShardStore>(SharedStore);
             siloBuilder.Services.AddRagGrainServices(configuration);
         }
     }
