@@ -9,27 +9,34 @@ namespace OrleansRag.Retrieval;
 /// document holding its summary and chunks with vectors (Orleans binary serialization). HSET/HDEL touch only
 /// the document written; a shard activating on any silo restores itself with HSCAN.
 /// </summary>
-public sealed class RedisShardStore(IConnectionMultiplexer redis, Serializer<ShardEntry> serializer, string keyPrefix) : IShardStore
+/// <param name="connect">Returns the (shared, already connected) multiplexer.</param>
+/// <param name="serializer">Orleans' serializer for entries.</param>
+/// <param name="keyPrefix">Prefix of every key, e.g. "orleansrag:{serviceId}".</param>
+public sealed class RedisShardStore(Func<Task<IConnectionMultiplexer>> connect, Serializer<ShardEntry> serializer, string keyPrefix) : IShardStore
 {
     private const int ScanPageSize = 256;
 
     public async IAsyncEnumerable<ShardEntry> LoadAsync(string shardKey, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var database = redis.GetDatabase();
+        var database = (await connect()).GetDatabase();
         await foreach (var field in database.HashScanAsync(Key(shardKey), pageSize: ScanPageSize).WithCancellation(cancellationToken))
         {
             yield return serializer.Deserialize((byte[])field.Value!) ?? throw new InvalidDataException($"Shard {shardKey} holds an empty entry for {field.Name}.");
         }
     }
 
-    public Task SaveAsync(string shardKey, ShardEntry entry)
+    public async Task SaveAsync(string shardKey, ShardEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return redis.GetDatabase().HashSetAsync(Key(shardKey), entry.Summary.Id, serializer.SerializeToArray(entry));
+        var database = (await connect()).GetDatabase();
+        await database.HashSetAsync(Key(shardKey), entry.Summary.Id, serializer.SerializeToArray(entry));
     }
 
-    public Task RemoveAsync(string shardKey, string documentId) =>
-        redis.GetDatabase().HashDeleteAsync(Key(shardKey), documentId);
+    public async Task RemoveAsync(string shardKey, string documentId)
+    {
+        var database = (await connect()).GetDatabase();
+        await database.HashDeleteAsync(Key(shardKey), documentId);
+    }
 
     private RedisKey Key(string shardKey) => $"{keyPrefix}:shard:{shardKey}";
 }

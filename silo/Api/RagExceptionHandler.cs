@@ -12,7 +12,7 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        var (status, title, detail) = exception switch
+        var (status, title, detail) = Unavailable(exception) ?? exception switch
         {
             ArgumentException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message.Split(" (Parameter", 2)[0]),
             RagNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
@@ -27,12 +27,38 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
         }
 
         httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    /// <summary>Storage or a silo that is away for now: 503, the client should retry.</summary>
+    private static (int, string, string)? Unavailable(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException or Orleans.Persistence.Redis.RedisStorageException)
+            {
+                return (StatusCodes.Status503ServiceUnavailable, "Storage unavailable",
+                    "Storage (Redis) is unavailable, so the change was not saved. Reads keep working where they can; retry the write later.");
+            }
+
+            if (e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
+            {
+                return (StatusCodes.Status503ServiceUnavailable, "Cluster unavailable",
+                    "A silo of the cluster is unavailable while the cluster reconfigures; retry shortly.");
+            }
+        }
+
+        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]

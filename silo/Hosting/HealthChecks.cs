@@ -5,20 +5,28 @@ using OrleansRag.Embedding;
 
 namespace OrleansRag.Silo.Hosting;
 
-/// <summary>Ready when the silo is active in the cluster and the embedding model is loaded.</summary>
-public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddings) : IHealthCheck
+/// <summary>
+/// Ready when the silo is active in the cluster and the embedding model is loaded. Unreachable storage makes
+/// it Degraded (still HTTP 200): reads keep working from memory, and pulling every silo out of a load balancer
+/// because Redis blinked would turn a write outage into a full outage.
+/// </summary>
+public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddings, IServiceProvider services) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var storageReachable = services.GetService<RedisConnection>()?.IsConnected ?? true;
         var data = new Dictionary<string, object>
         {
             ["siloActive"] = silo.IsActive,
+            ["storageReachable"] = storageReachable,
             ["modelLoaded"] = embeddings.IsReady,
         };
-        var result = silo.IsActive && embeddings.IsReady
-            ? HealthCheckResult.Healthy("Silo active and model loaded.", data)
-            : HealthCheckResult.Unhealthy(!silo.IsActive ? "Silo is not active in the cluster." : "Embedding model is not loaded yet.", data: data);
-        return Task.FromResult(result);
+        var problem = !silo.IsActive ? "Silo is not active in the cluster."
+            : !embeddings.IsReady ? "Embedding model is not loaded yet."
+            : null;
+        return Task.FromResult(problem is not null ? HealthCheckResult.Unhealthy(problem, data: data)
+            : storageReachable ? HealthCheckResult.Healthy("Silo active, storage reachable, model loaded.", data)
+            : HealthCheckResult.Degraded("Storage (Redis) is not reachable: writes fail with 503, reads are served from memory.", data: data));
     }
 }
 

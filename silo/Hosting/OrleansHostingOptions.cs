@@ -3,20 +3,33 @@ using System.ComponentModel.DataAnnotations;
 namespace OrleansRag.Silo.Hosting;
 
 /// <summary>
-/// Configuration section "Cluster": how this silo joins its cluster. (The section "Orleans" is read by Orleans
-/// itself for its configuration-based providers, so OrleansRag keeps its own.)
+/// Configuration section "Cluster": how this silo joins its cluster and where it keeps state. (The section
+/// "Orleans" is read by Orleans itself for its configuration-based providers, so OrleansRag keeps its own.)
 /// </summary>
-public sealed class OrleansHostingOptions
+public sealed class OrleansHostingOptions : IValidatableObject
 {
     public const string SectionName = "Cluster";
 
-    /// <summary>Only "Localhost" (single machine, development clustering) in the embedded default.</summary>
-    [AllowedValues("Localhost")]
+    /// <summary>"Localhost" (one machine, development membership) or "AdoNet" (PostgreSQL membership table).</summary>
+    [AllowedValues("Localhost", "AdoNet")]
     public string Clustering { get; set; } = "Localhost";
 
-    /// <summary>Only "Memory" in the embedded default.</summary>
-    [AllowedValues("Memory")]
+    /// <summary>"Memory" (lost on restart) or "Redis" (grain state and shard entries in Redis).</summary>
+    [AllowedValues("Memory", "Redis")]
     public string Storage { get; set; } = "Memory";
+
+    /// <summary>Npgsql connection string of the membership database (Clustering=AdoNet).</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>StackExchange.Redis configuration string, e.g. "redis1:6379,password=…" (Storage=Redis).</summary>
+    public string? RedisConnectionString { get; set; }
+
+    /// <summary>Apply deploy/sql/postgresql-clustering.sql (idempotent) at start.</summary>
+    public bool InitializeSchema { get; set; } = true;
+
+    /// <summary>How long start-up waits for PostgreSQL and Redis before it gives up with an error.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     [Required]
     public string ClusterId { get; set; } = "orleans-rag";
@@ -29,4 +42,28 @@ public sealed class OrleansHostingOptions
 
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and clients reach this silo at (AdoNet clustering).</summary>
+    public string AdvertisedIPAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Listen on every interface instead of only the advertised address.</summary>
+    public bool ListenOnAnyHostAddress { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Clustering == "AdoNet" && string.IsNullOrWhiteSpace(PostgresConnectionString))
+        {
+            yield return new ValidationResult("is required when Cluster:Clustering is AdoNet.", [nameof(PostgresConnectionString)]);
+        }
+
+        if (Storage == "Redis" && string.IsNullOrWhiteSpace(RedisConnectionString))
+        {
+            yield return new ValidationResult("is required when Cluster:Storage is Redis.", [nameof(RedisConnectionString)]);
+        }
+
+        if (!System.Net.IPAddress.TryParse(AdvertisedIPAddress, out _))
+        {
+            yield return new ValidationResult($"'{AdvertisedIPAddress}' is not an IP address.", [nameof(AdvertisedIPAddress)]);
+        }
+    }
 }

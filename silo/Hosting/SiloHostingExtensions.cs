@@ -1,30 +1,89 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using OrleansRag.Retrieval;
 
 namespace OrleansRag.Silo.Hosting;
 
 public static class SiloHostingExtensions
 {
     /// <summary>
-    /// The embedded default: localhost clustering, in-memory grain storage and memory streams. Settings come from
-    /// the "Cluster" section; an unknown value stops the host with a message that names the setting.
+    /// Configures the Orleans silo from the "Cluster" section: the embedded default (localhost clustering,
+    /// memory storage) or production mode (AdoNet clustering on PostgreSQL, Redis storage). Memory streams in
+    /// both. An invalid value stops the host with a message that names the setting.
     /// </summary>
     public static WebApplicationBuilder UseRagSilo(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var section = builder.Configuration.GetSection(OrleansHostingOptions.SectionName);
-        var options = section.Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
+        var options = builder.Configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
         Validate(options);
+        builder.Services.AddSingleton(options);
+
+        RedisConnection? redis = null;
+        StackExchange.Redis.ConfigurationOptions? redisOptions = null;
+        if (options.Storage == "Redis")
+        {
+            try
+            {
+                redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.RedisConnectionString!);
+            }
+            catch (ArgumentException exception)
+            {
+                throw new RagStartupException($"Cluster:RedisConnectionString is not a valid Redis configuration string: {exception.Message}", exception);
+            }
+
+            redis = new RedisConnection(options.RedisConnectionString!, options.ConnectTimeout);
+            builder.Services.AddSingleton(redis);
+            builder.Services.AddSingleton<IShardStore>(sp => new RedisShardStore(
+                redis.GetAsync,
+                sp.GetRequiredService<Serializer<ShardEntry>>(),
+                $"orleansrag:{options.ServiceId}"));
+        }
+
+        // Registered before the silo so that it runs first: bad connection strings fail fast and clearly.
+        builder.Services.AddHostedService<ClusterStartupCheck>();
+        builder.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection($"{OrleansHostingOptions.SectionName}:Membership"));
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;
                 o.ServiceId = options.ServiceId;
             });
-            silo.AddMemoryGrainStorage(RagConstants.StorageName);
-            silo.AddMemoryGrainStorage("PubSubStore");
+
+            if (options.Clustering == "AdoNet")
+            {
+                silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIPAddress), options.SiloPort, options.GatewayPort, options.ListenOnAnyHostAddress);
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = options.PostgresConnectionString;
+                });
+            }
+            else
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            }
+
+            if (redis is not null)
+            {
+                foreach (var name in new[] { RagConstants.StorageName, "PubSubStore" })
+                {
+                    silo.AddRedisGrainStorage(name, o =>
+                    {
+                        o.ConfigurationOptions = redisOptions;
+                        o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+                    });
+                }
+            }
+            else
+            {
+                silo.AddMemoryGrainStorage(RagConstants.StorageName);
+                silo.AddMemoryGrainStorage("PubSubStore");
+            }
+
             silo.AddMemoryStreams(RagConstants.StreamProvider);
         });
         builder.Services.AddSingleton<SiloReadiness>();
@@ -34,11 +93,11 @@ public static class SiloHostingExtensions
 
     private static void Validate(OrleansHostingOptions options)
     {
-        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true))
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
-            var problems = results.Select(r => $"{OrleansHostingOptions.SectionName}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}");
-            throw new InvalidOperationException("Invalid configuration: " + string.Join("; ", problems));
+            var problems = results.Select(r => $"{OrleansHostingOptions.SectionName}:{string.Join(",", r.MemberNames)} {r.ErrorMessage}");
+            throw new RagStartupException("Invalid configuration: " + string.Join("; ", problems));
         }
     }
 }
