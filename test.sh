@@ -6,4 +6,5 @@ cd "$(dirname "$0")"
 source tests/servers.sh
 trap stop_servers EXIT
 start_servers
-dotnet test "$@"
+# Detailed console output shows what production tests print (failover time, failed requests).
+dotnet test --logger "console;verbosity=detailed" "$@"

@@ -19,8 +19,10 @@ public sealed class CollectionState
 
 /// <summary>
 /// A collection's identity: shard count (fixed at creation, so placement never changes), content version and
-/// document count. It holds no per-document data, so its writes stay small as the collection grows.
+/// document count. It holds no per-document data, so its writes stay small as the collection grows. Stays
+/// active (it is tiny and every query reads it), so reads keep working while storage is away.
 /// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
 public sealed class CollectionGrain(
     [PersistentState("collection", RagConstants.StorageName)] IPersistentState<CollectionState> state,
     IOptions<IngestionOptions> options) : Grain, ICollectionGrain
@@ -36,6 +38,11 @@ public sealed class CollectionGrain(
                 s.Created = true;
                 s.ShardCount = options.Value.ShardCount;
             });
+
+            // Activate every shard now, while storage is reachable, rather than on the first query.
+            var collectionKey = this.GetPrimaryKeyString();
+            await Task.WhenAll(Enumerable.Range(0, state.State.ShardCount).Select(shard =>
+                GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard)).CountAsync()));
         }
 
         return Info();

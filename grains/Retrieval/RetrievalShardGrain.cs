@@ -6,8 +6,10 @@ namespace OrleansRag.Retrieval;
 /// <summary>
 /// One slice of a collection's index. Its content is kept in an <see cref="IShardStore"/> one document at a
 /// time and mirrored in memory as a contiguous vector index; on activation (first use, idle deactivation, or
-/// after its silo died) the shard restores the whole index from the store.
+/// after its silo died) the shard restores the whole index from the store. Shards stay active once loaded
+/// (they are the in-memory index; reloading is the expensive part), so reads keep working while storage is away.
 /// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
     private readonly Dictionary<string, DocumentSummary> _documents = new(StringComparer.Ordinal);

@@ -1,0 +1,58 @@
+using OrleansRag.Client;
+
+namespace OrleansRag.Tests.Production;
+
+/// <summary>Stop every silo, start new ones: collections, documents and chunks come back from Redis.</summary>
+public sealed class RestartTests
+{
+    private static readonly (string Id, string Text)[] Corpus =
+    [
+        ("nile", "The Nile is about 6,650 kilometres long and flows north into the Mediterranean Sea."),
+        ("everest", "Mount Everest is 8,849 metres high and lies on the border of Nepal and China."),
+        ("sahara", "The Sahara is the largest hot desert and covers much of North Africa."),
+        ("amazon", "The Amazon rainforest produces a large share of the oxygen released over South America."),
+        ("baikal", "Lake Baikal in Siberia is the deepest lake in the world, at about 1,642 metres."),
+    ];
+
+    private static readonly string[] Questions =
+    [
+        "How long is the Nile?", "How high is Mount Everest?", "What is the deepest lake?", "Where is the Sahara?",
+    ];
+
+    [Fact]
+    public async Task A_full_cluster_restart_brings_everything_back_with_the_same_answers()
+    {
+        await using var cluster = new ProductionCluster();
+        await cluster.StartSilosAsync(2);
+        var rag = await cluster.ConnectClientAsync();
+        foreach (var (id, text) in Corpus)
+        {
+            await rag.IngestAsync("geo", id, new DocumentInput(text, id));
+        }
+
+        var before = await SnapshotAsync(rag);
+
+        await cluster.StopAllAsync();
+        await cluster.StartSilosAsync(2);
+        var after = await SnapshotAsync(await cluster.ConnectClientAsync());
+
+        Assert.Equal(before.Documents, after.Documents);
+        Assert.Equal(before.Answers, after.Answers);
+        Assert.Equal(before.Hits, after.Hits);
+    }
+
+    private static async Task<(string Documents, string Answers, string Hits)> SnapshotAsync(IRagClient rag)
+    {
+        var documents = string.Join("|", (await rag.ListAsync("geo")).Select(d => $"{d.Id}:{d.ChunkCount}:{d.ContentHash}"));
+        var answers = new List<string>();
+        var hits = new List<string>();
+        foreach (var question in Questions)
+        {
+            var answer = await rag.AskAsync("geo", question);
+            answers.Add(answer.Answer + " " + string.Join(",", answer.Citations.Select(c => $"{c.N}={c.DocumentId}")));
+            hits.Add(string.Join(",", (await rag.SearchAsync("geo", question, 5)).Hits.Select(h => $"{h.ChunkId}:{h.Score:F4}")));
+        }
+
+        return (documents, string.Join("\n", answers), string.Join("\n", hits));
+    }
+}
