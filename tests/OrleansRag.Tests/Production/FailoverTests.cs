@@ -119,5 +119,38 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         output.WriteLine($"failover: {acknowledged.Count} acknowledged documents, all found afterwards");
         Assert.True(acknowledged.Count >= Documents / 2, $"only {acknowledged.Count} of {Documents} ingests were acknowledged");
+
+        // Add a silo, then remove one gracefully: the cluster keeps answering and nothing is lost.
+        var added = await cluster.StartSiloAsync();
+        var leaving = cluster.Silos[0];
+        await leaving.StopAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, leaving.ExitCode);
+        Assert.Equal(6, await cluster.MembershipStatusAsync(leaving.SiloPort));
+        Assert.Equal(3, await cluster.MembershipStatusAsync(added.SiloPort));
+        foreach (var (id, text) in acknowledged)
+        {
+            var hits = await RetryAsync(() => rag.SearchAsync(Collection, text, 5));
+            Assert.Contains(hits.Hits, h => h.DocumentId == id);
+        }
+
+        var listed = await RetryAsync(() => rag.ListAsync(Collection));
+        Assert.Superset(acknowledged.Keys.ToHashSet(), listed.Select(d => d.Id).ToHashSet());
+    }
+
+    /// <summary>Retries a call that may meet a silo on its way out (bounded: 30 s).</summary>
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception exception) when (DateTime.UtcNow < deadline && exception is not Xunit.Sdk.XunitException)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 }
