@@ -50,8 +50,42 @@ public static class RagValidation
     }
 
     /// <summary>A search or question against a collection: valid collection, non-empty text, topK in range.</summary>
-    public static string? CheckQueryRequest(string collection, string field, string? text, int topK) =>
-        CheckId(nameof(collection), collection) ?? CheckQuery(field, text) ?? CheckTopK(topK);
+    public static string? CheckQueryRequest(string collection, string field, string? text, SearchOptions options) =>
+        CheckId(nameof(collection), collection) ?? CheckQuery(field, text) ?? CheckSearchOptions(options);
+
+    public static string? CheckSearchOptions(SearchOptions? options)
+    {
+        if (options is null)
+        {
+            return "search options are required.";
+        }
+
+        if (!Enum.IsDefined(options.Mode))
+        {
+            return $"mode must be one of dense, bm25, hybrid; it was {(int)options.Mode}.";
+        }
+
+        return CheckTopK(options.TopK)
+            ?? (options.RrfK is < 1 or > 10_000 ? $"rrfK must be between 1 and 10000; it was {options.RrfK}." : null);
+    }
+
+    public static string? CheckCollectionSettings(CollectionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.ShardCount is < 1 or > 1024)
+        {
+            return $"shardCount must be between 1 and 1024; it was {settings.ShardCount}.";
+        }
+
+        if (settings.ChunkTokens is < 0 or > 8192 or (> 0 and < 16))
+        {
+            return $"chunkTokens must be 0 (whole documents) or between 16 and 8192; it was {settings.ChunkTokens}.";
+        }
+
+        return settings.ChunkOverlapTokens is < 0 or > 4096
+            ? $"chunkOverlapTokens must be between 0 and 4096; it was {settings.ChunkOverlapTokens}."
+            : null;
+    }
 
     public static string? CheckDocument(DocumentInput? document)
     {

@@ -75,7 +75,7 @@ internal static class StorageBenchmark
         var count = await restored.CountAsync();
         var activation = activate.Elapsed;
         var search = Stopwatch.StartNew();
-        await restored.SearchAsync(UnitVector(random), 10);
+        await restored.SearchAsync(new ShardQuery(SearchMode.Dense, 10, PerDocument: false, Vector: UnitVector(random)));
         Console.WriteLine($"shard reactivation from Redis on a fresh silo: {count} chunks in {activation.TotalSeconds:F2} s ({count / activation.TotalSeconds:F0} chunks/s); first exact top-10 search over it {search.Elapsed.TotalMilliseconds:F1} ms");
         await reader.StopAsync();
         await reader.DisposeAsync();

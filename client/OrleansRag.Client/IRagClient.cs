@@ -19,9 +19,18 @@ public interface IRagClient
     /// <summary>The documents of a collection, by id.</summary>
     Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, CancellationToken cancellationToken = default);
 
-    /// <summary>The chunks most similar to <paramref name="query"/>, best first.</summary>
-    Task<SearchResponse> SearchAsync(string collection, string query, int topK = RagConstants.DefaultTopK, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The best chunks (or documents) for <paramref name="query"/>, best first; dense ranking unless
+    /// <paramref name="options"/> asks for BM25 or hybrid.
+    /// </summary>
+    Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>An answer with numbered citations.</summary>
-    Task<AskResponse> AskAsync(string collection, string question, int topK = RagConstants.DefaultTopK, CancellationToken cancellationToken = default);
+    /// <summary>An answer with numbered citations; sources ranked as <see cref="RagClient.DefaultAskOptions"/> unless given.</summary>
+    Task<AskResponse> AskAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a collection with its own settings (shards, chunking), or returns the existing one.</summary>
+    Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default);
+
+    /// <summary>A collection's settings and size; null when it does not exist.</summary>
+    Task<CollectionInfo?> GetCollectionAsync(string collection, CancellationToken cancellationToken = default);
 }

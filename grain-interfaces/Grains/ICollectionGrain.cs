@@ -11,8 +11,11 @@ public interface ICollectionGrain : IGrainWithStringKey
     [ReadOnly]
     Task<CollectionInfo> GetInfoAsync();
 
-    /// <summary>Creates the collection on first use and returns its info.</summary>
+    /// <summary>Creates the collection on first use (with the silo's default settings) and returns its info.</summary>
     Task<CollectionInfo> EnsureCreatedAsync();
+
+    /// <summary>Creates the collection with <paramref name="settings"/>, or returns the existing one unchanged.</summary>
+    Task<CollectionInfo> CreateAsync(CollectionSettings settings);
 
     /// <summary>Records a change of content (bumps the version that answer caches are keyed by).</summary>
     Task ContentChangedAsync(int documentCountDelta);

@@ -4,8 +4,8 @@ namespace OrleansRag;
 public interface IQueryGrain : IGrainWithStringKey
 {
     /// <summary>Null when the collection does not exist.</summary>
-    Task<SearchResponse?> SearchAsync(string query, int topK);
+    Task<SearchResponse?> SearchAsync(string query, SearchOptions options);
 
     /// <summary>Null when the collection does not exist.</summary>
-    Task<AskResponse?> AskAsync(string question, int topK);
+    Task<AskResponse?> AskAsync(string question, SearchOptions options);
 }

@@ -10,9 +10,13 @@ public interface IRetrievalShardGrain : IGrainWithStringKey
 
     Task RemoveDocumentAsync(string documentId);
 
-    /// <summary>Exact top-k by cosine similarity over this shard's chunks.</summary>
+    /// <summary>Exact top-k of this shard by cosine similarity (Dense) or BM25 with collection-wide statistics (Bm25).</summary>
     [ReadOnly]
-    Task<SearchHit[]> SearchAsync(float[] query, int topK);
+    Task<SearchHit[]> SearchAsync(ShardQuery query);
+
+    /// <summary>This shard's BM25 statistics for the distinct query terms.</summary>
+    [ReadOnly]
+    Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms);
 
     [ReadOnly]
     Task<DocumentSummary[]> ListDocumentsAsync();

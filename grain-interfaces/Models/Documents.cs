@@ -52,11 +52,20 @@ public sealed record class DocumentInfo(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
-/// <summary>A collection's identity and size as the collection grain knows it.</summary>
+/// <summary>A collection's identity, settings and size as the collection grain knows it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record class CollectionInfo(
     string Name,
     bool Exists,
     int ShardCount,
     long Version,
-    int DocumentCount);
+    int DocumentCount,
+    int? ChunkTokens = null,
+    int? ChunkOverlapTokens = null);
+
+/// <summary>
+/// Settings fixed when a collection is created (null = the silo's configured default). ChunkTokens 0 keeps
+/// each document whole as one chunk (the embedder truncates it at the model's limit, as MTEB does).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null);

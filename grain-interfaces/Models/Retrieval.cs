@@ -20,6 +20,30 @@ public sealed record class SearchHit(
     string Text,
     float Score);
 
+/// <summary>How chunks are ranked.</summary>
+public enum SearchMode
+{
+    /// <summary>Cosine similarity of embeddings.</summary>
+    Dense,
+
+    /// <summary>BM25 over English-analysed terms (Lucene's EnglishAnalyzer).</summary>
+    Bm25,
+
+    /// <summary>Dense and BM25 rankings fused with reciprocal rank fusion.</summary>
+    Hybrid,
+}
+
+/// <summary>Options of a search or question beyond the text itself.</summary>
+[GenerateSerializer, Immutable]
+public sealed record class SearchOptions(
+    int TopK = RagConstants.DefaultTopK,
+    SearchMode Mode = SearchMode.Dense,
+    bool PerDocument = false,
+    int RrfK = SearchOptions.DefaultRrfK)
+{
+    public const int DefaultRrfK = 60;
+}
+
 [GenerateSerializer, Immutable]
 public sealed record class SearchTimings(double EmbedMs, double RetrieveMs, double TotalMs);
 
@@ -28,4 +52,36 @@ public sealed record class SearchResponse(
     string Collection,
     string Query,
     IReadOnlyList<SearchHit> Hits,
-    SearchTimings Timings);
+    SearchTimings Timings,
+    SearchMode Mode = SearchMode.Dense);
+
+/// <summary>Corpus statistics BM25 needs; summed over shards so that scores compare across shards.</summary>
+[GenerateSerializer, Immutable]
+public sealed record class Bm25Stats(long ChunkCount, long TotalLength, long[] DocumentFrequencies)
+{
+    public static Bm25Stats Sum(IReadOnlyList<Bm25Stats> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var df = new long[parts.Count == 0 ? 0 : parts[0].DocumentFrequencies.Length];
+        foreach (var part in parts)
+        {
+            for (var i = 0; i < df.Length; i++)
+            {
+                df[i] += part.DocumentFrequencies[i];
+            }
+        }
+
+        return new Bm25Stats(parts.Sum(p => p.ChunkCount), parts.Sum(p => p.TotalLength), df);
+    }
+}
+
+/// <summary>What a query grain asks of one shard.</summary>
+[GenerateSerializer, Immutable]
+public sealed record class ShardQuery(
+    SearchMode Mode,
+    int TopK,
+    bool PerDocument,
+    float[]? Vector = null,
+    string[]? Terms = null,
+    string[]? DistinctTerms = null,
+    Bm25Stats? Stats = null);

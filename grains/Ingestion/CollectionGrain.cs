@@ -15,6 +15,11 @@ public sealed class CollectionState
     [Id(2)] public long Version { get; set; }
 
     [Id(3)] public int DocumentCount { get; set; }
+
+    /// <summary>Word pieces per chunk for this collection; null = the silo's default, 0 = whole documents.</summary>
+    [Id(4)] public int? ChunkTokens { get; set; }
+
+    [Id(5)] public int? ChunkOverlapTokens { get; set; }
 }
 
 /// <summary>
@@ -29,14 +34,20 @@ public sealed class CollectionGrain(
 {
     public Task<CollectionInfo> GetInfoAsync() => Task.FromResult(Info());
 
-    public async Task<CollectionInfo> EnsureCreatedAsync()
+    public Task<CollectionInfo> EnsureCreatedAsync() => CreateAsync(new CollectionSettings());
+
+    public async Task<CollectionInfo> CreateAsync(CollectionSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        RagValidation.ThrowIfInvalid(RagValidation.CheckCollectionSettings(settings), nameof(settings));
         if (!state.State.Created)
         {
             await WriteAsync(s =>
             {
                 s.Created = true;
-                s.ShardCount = options.Value.ShardCount;
+                s.ShardCount = settings.ShardCount ?? options.Value.ShardCount;
+                s.ChunkTokens = settings.ChunkTokens;
+                s.ChunkOverlapTokens = settings.ChunkOverlapTokens;
             });
 
             // Activate every shard now, while storage is reachable, rather than on the first query.
@@ -76,6 +87,8 @@ public sealed class CollectionGrain(
             ShardCount = state.State.ShardCount,
             Version = state.State.Version,
             DocumentCount = state.State.DocumentCount,
+            ChunkTokens = state.State.ChunkTokens,
+            ChunkOverlapTokens = state.State.ChunkOverlapTokens,
         };
         change(state.State);
         try
@@ -94,5 +107,7 @@ public sealed class CollectionGrain(
         state.State.Created,
         state.State.ShardCount,
         state.State.Version,
-        state.State.DocumentCount);
+        state.State.DocumentCount,
+        state.State.ChunkTokens,
+        state.State.ChunkOverlapTokens);
 }

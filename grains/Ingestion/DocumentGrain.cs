@@ -48,9 +48,10 @@ public sealed partial class DocumentGrain(
         }
 
         var title = !string.IsNullOrWhiteSpace(document.Title) ? document.Title.Trim() : parsed.SuggestedTitle ?? documentId;
-        var chunks = await ChunkAndEmbedAsync(documentId, title, parsed.Text);
-
         var info = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).EnsureCreatedAsync();
+        var chunks = await ChunkAndEmbedAsync(documentId, title, parsed.Text,
+            info.ChunkTokens ?? _options.ChunkTokens, info.ChunkOverlapTokens ?? _options.ChunkOverlapTokens);
+
         var shard = ShardRouter.ShardFor(documentId, info.ShardCount);
         var now = time.GetUtcNow();
         var status = current.Exists ? IngestStatus.Updated : IngestStatus.Created;
@@ -144,16 +145,26 @@ public sealed partial class DocumentGrain(
         return ShardGrain(collectionKey, state.State.Shard).GetDocumentChunksAsync(documentId);
     }
 
-    private async Task<IndexedChunk[]> ChunkAndEmbedAsync(string documentId, string title, string text)
+    private async Task<IndexedChunk[]> ChunkAndEmbedAsync(string documentId, string title, string text, int chunkTokens, int overlapTokens)
     {
         var model = await embeddings.GetModelAsync();
         var tokenizer = model.Tokenizer;
 
         // Each chunk is embedded as "title + ' ' + chunk" (as MTEB embeds title + text), so the title's word
-        // pieces count against the model's limit.
-        var titleTokens = Math.Min(tokenizer.CountTokens(title), model.MaxTokens / 4);
-        var budget = Math.Max(32, Math.Min(_options.ChunkTokens, model.MaxTokens - 2 - titleTokens - 1));
-        var pieces = new TextChunker(tokenizer).Chunk(text, budget, _options.ChunkOverlapTokens);
+        // pieces count against the model's limit. chunkTokens 0 keeps the document whole: one chunk, which
+        // the embedder truncates at the model's limit (MTEB's way) while BM25 still sees all of it.
+        IReadOnlyList<TextChunk> pieces;
+        if (chunkTokens == 0)
+        {
+            pieces = [new TextChunk(0, text, tokenizer.CountTokens(text))];
+        }
+        else
+        {
+            var titleTokens = Math.Min(tokenizer.CountTokens(title), model.MaxTokens / 4);
+            var budget = Math.Max(32, Math.Min(chunkTokens, model.MaxTokens - 2 - titleTokens - 1));
+            pieces = new TextChunker(tokenizer).Chunk(text, budget, overlapTokens);
+        }
+
         var inputs = pieces.Select(piece => $"{title} {piece.Text}").ToArray();
         var batch = await GrainFactory.GetGrain<IEmbeddingGrain>(0).EmbedAsync(inputs, EmbeddingKind.Document);
         return [.. pieces.Select((piece, i) => new IndexedChunk($"{documentId}#{piece.Index}", documentId, piece.Index, title, piece.Text, batch.Vectors[i]))];

@@ -32,8 +32,11 @@ public sealed class AnswerCache : IDisposable
     private long _hits;
     private long _misses;
 
-    public static string Key(string collectionKey, long version, string question, int topK) =>
-        $"{collectionKey}\u001f{version}\u001f{topK}\u001f{Normalize(question)}";
+    public static string Key(string collectionKey, long version, string question, SearchOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return $"{collectionKey}\u001f{version}\u001f{options.TopK}\u001f{options.Mode}\u001f{options.RrfK}\u001f{Normalize(question)}";
+    }
 
     /// <summary>Returns the cached answer (marked Cached) or computes it once for all concurrent callers.</summary>
     public async Task<AskResponse> GetOrComputeAsync(string key, Func<Task<AskResponse>> compute)

@@ -13,6 +13,7 @@ namespace OrleansRag.Retrieval;
 public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
     private readonly Dictionary<string, DocumentSummary> _documents = new(StringComparer.Ordinal);
+    private readonly Bm25Index _lexical = new();
     private VectorIndex? _index;
 
     private string ShardKey => this.GetPrimaryKeyString();
@@ -44,14 +45,26 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
     {
         await store.RemoveAsync(ShardKey, documentId);
         _index?.Remove(documentId);
+        _lexical.Remove(documentId);
         _documents.Remove(documentId);
     }
 
-    public Task<SearchHit[]> SearchAsync(float[] query, int topK)
+    public Task<SearchHit[]> SearchAsync(ShardQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return Task.FromResult(_index is null ? [] : _index.Search(query, topK));
+        var hits = query.Mode switch
+        {
+            SearchMode.Dense when query.Vector is null => throw new ArgumentException("A dense shard query needs a vector.", nameof(query)),
+            SearchMode.Dense => _index?.Search(query.Vector, query.TopK, query.PerDocument) ?? [],
+            SearchMode.Bm25 when query.Terms is null || query.DistinctTerms is null || query.Stats is null =>
+                throw new ArgumentException("A BM25 shard query needs terms and collection statistics.", nameof(query)),
+            SearchMode.Bm25 => _lexical.Search(query.Terms, query.DistinctTerms, query.Stats, query.TopK, query.PerDocument),
+            _ => throw new ArgumentException($"Shards run dense or BM25 queries, not {query.Mode}.", nameof(query)),
+        };
+        return Task.FromResult(hits);
     }
+
+    public Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms) => Task.FromResult(_lexical.Stats(distinctTerms));
 
     public Task<DocumentSummary[]> ListDocumentsAsync() => Task.FromResult(_documents.Values.ToArray());
 
@@ -64,6 +77,7 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
     {
         var documentId = entry.Summary.Id;
         _documents[documentId] = entry.Summary;
+        _lexical.Upsert(documentId, entry.Chunks);
         if (entry.Chunks.Length == 0)
         {
             _index?.Remove(documentId);

@@ -78,6 +78,50 @@ public sealed class VectorIndex(int dimensions)
             .OrderBy(chunk => chunk.ChunkIndex)];
     }
 
+    /// <summary>
+    /// The exact top <paramref name="k"/> rows by inner product, best first (ties by chunk id); per document
+    /// (each document's best chunk) when asked, and only over documents <paramref name="allow"/> accepts, so a
+    /// selective filter still returns k results when k exist.
+    /// </summary>
+    public SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument, Func<string, bool>? allow = null)
+    {
+        if (query.Length != Dimensions)
+        {
+            throw new ArgumentException($"The query has {query.Length} dimensions; the index has {Dimensions}.", nameof(query));
+        }
+
+        if (!perDocument && allow is null)
+        {
+            return Search(query, k);
+        }
+
+        var best = new Dictionary<string, (float Score, int Row)>(StringComparer.Ordinal);
+        var rows = new List<(float Score, int Row)>();
+        var vectors = _vectors.AsSpan();
+        for (var row = 0; row < Count; row++)
+        {
+            var documentId = _chunks[row].DocumentId;
+            if (allow is not null && !allow(documentId))
+            {
+                continue;
+            }
+
+            var score = TensorPrimitives.Dot(vectors.Slice(row * Dimensions, Dimensions), query);
+            if (!perDocument)
+            {
+                rows.Add((score, row));
+            }
+            else if (!best.TryGetValue(documentId, out var current) || score > current.Score
+                || score == current.Score && string.CompareOrdinal(_chunks[row].ChunkId, _chunks[current.Row].ChunkId) < 0)
+            {
+                best[documentId] = (score, row);
+            }
+        }
+
+        var candidates = perDocument ? best.Values : (IEnumerable<(float Score, int Row)>)rows;
+        return SearchHits.TopK(candidates.Select(c => Hit(c.Row, c.Score)), k, perDocument: false);
+    }
+
     /// <summary>The exact top <paramref name="k"/> rows by inner product, best first (ties by chunk id).</summary>
     public SearchHit[] Search(ReadOnlySpan<float> query, int k)
     {
@@ -111,14 +155,19 @@ public sealed class VectorIndex(int dimensions)
         var hits = new SearchHit[heap.Count];
         for (var i = hits.Length - 1; heap.TryDequeue(out var row, out var priority); i--)
         {
-            var chunk = _chunks[row];
-            hits[i] = new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, priority.Score);
+            hits[i] = Hit(row, priority.Score);
         }
 
         return hits;
     }
 
-    /// <summary>Merges per-shard top-k lists into the global exact top-k (same order as <see cref="Search"/>).</summary>
+    private SearchHit Hit(int row, float score)
+    {
+        var chunk = _chunks[row];
+        return new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, score);
+    }
+
+    /// <summary>Merges per-shard top-k lists into the global exact top-k (same order as a shard search).</summary>
     public static SearchHit[] Merge(IEnumerable<IReadOnlyList<SearchHit>> lists, int k) =>
         [.. lists.SelectMany(hits => hits).OrderBy(hit => hit, BestFirst.Instance).Take(k)];
 

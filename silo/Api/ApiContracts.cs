@@ -6,10 +6,19 @@ namespace OrleansRag.Silo.Api;
 public sealed record PutDocumentRequest(string? Text, string? Title, string? ContentType, Dictionary<string, JsonElement>? Metadata);
 
 /// <summary>Body of POST .../search.</summary>
-public sealed record SearchRequest(string? Query, int? TopK);
+public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK)
+{
+    public SearchOptions Options() => new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK);
+}
 
-/// <summary>Body of POST .../ask.</summary>
-public sealed record AskRequest(string? Question, int? TopK);
+/// <summary>Body of POST .../ask (sources ranked hybrid by default).</summary>
+public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK)
+{
+    public SearchOptions Options() => new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK);
+}
+
+/// <summary>Body of PUT /v1/collections/{collection}.</summary>
+public sealed record CreateCollectionRequest(int? ShardCount, int? ChunkTokens, int? ChunkOverlapTokens);
 
 /// <summary>GET /v1/collections/{collection}/documents.</summary>
 public sealed record DocumentListResponse(string Collection, int Count, IReadOnlyList<DocumentSummary> Documents);

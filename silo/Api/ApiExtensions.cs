@@ -22,6 +22,7 @@ public static class ApiExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         var v1 = app.MapGroup("/v1");
+        v1.MapCollectionsApi();
         v1.MapDocumentsApi();
         v1.MapQueryApi();
         v1.MapEmbeddingsApi();

@@ -22,13 +22,13 @@ public static class QueryApi
             return problem;
         }
 
-        var topK = body!.TopK ?? RagConstants.DefaultTopK;
-        if (Check(collection, "query", body.Query, topK) is { } invalid)
+        var options = body!.Options();
+        if (Check(collection, "query", body.Query, options) is { } invalid)
         {
             return invalid;
         }
 
-        return Results.Ok(await rag.SearchAsync(collection, body.Query!, topK, request.HttpContext.RequestAborted));
+        return Results.Ok(await rag.SearchAsync(collection, body.Query!, options, request.HttpContext.RequestAborted));
     }
 
     private static async Task<IResult> AskAsync(string collection, HttpRequest request, IRagClient rag)
@@ -39,15 +39,15 @@ public static class QueryApi
             return problem;
         }
 
-        var topK = body!.TopK ?? RagConstants.DefaultTopK;
-        if (Check(collection, "question", body.Question, topK) is { } invalid)
+        var options = body!.Options();
+        if (Check(collection, "question", body.Question, options) is { } invalid)
         {
             return invalid;
         }
 
-        return Results.Ok(await rag.AskAsync(collection, body.Question!, topK, request.HttpContext.RequestAborted));
+        return Results.Ok(await rag.AskAsync(collection, body.Question!, options, request.HttpContext.RequestAborted));
     }
 
-    private static IResult? Check(string collection, string field, string? text, int topK) =>
-        RagValidation.CheckQueryRequest(collection, field, text, topK) is { } problem ? Problems.BadRequest(problem) : null;
+    private static IResult? Check(string collection, string field, string? text, SearchOptions options) =>
+        RagValidation.CheckQueryRequest(collection, field, text, options) is { } problem ? Problems.BadRequest(problem) : null;
 }

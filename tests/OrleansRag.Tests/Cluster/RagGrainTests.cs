@@ -59,7 +59,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
         var embedding = fixture.Grains.GetGrain<IEmbeddingGrain>(0);
         foreach (var query in new[] { "coffee water temperature", "subject 40 in report 5", "who proposed the web", "memory safety" })
         {
-            var response = await Query(collection).SearchAsync(query, 10);
+            var response = await Query(collection).SearchAsync(query, new SearchOptions(10));
             var vector = (await embedding.EmbedAsync([query], EmbeddingKind.Query)).Vectors[0];
             var expected = VectorIndexTests.BruteForce(chunks, vector, 10);
             Assert.Equal(expected.Select(e => e.ChunkId), response!.Hits.Select(h => h.ChunkId));
@@ -82,7 +82,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
         var changed = await grain.UpsertAsync(new DocumentInput("Penguins cannot fly but swim very fast in cold water.", "Penguins"));
         Assert.Equal(IngestStatus.Updated, changed.Status);
 
-        var hits = (await Query(collection).SearchAsync("zebra stripes", 10))!.Hits;
+        var hits = (await Query(collection).SearchAsync("zebra stripes", new SearchOptions(10)))!.Hits;
         Assert.All(hits, hit => Assert.DoesNotContain("Zebras", hit.Text, StringComparison.Ordinal));
         Assert.Single(hits);
         Assert.Contains("Penguins", hits[0].Text, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
         Assert.False(await Document(collection, "coffee").DeleteAsync());
         Assert.Null(await Document(collection, "coffee").GetAsync());
 
-        var hits = (await Query(collection).SearchAsync("coffee brewing temperature", 100))!.Hits;
+        var hits = (await Query(collection).SearchAsync("coffee brewing temperature", new SearchOptions(100)))!.Hits;
         Assert.DoesNotContain(hits, h => h.DocumentId == "coffee");
         var listed = await fixture.Grains.GetGrain<ICollectionGrain>(GrainKeys.Collection(Tenant, collection)).ListDocumentsAsync();
         Assert.DoesNotContain(listed, d => d.Id == "coffee");
@@ -113,15 +113,15 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
         await Document("iso-a", "secret").UpsertAsync(new DocumentInput("The launch code of project Bluebird is kept in the red binder.", "Bluebird"));
         await Document("iso-b", "public").UpsertAsync(new DocumentInput("The cafeteria opens at eight in the morning.", "Cafeteria"));
 
-        var fromB = (await Query("iso-b").SearchAsync("launch code project Bluebird", 100))!;
+        var fromB = (await Query("iso-b").SearchAsync("launch code project Bluebird", new SearchOptions(100)))!;
         Assert.All(fromB.Hits, hit => Assert.Equal("public", hit.DocumentId));
-        var answer = (await Query("iso-b").AskAsync("Where is the launch code of project Bluebird kept?", 10))!;
+        var answer = (await Query("iso-b").AskAsync("Where is the launch code of project Bluebird kept?", new SearchOptions(10)))!;
         Assert.DoesNotContain("Bluebird", answer.Answer, StringComparison.Ordinal);
         Assert.DoesNotContain(answer.Citations, c => c.DocumentId == "secret");
 
         // Same collection name under another tenant is another collection.
         var otherTenant = fixture.Grains.GetGrain<IQueryGrain>(GrainKeys.Collection("t2", "iso-a"));
-        Assert.Null(await otherTenant.SearchAsync("launch code", 5));
+        Assert.Null(await otherTenant.SearchAsync("launch code", new SearchOptions(5)));
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
     {
         var collection = "ask";
         await SeedAsync(collection);
-        var answer = (await Query(collection).AskAsync("When did Tim Berners-Lee propose the World Wide Web?", 5))!;
+        var answer = (await Query(collection).AskAsync("When did Tim Berners-Lee propose the World Wide Web?", new SearchOptions(5)))!;
         Assert.Contains("1989", answer.Answer, StringComparison.Ordinal);
         var markers = Marker().Matches(answer.Answer).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct().ToList();
         Assert.NotEmpty(markers);
@@ -138,7 +138,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
         Assert.True(answer.Timings.TotalMs >= answer.Timings.EmbedMs);
         Assert.False(answer.Cached);
 
-        var again = (await Query(collection).AskAsync("When did Tim Berners-Lee propose the World Wide Web?", 5))!;
+        var again = (await Query(collection).AskAsync("When did Tim Berners-Lee propose the World Wide Web?", new SearchOptions(5)))!;
         Assert.Equal(answer.Answer, again.Answer);
     }
 
@@ -147,11 +147,11 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
     {
         var collection = "cache";
         await Document(collection, "a").UpsertAsync(new DocumentInput("The office wifi password is printed on the kitchen fridge.", "Wifi"));
-        var before = (await Query(collection).AskAsync("Where is the wifi password?", 3))!;
+        var before = (await Query(collection).AskAsync("Where is the wifi password?", new SearchOptions(3)))!;
         Assert.Contains("fridge", before.Answer, StringComparison.Ordinal);
 
         await Document(collection, "a").UpsertAsync(new DocumentInput("The office wifi password is now on a card at reception.", "Wifi"));
-        var after = (await Query(collection).AskAsync("Where is the wifi password?", 3))!;
+        var after = (await Query(collection).AskAsync("Where is the wifi password?", new SearchOptions(3)))!;
         Assert.False(after.Cached);
         Assert.Contains("reception", after.Answer, StringComparison.Ordinal);
         Assert.DoesNotContain("fridge", after.Answer, StringComparison.Ordinal);
@@ -162,7 +162,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
     {
         var collection = "rebuild";
         await SeedAsync(collection);
-        var before = (await Query(collection).SearchAsync("virtual actors", 6))!.Hits;
+        var before = (await Query(collection).SearchAsync("virtual actors", new SearchOptions(6)))!.Hits;
 
         var collectionKey = GrainKeys.Collection(Tenant, collection);
         for (var shard = 0; shard < 4; shard++)
@@ -172,7 +172,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
             await fixture.Cluster.WaitForDeactivationAsync(grain);
         }
 
-        var after = (await Query(collection).SearchAsync("virtual actors", 6))!.Hits;
+        var after = (await Query(collection).SearchAsync("virtual actors", new SearchOptions(6)))!.Hits;
         Assert.Equal(before.Select(h => h.ChunkId), after.Select(h => h.ChunkId));
     }
 
@@ -181,9 +181,9 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
     {
         await Assert.ThrowsAsync<ArgumentException>(() => Document("bad", "d").UpsertAsync(new DocumentInput("   ")));
         await Assert.ThrowsAsync<ArgumentException>(() => Document("bad", "d").UpsertAsync(new DocumentInput("x", ContentType: "application/pdf")));
-        await Assert.ThrowsAsync<ArgumentException>(() => Query("bad").SearchAsync("q", 0));
-        await Assert.ThrowsAsync<ArgumentException>(() => Query("bad").AskAsync("", 5));
-        Assert.Null(await Query("never-created").SearchAsync("anything", 5));
+        await Assert.ThrowsAsync<ArgumentException>(() => Query("bad").SearchAsync("q", new SearchOptions(0)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Query("bad").AskAsync("", new SearchOptions(5)));
+        Assert.Null(await Query("never-created").SearchAsync("anything", new SearchOptions(5)));
     }
 
     [GeneratedRegex(@"\[(\d+)\]")]

@@ -20,7 +20,7 @@ public sealed class AnswerCacheTests
             return Response("computed");
         }
 
-        var key = AnswerCache.Key("t/c", 1, "What is it?", 5);
+        var key = AnswerCache.Key("t/c", 1, "What is it?", new SearchOptions(5));
         var callers = Enumerable.Range(0, 20).Select(_ => cache.GetOrComputeAsync(key, ComputeAsync)).ToList();
         await Task.Delay(50);
         release.SetResult();
@@ -28,7 +28,7 @@ public sealed class AnswerCacheTests
         Assert.Equal(1, computations);
         Assert.All(answers, a => Assert.Equal("computed", a.Answer));
 
-        var cached = await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 1, "  what IS   it? ", 5), ComputeAsync);
+        var cached = await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 1, "  what IS   it? ", new SearchOptions(5)), ComputeAsync);
         Assert.True(cached.Cached);
         Assert.Equal(1, computations);
     }
@@ -44,10 +44,10 @@ public sealed class AnswerCacheTests
             return Task.FromResult(Response("x"));
         }
 
-        await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 1, "q", 5), ComputeAsync);
-        await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 2, "q", 5), ComputeAsync);
-        await cache.GetOrComputeAsync(AnswerCache.Key("other/c", 1, "q", 5), ComputeAsync);
-        await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 1, "q", 6), ComputeAsync);
+        await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 1, "q", new SearchOptions(5)), ComputeAsync);
+        await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 2, "q", new SearchOptions(5)), ComputeAsync);
+        await cache.GetOrComputeAsync(AnswerCache.Key("other/c", 1, "q", new SearchOptions(5)), ComputeAsync);
+        await cache.GetOrComputeAsync(AnswerCache.Key("t/c", 1, "q", new SearchOptions(6)), ComputeAsync);
         Assert.Equal(4, computations);
     }
 
@@ -55,7 +55,7 @@ public sealed class AnswerCacheTests
     public async Task A_failed_computation_is_not_cached()
     {
         using var cache = new AnswerCache(Options.Create(new QueryOptions()));
-        var key = AnswerCache.Key("t/c", 1, "q", 5);
+        var key = AnswerCache.Key("t/c", 1, "q", new SearchOptions(5));
         await Assert.ThrowsAsync<InvalidOperationException>(() => cache.GetOrComputeAsync(key, () => throw new InvalidOperationException("boom")));
         var answer = await cache.GetOrComputeAsync(key, () => Task.FromResult(Response("ok")));
         Assert.False(answer.Cached);

@@ -35,7 +35,7 @@ public sealed class ClientSdkTests(RagHostFixture host)
         var list = await rag.ListAsync("sdk");
         Assert.Equal(["glacier", "volcano"], list.Select(d => d.Id));
 
-        var search = await rag.SearchAsync("sdk", "why do volcanoes erupt", 1);
+        var search = await rag.SearchAsync("sdk", "why do volcanoes erupt", new SearchOptions(1));
         Assert.Equal("volcano", Assert.Single(search.Hits).DocumentId);
 
         var answer = await rag.AskAsync("sdk", "What makes a volcano erupt?");
@@ -50,7 +50,7 @@ public sealed class ClientSdkTests(RagHostFixture host)
         Assert.Null(await rag.GetAsync("sdk", "glacier"));
         await Assert.ThrowsAsync<RagNotFoundException>(() => rag.SearchAsync("sdk-missing", "anything"));
         await Assert.ThrowsAsync<ArgumentException>(() => rag.IngestAsync("sdk", "bad/id", new DocumentInput("x")));
-        await Assert.ThrowsAsync<ArgumentException>(() => rag.AskAsync("sdk", "q", 500));
+        await Assert.ThrowsAsync<ArgumentException>(() => rag.AskAsync("sdk", "q", new SearchOptions(500)));
 
         await clientHost.StopAsync();
     }

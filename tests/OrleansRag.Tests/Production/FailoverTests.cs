@@ -97,7 +97,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var document = await rag.GetAsync(Collection, id);
             Assert.NotNull(document);
             Assert.Equal(text, document.Text);
-            var hits = (await rag.SearchAsync(Collection, text, 5)).Hits;
+            var hits = (await rag.SearchAsync(Collection, text, new SearchOptions(5))).Hits;
             Assert.Contains(hits, h => h.DocumentId == id);
         }
 
@@ -129,7 +129,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Assert.Equal(3, await cluster.MembershipStatusAsync(added.SiloPort));
         foreach (var (id, text) in acknowledged)
         {
-            var hits = await RetryAsync(() => rag.SearchAsync(Collection, text, 5));
+            var hits = await RetryAsync(() => rag.SearchAsync(Collection, text, new SearchOptions(5)));
             Assert.Contains(hits.Hits, h => h.DocumentId == id);
         }
 

@@ -50,7 +50,7 @@ public sealed class RestartTests
         {
             var answer = await rag.AskAsync("geo", question);
             answers.Add(answer.Answer + " " + string.Join(",", answer.Citations.Select(c => $"{c.N}={c.DocumentId}")));
-            hits.Add(string.Join(",", (await rag.SearchAsync("geo", question, 5)).Hits.Select(h => $"{h.ChunkId}:{h.Score:F4}")));
+            hits.Add(string.Join(",", (await rag.SearchAsync("geo", question, new SearchOptions(5))).Hits.Select(h => $"{h.ChunkId}:{h.Score:F4}")));
         }
 
         return (documents, string.Join("\n", answers), string.Join("\n", hits));

@@ -1,0 +1,63 @@
+using OrleansRag.Client;
+
+namespace OrleansRag.Silo.Api;
+
+/// <summary>PUT and GET /v1/collections/{collection}: a collection's own settings (shards, chunking).</summary>
+public static class CollectionsApi
+{
+    public static RouteGroupBuilder MapCollectionsApi(this RouteGroupBuilder v1)
+    {
+        ArgumentNullException.ThrowIfNull(v1);
+        var collections = v1.MapGroup("/collections").WithTags("Collections");
+        collections.MapPut("/{collection}", CreateAsync).WithName("CreateCollection");
+        collections.MapGet("/{collection}", GetAsync).WithName("GetCollection");
+        return v1;
+    }
+
+    private static async Task<IResult> CreateAsync(string collection, HttpRequest request, IRagClient rag)
+    {
+        if (RagValidation.CheckId(nameof(collection), collection) is { } invalid)
+        {
+            return Problems.BadRequest(invalid);
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<CreateCollectionRequest>(request, JsonBody.SmallBodyLimit);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var settings = new CollectionSettings(body!.ShardCount, body.ChunkTokens, body.ChunkOverlapTokens);
+        if (RagValidation.CheckCollectionSettings(settings) is { } settingsProblem)
+        {
+            return Problems.BadRequest(settingsProblem);
+        }
+
+        var existing = await rag.GetCollectionAsync(collection, request.HttpContext.RequestAborted);
+        var info = existing ?? await rag.CreateCollectionAsync(collection, settings, request.HttpContext.RequestAborted);
+        if (existing is null)
+        {
+            return Results.Created($"/v1/collections/{collection}", info);
+        }
+
+        var conflicts = (settings.ShardCount is { } shards && shards != info.ShardCount)
+            || (settings.ChunkTokens is not null && settings.ChunkTokens != info.ChunkTokens)
+            || (settings.ChunkOverlapTokens is not null && settings.ChunkOverlapTokens != info.ChunkOverlapTokens);
+        return conflicts
+            ? Results.Problem(detail: $"Collection '{collection}' exists with other settings (shardCount {info.ShardCount}, chunkTokens {info.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}); settings are fixed at creation.",
+                statusCode: StatusCodes.Status409Conflict, title: "Conflict")
+            : Results.Ok(info);
+    }
+
+    private static async Task<IResult> GetAsync(string collection, IRagClient rag, CancellationToken cancellationToken)
+    {
+        if (RagValidation.CheckId(nameof(collection), collection) is { } invalid)
+        {
+            return Problems.BadRequest(invalid);
+        }
+
+        return await rag.GetCollectionAsync(collection, cancellationToken) is { } info
+            ? Results.Ok(info)
+            : Problems.NotFound($"Collection '{collection}' does not exist.");
+    }
+}
