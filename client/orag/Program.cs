@@ -11,6 +11,8 @@ app.Configure(config =>
     config.AddCommand<AskCommand>("ask").WithDescription("Ask a question; prints the answer with its citations.")
         .WithExample("ask", "\"How do grains fail over?\"", "--collection", "handbook");
     config.AddCommand<SearchCommand>("search").WithDescription("Search a collection; prints the best chunks.");
+    config.AddCommand<EvalCommand>("eval").WithDescription("Evaluate retrieval on a BEIR dataset (nDCG@10, recall, MRR, latency).")
+        .WithExample("eval", "--dataset", "tests/data/scifact", "--collection", "scifact");
     config.AddCommand<ListCommand>("list").WithDescription("List the documents of a collection.");
     config.AddCommand<DeleteCommand>("delete").WithDescription("Delete a document.");
     config.SetExceptionHandler((exception, _) => CliOutput.Fail(exception));

@@ -51,8 +51,19 @@ public class QuerySettings : RagSettings
     [DefaultValue(RagConstants.DefaultTopK)]
     public int TopK { get; init; } = RagConstants.DefaultTopK;
 
+    [CommandOption("-m|--mode <MODE>")]
+    [Description("Ranking: dense, bm25 or hybrid (search default dense, ask default hybrid).")]
+    public string? Mode { get; init; }
+
+    public SearchMode? ParsedMode => Mode is null ? null : Enum.Parse<SearchMode>(Mode, ignoreCase: true);
+
     public override ValidationResult Validate()
     {
+        if (Mode is not null && !Enum.TryParse<SearchMode>(Mode, ignoreCase: true, out _))
+        {
+            return ValidationResult.Error($"--mode must be dense, bm25 or hybrid; it was '{Mode}'.");
+        }
+
         var problem = RagValidation.CheckQuery("the question", Text) ?? RagValidation.CheckTopK(TopK);
         return problem is not null ? ValidationResult.Error(problem) : base.Validate();
     }
