@@ -115,6 +115,19 @@ public static class RagValidation
             return "metadata has more than 64 entries.";
         }
 
+        foreach (var (key, value) in document.Metadata ?? new Dictionary<string, MetadataValue>())
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Length > 128)
+            {
+                return "metadata keys must be 1 to 128 characters.";
+            }
+
+            if (value is null || value.Text is { Length: > 4096 } || value.List is { Length: > 256 } || value.List?.Any(item => item is null || item.Length > 1024) == true)
+            {
+                return $"metadata.{key} is missing, longer than 4096 characters, or a list of more than 256 items (1024 characters each).";
+            }
+        }
+
         return null;
     }
 

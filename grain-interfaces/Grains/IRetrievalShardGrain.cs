@@ -6,7 +6,7 @@ namespace OrleansRag;
 public interface IRetrievalShardGrain : IGrainWithStringKey
 {
     /// <summary>Replaces every chunk of the document; returns once the entry is durable and searchable.</summary>
-    Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks);
+    Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks, IReadOnlyDictionary<string, MetadataValue>? metadata = null);
 
     Task RemoveDocumentAsync(string documentId);
 

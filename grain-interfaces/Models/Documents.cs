@@ -1,12 +1,12 @@
 namespace OrleansRag;
 
-/// <summary>A document to ingest: text or Markdown with a title and string metadata.</summary>
+/// <summary>A document to ingest: text or Markdown with a title and metadata (for filters).</summary>
 [GenerateSerializer, Immutable]
 public sealed record class DocumentInput(
     string Text,
     string? Title = null,
     string? ContentType = null,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, MetadataValue>? Metadata = null);
 
 public enum IngestStatus
 {
@@ -45,7 +45,7 @@ public sealed record class DocumentInfo(
     string Id,
     string Title,
     string ContentType,
-    IReadOnlyDictionary<string, string> Metadata,
+    IReadOnlyDictionary<string, MetadataValue> Metadata,
     string Text,
     int ChunkCount,
     string ContentHash,

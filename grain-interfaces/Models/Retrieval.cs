@@ -39,7 +39,8 @@ public sealed record class SearchOptions(
     int TopK = RagConstants.DefaultTopK,
     SearchMode Mode = SearchMode.Dense,
     bool PerDocument = false,
-    int RrfK = SearchOptions.DefaultRrfK)
+    int RrfK = SearchOptions.DefaultRrfK,
+    MetadataFilter? Filter = null)
 {
     public const int DefaultRrfK = 60;
 }
@@ -84,4 +85,5 @@ public sealed record class ShardQuery(
     float[]? Vector = null,
     string[]? Terms = null,
     string[]? DistinctTerms = null,
-    Bm25Stats? Stats = null);
+    Bm25Stats? Stats = null,
+    MetadataFilter? Filter = null);

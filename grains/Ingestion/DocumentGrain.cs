@@ -33,7 +33,7 @@ public sealed partial class DocumentGrain(
         }
 
         var contentType = RagValidation.NormalizeContentType(document.ContentType);
-        var metadata = document.Metadata is null ? [] : new Dictionary<string, string>(document.Metadata, StringComparer.Ordinal);
+        var metadata = document.Metadata is null ? [] : new Dictionary<string, MetadataValue>(document.Metadata, StringComparer.Ordinal);
         var hash = ContentHash(document.Text, document.Title, contentType, metadata);
         var current = state.State;
         if (current.Exists && current.ContentHash == hash)
@@ -77,7 +77,7 @@ public sealed partial class DocumentGrain(
             await ShardGrain(collectionKey, current.Shard).RemoveDocumentAsync(documentId);
         }
 
-        await ShardGrain(collectionKey, shard).UpsertDocumentAsync(Summary(documentId, next), chunks);
+        await ShardGrain(collectionKey, shard).UpsertDocumentAsync(Summary(documentId, next), chunks, metadata);
         state.State = next;
         try
         {
@@ -176,13 +176,13 @@ public sealed partial class DocumentGrain(
     private IRetrievalShardGrain ShardGrain(string collectionKey, int shard) =>
         GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard));
 
-    private static string ContentHash(string text, string? title, string contentType, Dictionary<string, string> metadata)
+    private static string ContentHash(string text, string? title, string contentType, Dictionary<string, MetadataValue> metadata)
     {
         var canonical = new StringBuilder()
             .Append(contentType).Append('\0').Append(title ?? "").Append('\0').Append(text).Append('\0');
         foreach (var (key, value) in metadata.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {
-            canonical.Append(key).Append('=').Append(value).Append('\0');
+            canonical.Append(key).Append('=').Append(value.Canonical()).Append('\0');
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString())))[..32];

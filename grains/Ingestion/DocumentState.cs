@@ -13,7 +13,7 @@ public sealed class DocumentState
 
     [Id(2)] public string ContentType { get; set; } = RagConstants.PlainText;
 
-    [Id(3)] public Dictionary<string, string> Metadata { get; set; } = [];
+    [Id(3)] public Dictionary<string, MetadataValue> Metadata { get; set; } = [];
 
     [Id(4)] public string Text { get; set; } = "";
 

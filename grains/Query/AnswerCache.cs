@@ -35,7 +35,7 @@ public sealed class AnswerCache : IDisposable
     public static string Key(string collectionKey, long version, string question, SearchOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return $"{collectionKey}\u001f{version}\u001f{options.TopK}\u001f{options.Mode}\u001f{options.RrfK}\u001f{Normalize(question)}";
+        return $"{collectionKey}\u001f{version}\u001f{options.TopK}\u001f{options.Mode}\u001f{options.RrfK}\u001f{options.Filter?.Canonical()}\u001f{Normalize(question)}";
     }
 
     /// <summary>Returns the cached answer (marked Cached) or computes it once for all concurrent callers.</summary>

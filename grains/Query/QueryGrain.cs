@@ -76,15 +76,15 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
         switch (options.Mode)
         {
             case SearchMode.Dense:
-                hits = await DenseAsync(info, vector!, options.TopK, options.PerDocument);
+                hits = await DenseAsync(info, vector!, options.TopK, options.PerDocument, options.Filter);
                 break;
             case SearchMode.Bm25:
-                hits = await Bm25Async(info, text, options.TopK, options.PerDocument);
+                hits = await Bm25Async(info, text, options.TopK, options.PerDocument, options.Filter);
                 break;
             default:
                 var depth = Math.Max(options.TopK, FusionDepth);
-                var dense = DenseAsync(info, vector!, depth, options.PerDocument);
-                var lexical = Bm25Async(info, text, depth, options.PerDocument);
+                var dense = DenseAsync(info, vector!, depth, options.PerDocument, options.Filter);
+                var lexical = Bm25Async(info, text, depth, options.PerDocument, options.Filter);
                 var lists = await Task.WhenAll(dense, lexical);
                 hits = SearchHits.ReciprocalRankFusion(lists, options.RrfK, options.TopK, options.PerDocument);
                 if (forGeneration)
@@ -100,14 +100,14 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
         return (hits, vector, embedMs, watch.Elapsed.TotalMilliseconds);
     }
 
-    private async Task<SearchHit[]> DenseAsync(CollectionInfo info, float[] vector, int topK, bool perDocument)
+    private async Task<SearchHit[]> DenseAsync(CollectionInfo info, float[] vector, int topK, bool perDocument, MetadataFilter? filter)
     {
-        var query = new ShardQuery(SearchMode.Dense, topK, perDocument, Vector: vector);
+        var query = new ShardQuery(SearchMode.Dense, topK, perDocument, Vector: vector, Filter: filter);
         var perShard = await Task.WhenAll(Shards(info).Select(shard => shard.SearchAsync(query)));
         return SearchHits.TopK(perShard.SelectMany(h => h), topK, perDocument);
     }
 
-    private async Task<SearchHit[]> Bm25Async(CollectionInfo info, string text, int topK, bool perDocument)
+    private async Task<SearchHit[]> Bm25Async(CollectionInfo info, string text, int topK, bool perDocument, MetadataFilter? filter)
     {
         var terms = TextAnalyzer.Terms(text).ToArray();
         if (terms.Length == 0)
@@ -118,7 +118,7 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
         string[] distinct = [.. terms.Distinct(StringComparer.Ordinal)];
         var shards = Shards(info).ToList();
         var stats = Bm25Stats.Sum(await Task.WhenAll(shards.Select(shard => shard.GetBm25StatsAsync(distinct))));
-        var query = new ShardQuery(SearchMode.Bm25, topK, perDocument, Terms: terms, DistinctTerms: distinct, Stats: stats);
+        var query = new ShardQuery(SearchMode.Bm25, topK, perDocument, Terms: terms, DistinctTerms: distinct, Stats: stats, Filter: filter);
         var perShard = await Task.WhenAll(shards.Select(shard => shard.SearchAsync(query)));
         return SearchHits.TopK(perShard.SelectMany(h => h), topK, perDocument);
     }

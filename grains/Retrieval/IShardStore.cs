@@ -2,7 +2,7 @@ namespace OrleansRag.Retrieval;
 
 /// <summary>One document's entry in a shard: its summary and its chunks with vectors.</summary>
 [GenerateSerializer, Immutable]
-public sealed record class ShardEntry(DocumentSummary Summary, IndexedChunk[] Chunks);
+public sealed record class ShardEntry(DocumentSummary Summary, IndexedChunk[] Chunks, IReadOnlyDictionary<string, MetadataValue>? Metadata = null);
 
 /// <summary>
 /// Durable home of a retrieval shard's content, one entry per document, so that writing a document costs

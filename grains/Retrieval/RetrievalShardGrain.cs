@@ -13,6 +13,7 @@ namespace OrleansRag.Retrieval;
 public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
     private readonly Dictionary<string, DocumentSummary> _documents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyDictionary<string, MetadataValue>> _metadata = new(StringComparer.Ordinal);
     private readonly Bm25Index _lexical = new();
     private VectorIndex? _index;
 
@@ -32,11 +33,11 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         }
     }
 
-    public async Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks)
+    public async Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks, IReadOnlyDictionary<string, MetadataValue>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(chunks);
-        var entry = new ShardEntry(summary, chunks);
+        var entry = new ShardEntry(summary, chunks, metadata);
         await store.SaveAsync(ShardKey, entry); // durable before it is searchable or acknowledged
         Apply(entry);
     }
@@ -47,18 +48,20 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         _index?.Remove(documentId);
         _lexical.Remove(documentId);
         _documents.Remove(documentId);
+        _metadata.Remove(documentId);
     }
 
     public Task<SearchHit[]> SearchAsync(ShardQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var allow = Allow(query.Filter);
         var hits = query.Mode switch
         {
             SearchMode.Dense when query.Vector is null => throw new ArgumentException("A dense shard query needs a vector.", nameof(query)),
-            SearchMode.Dense => _index?.Search(query.Vector, query.TopK, query.PerDocument) ?? [],
+            SearchMode.Dense => _index?.Search(query.Vector, query.TopK, query.PerDocument, allow) ?? [],
             SearchMode.Bm25 when query.Terms is null || query.DistinctTerms is null || query.Stats is null =>
                 throw new ArgumentException("A BM25 shard query needs terms and collection statistics.", nameof(query)),
-            SearchMode.Bm25 => _lexical.Search(query.Terms, query.DistinctTerms, query.Stats, query.TopK, query.PerDocument),
+            SearchMode.Bm25 => _lexical.Search(query.Terms, query.DistinctTerms, query.Stats, query.TopK, query.PerDocument, allow),
             _ => throw new ArgumentException($"Shards run dense or BM25 queries, not {query.Mode}.", nameof(query)),
         };
         return Task.FromResult(hits);
@@ -73,10 +76,39 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
 
     public Task<int> CountAsync() => Task.FromResult(_index?.Count ?? 0);
 
+    /// <summary>The filter as a per-document predicate, each document's metadata evaluated once per query.</summary>
+    private Func<string, bool>? Allow(MetadataFilter? filter)
+    {
+        if (filter is null)
+        {
+            return null;
+        }
+
+        var decided = new Dictionary<string, bool>(StringComparer.Ordinal);
+        return documentId =>
+        {
+            if (!decided.TryGetValue(documentId, out var pass))
+            {
+                decided[documentId] = pass = filter.Matches(_metadata.GetValueOrDefault(documentId));
+            }
+
+            return pass;
+        };
+    }
+
     private void Apply(ShardEntry entry)
     {
         var documentId = entry.Summary.Id;
         _documents[documentId] = entry.Summary;
+        if (entry.Metadata is { Count: > 0 } metadata)
+        {
+            _metadata[documentId] = metadata;
+        }
+        else
+        {
+            _metadata.Remove(documentId);
+        }
+
         _lexical.Upsert(documentId, entry.Chunks);
         if (entry.Chunks.Length == 0)
         {

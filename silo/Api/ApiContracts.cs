@@ -3,18 +3,20 @@ using System.Text.Json;
 namespace OrleansRag.Silo.Api;
 
 /// <summary>Body of PUT /v1/collections/{collection}/documents/{id}.</summary>
-public sealed record PutDocumentRequest(string? Text, string? Title, string? ContentType, Dictionary<string, JsonElement>? Metadata);
+public sealed record PutDocumentRequest(string? Text, string? Title, string? ContentType, Dictionary<string, MetadataValue>? Metadata);
 
 /// <summary>Body of POST .../search.</summary>
-public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK)
+public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK, JsonElement? Filter)
 {
-    public SearchOptions Options() => new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK);
+    public SearchOptions Options(MetadataFilter? filter) =>
+        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK, filter);
 }
 
 /// <summary>Body of POST .../ask (sources ranked hybrid by default).</summary>
-public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK)
+public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter)
 {
-    public SearchOptions Options() => new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK);
+    public SearchOptions Options(MetadataFilter? filter) =>
+        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter);
 }
 
 /// <summary>Body of PUT /v1/collections/{collection}.</summary>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrleansRag.Client;
 using OrleansRag.Ingestion;
@@ -40,13 +38,7 @@ public static class DocumentsApi
             return Problems.TooLarge($"text is {bytes} bytes; the limit (Ingestion:MaxDocumentBytes) is {limit}.");
         }
 
-        var (metadata, metadataProblem) = ToStrings(body.Metadata);
-        if (metadataProblem is not null)
-        {
-            return Problems.BadRequest(metadataProblem);
-        }
-
-        var document = new DocumentInput(body.Text ?? "", body.Title, body.ContentType, metadata);
+        var document = new DocumentInput(body.Text ?? "", body.Title, body.ContentType, body.Metadata);
         if (RagValidation.CheckDocument(document) is { } documentProblem)
         {
             return Problems.BadRequest(documentProblem);
@@ -98,45 +90,5 @@ public static class DocumentsApi
     {
         var problem = RagValidation.CheckId(nameof(collection), collection) ?? RagValidation.CheckId("document id", id);
         return problem is null ? null : Problems.BadRequest(problem);
-    }
-
-    /// <summary>Metadata values may be strings, numbers or booleans; they are stored as invariant strings.</summary>
-    private static (Dictionary<string, string>? Metadata, string? Problem) ToStrings(Dictionary<string, JsonElement>? metadata)
-    {
-        if (metadata is null)
-        {
-            return (null, null);
-        }
-
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in metadata)
-        {
-            if (string.IsNullOrWhiteSpace(key) || key.Length > 128)
-            {
-                return (null, "metadata keys must be 1 to 128 characters.");
-            }
-
-            string? text = value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString(),
-                JsonValueKind.Number => value.GetDouble().ToString(CultureInfo.InvariantCulture),
-                JsonValueKind.True => "true",
-                JsonValueKind.False => "false",
-                _ => null,
-            };
-            if (text is null)
-            {
-                return (null, $"metadata.{key} must be a string, number or boolean; it was {value.ValueKind.ToString().ToLowerInvariant()}.");
-            }
-
-            if (text.Length > 4096)
-            {
-                return (null, $"metadata.{key} is longer than 4096 characters.");
-            }
-
-            result[key] = text;
-        }
-
-        return (result, null);
     }
 }

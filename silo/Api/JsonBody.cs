@@ -61,7 +61,8 @@ public static class JsonBody
         }
         catch (JsonException exception)
         {
-            return (null, Problems.BadRequest($"Malformed JSON: {exception.Message}"));
+            var where = exception.Path is { Length: > 0 } path && !exception.Message.Contains(path, StringComparison.Ordinal) ? $" (at {path})" : "";
+            return (null, Problems.BadRequest($"Malformed JSON: {exception.Message}{where}"));
         }
     }
 

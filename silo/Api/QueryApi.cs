@@ -22,7 +22,13 @@ public static class QueryApi
             return problem;
         }
 
-        var options = body!.Options();
+        var (filter, filterProblem) = ParseFilter(body!.Filter);
+        if (filterProblem is not null)
+        {
+            return Problems.BadRequest(filterProblem);
+        }
+
+        var options = body.Options(filter);
         if (Check(collection, "query", body.Query, options) is { } invalid)
         {
             return invalid;
@@ -39,7 +45,13 @@ public static class QueryApi
             return problem;
         }
 
-        var options = body!.Options();
+        var (filter, filterProblem) = ParseFilter(body!.Filter);
+        if (filterProblem is not null)
+        {
+            return Problems.BadRequest(filterProblem);
+        }
+
+        var options = body.Options(filter);
         if (Check(collection, "question", body.Question, options) is { } invalid)
         {
             return invalid;
@@ -47,6 +59,9 @@ public static class QueryApi
 
         return Results.Ok(await rag.AskAsync(collection, body.Question!, options, request.HttpContext.RequestAborted));
     }
+
+    private static (MetadataFilter? Filter, string? Problem) ParseFilter(System.Text.Json.JsonElement? json) =>
+        json is { ValueKind: not System.Text.Json.JsonValueKind.Null } element ? MetadataFilter.Parse(element) : (null, null);
 
     private static IResult? Check(string collection, string field, string? text, SearchOptions options) =>
         RagValidation.CheckQueryRequest(collection, field, text, options) is { } problem ? Problems.BadRequest(problem) : null;

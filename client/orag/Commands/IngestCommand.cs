@@ -83,7 +83,7 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
                             var text = await ReadUtf8Async(file, token);
                             var contentType = ContentTypes[System.IO.Path.GetExtension(file)];
                             var result = await client.PutDocumentAsync(settings.Collection!, DocumentId(root, file),
-                                new DocumentInput(text, null, contentType, new Dictionary<string, string> { ["source"] = System.IO.Path.GetRelativePath(root, file) }), token);
+                                new DocumentInput(text, null, contentType, new Dictionary<string, MetadataValue> { ["source"] = System.IO.Path.GetRelativePath(root, file) }), token);
                             Interlocked.Add(ref chunks, result.ChunkCount);
                             _ = result.Status switch
                             {

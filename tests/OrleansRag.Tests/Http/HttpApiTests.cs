@@ -46,7 +46,8 @@ public sealed partial class HttpApiTests(RagHostFixture host)
         var document = await Http.GetFromJsonAsync<JsonElement>(path);
         Assert.Equal("Guide", document.GetProperty("title").GetString());
         Assert.Equal("Orleans silos host grains.", document.GetProperty("text").GetString());
-        Assert.Equal("2", document.GetProperty("metadata").GetProperty("version").GetString());
+        Assert.Equal(2, document.GetProperty("metadata").GetProperty("version").GetDouble());
+        Assert.False(document.GetProperty("metadata").GetProperty("draft").GetBoolean());
         Assert.Equal("text/plain", document.GetProperty("contentType").GetString());
 
         using (var updated = await Http.PutAsJsonAsync(path, new { title = "Guide v2", text = "# Guide\n\nGrains are **virtual actors**.", contentType = "text/markdown" }))
