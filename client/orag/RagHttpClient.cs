@@ -27,12 +27,12 @@ public sealed class RagHttpClient(Uri baseAddress) : IDisposable
         SendAsync<IngestResult>(HttpMethod.Put, $"v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(id)}",
             new { text = document.Text, title = document.Title, contentType = document.ContentType, metadata = document.Metadata }, cancellationToken);
 
-    public Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions options, CancellationToken cancellationToken) =>
+    public Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions options, CancellationToken cancellationToken, JsonElement? filter = null) =>
         SendAsync<SearchResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/search",
-            new { query, topK = options.TopK, mode = options.Mode, perDocument = options.PerDocument, rrfK = options.RrfK }, cancellationToken);
+            new { query, topK = options.TopK, mode = options.Mode, perDocument = options.PerDocument, rrfK = options.RrfK, filter }, cancellationToken);
 
-    public Task<AskResponse> AskAsync(string collection, string question, int topK, SearchMode? mode, CancellationToken cancellationToken) =>
-        SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode }, cancellationToken);
+    public Task<AskResponse> AskAsync(string collection, string question, int topK, SearchMode? mode, CancellationToken cancellationToken, JsonElement? filter = null) =>
+        SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter }, cancellationToken);
 
     public Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken) =>
         SendAsync<CollectionInfo>(HttpMethod.Put, $"v1/collections/{Uri.EscapeDataString(collection)}",

@@ -10,7 +10,7 @@ public sealed class AskCommand : AsyncCommand<QuerySettings>
     {
         ArgumentNullException.ThrowIfNull(settings);
         using var client = settings.CreateClient();
-        var response = await client.AskAsync(settings.Collection!, settings.Text, settings.TopK, settings.ParsedMode, cancellationToken);
+        var response = await client.AskAsync(settings.Collection!, settings.Text, settings.TopK, settings.ParsedMode, cancellationToken, settings.FilterJson);
 
         AnsiConsole.WriteLine(response.Answer);
         if (response.Citations.Count > 0)

@@ -57,11 +57,36 @@ public class QuerySettings : RagSettings
 
     public SearchMode? ParsedMode => Mode is null ? null : Enum.Parse<SearchMode>(Mode, ignoreCase: true);
 
+    [CommandOption("-f|--filter <JSON>")]
+    [Description("Metadata filter, e.g. '{\"field\":\"team\",\"eq\":\"core\"}' (eq, in, gt, gte, lt, lte, and, or, not).")]
+    public string? Filter { get; init; }
+
+    [CommandOption("--per-document")]
+    [Description("Search: one result per document (its best chunk).")]
+    public bool PerDocument { get; init; }
+
+    public System.Text.Json.JsonElement? FilterJson => Filter is null ? null : System.Text.Json.JsonDocument.Parse(Filter).RootElement;
+
     public override ValidationResult Validate()
     {
         if (Mode is not null && !Enum.TryParse<SearchMode>(Mode, ignoreCase: true, out _))
         {
             return ValidationResult.Error($"--mode must be dense, bm25 or hybrid; it was '{Mode}'.");
+        }
+
+        if (Filter is not null)
+        {
+            try
+            {
+                if (MetadataFilter.Parse(System.Text.Json.JsonDocument.Parse(Filter).RootElement).Problem is { } filterProblem)
+                {
+                    return ValidationResult.Error($"--filter: {filterProblem}");
+                }
+            }
+            catch (System.Text.Json.JsonException exception)
+            {
+                return ValidationResult.Error($"--filter is not JSON: {exception.Message}");
+            }
         }
 
         var problem = RagValidation.CheckQuery("the question", Text) ?? RagValidation.CheckTopK(TopK);

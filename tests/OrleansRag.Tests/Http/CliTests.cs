@@ -50,6 +50,16 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
 
         var document = await host.Http.GetAsync("v1/collections/cli/documents/guides__bees.md");
         Assert.Equal(System.Net.HttpStatusCode.OK, document.StatusCode);
+
+        // Ingested files carry their path as metadata "source", which filters can use.
+        var (filtered, filteredOutput) = await RunAsync("search", "animals", "-c", "cli", "--filter", """{"field":"source","eq":"owls.txt"}""");
+        Assert.Equal(0, filtered);
+        Assert.Contains("owls.txt #0", filteredOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("bees.md #0", filteredOutput, StringComparison.Ordinal);
+
+        var (badFilter, badFilterOutput) = await RunAsync("search", "animals", "-c", "cli", "--filter", """{"field":"source","near":"x"}""");
+        Assert.NotEqual(0, badFilter);
+        Assert.Contains("unknown operator \"near\"", badFilterOutput, StringComparison.Ordinal);
     }
 
     [Fact]
