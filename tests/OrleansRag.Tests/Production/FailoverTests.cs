@@ -110,7 +110,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         var lastFailure = failures.IsEmpty ? (TimeSpan?)null : failures.Max(f => f.At);
         output.WriteLine($"failover: silo on port {victimPort} killed at {killedAt.Value.TotalSeconds:F1} s; declared dead in the membership table {declaredDeadAfter.TotalSeconds:F1} s later");
-        output.WriteLine($"failover: {failures.Count} of {Documents} ingests + {asked} questions failed during it" +
+        output.WriteLine($"failover: {failures.Count} of {Documents + asked} requests ({Documents} ingests, {asked} questions) failed during it" +
             (lastFailure is { } last ? $"; last failure {(last - killedAt.Value).TotalSeconds:F1} s after the kill" : ""));
         foreach (var failure in failures.OrderBy(f => f.At))
         {
