@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OrleansRag.Client;
 
 namespace OrleansRag.Silo.Api;
@@ -9,60 +10,38 @@ public static class QueryApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         var collections = v1.MapGroup("/collections/{collection}").WithTags("Query");
-        collections.MapPost("/search", SearchAsync).WithName("Search");
-        collections.MapPost("/ask", AskAsync).WithName("Ask");
+        collections.MapPost("/search", (string collection, HttpRequest request, IRagClient rag) =>
+            RunAsync<SearchRequest>(collection, request, "query", async (text, options, token) => await rag.SearchAsync(collection, text, options, token)))
+            .WithName("Search");
+        collections.MapPost("/ask", (string collection, HttpRequest request, IRagClient rag) =>
+            RunAsync<AskRequest>(collection, request, "question", async (text, options, token) => await rag.AskAsync(collection, text, options, token)))
+            .WithName("Ask");
         return v1;
     }
 
-    private static async Task<IResult> SearchAsync(string collection, HttpRequest request, IRagClient rag)
+    /// <summary>Reads and validates a search or ask body (text, options, filter), then runs it.</summary>
+    private static async Task<IResult> RunAsync<TBody>(
+        string collection, HttpRequest request, string field, Func<string, SearchOptions, CancellationToken, Task<object>> run)
+        where TBody : class, IQueryRequest
     {
-        var (body, problem) = await JsonBody.ReadAsync<SearchRequest>(request, JsonBody.SmallBodyLimit);
+        var (body, problem) = await JsonBody.ReadAsync<TBody>(request, JsonBody.SmallBodyLimit);
         if (problem is not null)
         {
             return problem;
         }
 
-        var (filter, filterProblem) = ParseFilter(body!.Filter);
+        var (filter, filterProblem) = body!.Filter is { ValueKind: not JsonValueKind.Null } json ? MetadataFilter.Parse(json) : (null, null);
         if (filterProblem is not null)
         {
             return Problems.BadRequest(filterProblem);
         }
 
         var options = body.Options(filter);
-        if (Check(collection, "query", body.Query, options) is { } invalid)
+        if (RagValidation.CheckQueryRequest(collection, field, body.Text, options) is { } invalid)
         {
-            return invalid;
+            return Problems.BadRequest(invalid);
         }
 
-        return Results.Ok(await rag.SearchAsync(collection, body.Query!, options, request.HttpContext.RequestAborted));
+        return Results.Ok(await run(body.Text!, options, request.HttpContext.RequestAborted));
     }
-
-    private static async Task<IResult> AskAsync(string collection, HttpRequest request, IRagClient rag)
-    {
-        var (body, problem) = await JsonBody.ReadAsync<AskRequest>(request, JsonBody.SmallBodyLimit);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var (filter, filterProblem) = ParseFilter(body!.Filter);
-        if (filterProblem is not null)
-        {
-            return Problems.BadRequest(filterProblem);
-        }
-
-        var options = body.Options(filter);
-        if (Check(collection, "question", body.Question, options) is { } invalid)
-        {
-            return invalid;
-        }
-
-        return Results.Ok(await rag.AskAsync(collection, body.Question!, options, request.HttpContext.RequestAborted));
-    }
-
-    private static (MetadataFilter? Filter, string? Problem) ParseFilter(System.Text.Json.JsonElement? json) =>
-        json is { ValueKind: not System.Text.Json.JsonValueKind.Null } element ? MetadataFilter.Parse(element) : (null, null);
-
-    private static IResult? Check(string collection, string field, string? text, SearchOptions options) =>
-        RagValidation.CheckQueryRequest(collection, field, text, options) is { } problem ? Problems.BadRequest(problem) : null;
 }
