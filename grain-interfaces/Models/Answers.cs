@@ -20,8 +20,13 @@ public sealed record class AskResponse(
     string Answer,
     IReadOnlyList<Citation> Citations,
     AskTimings Timings,
-    bool Cached = false);
+    bool Cached = false,
+    bool Degraded = false,
+    string? DegradedReason = null);
 
-/// <summary>What a generator returns: the answer text and its citations.</summary>
+/// <summary>
+/// What a generator returns: the answer text and its citations; Degraded when the language model failed and
+/// the extractive generator answered instead.
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record class GeneratedAnswer(string Answer, IReadOnlyList<Citation> Citations);
+public sealed record class GeneratedAnswer(string Answer, IReadOnlyList<Citation> Citations, bool Degraded = false, string? DegradedReason = null);

@@ -1,18 +1,42 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace OrleansRag.Generation;
 
-/// <summary>Extractive answer generation: embeds the candidate sentences of the sources and quotes the best.</summary>
+/// <summary>
+/// Turns retrieved chunks into an answer: through the configured language model, or extractively (quoting the
+/// best-supported sentences). While the model fails or its circuit is open, the extractive generator answers
+/// and the answer is marked degraded with the reason.
+/// </summary>
 [StatelessWorker]
 [Reentrant]
-public sealed class GenerationGrain(IOptions<GenerationOptions> options) : Grain, IGenerationGrain
+public sealed class GenerationGrain(IOptions<GenerationOptions> options, IServiceProvider services) : Grain, IGenerationGrain
 {
-    private readonly ExtractiveGenerator _generator = new(options.Value.MaxSentences, options.Value.MinScore);
+    private readonly ExtractiveGenerator _extractive = new(options.Value.MaxSentences, options.Value.MinScore);
 
     public async Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, SearchHit[] sources)
     {
         ArgumentNullException.ThrowIfNull(sources);
+        if (options.Value.UsesLanguageModel && sources.Length > 0)
+        {
+            var model = services.GetRequiredService<LanguageModelGenerator>();
+            try
+            {
+                return await model.GenerateAsync(question, sources);
+            }
+            catch (LanguageModelUnavailableException exception)
+            {
+                model.RecordFallback(exception.Message);
+                return await ExtractAsync(question, questionVector, sources) with { Degraded = true, DegradedReason = exception.Message };
+            }
+        }
+
+        return await ExtractAsync(question, questionVector, sources);
+    }
+
+    private async Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, SearchHit[] sources)
+    {
         var candidates = ExtractiveGenerator.Candidates(sources);
         if (candidates.Count == 0)
         {
@@ -21,6 +45,6 @@ public sealed class GenerationGrain(IOptions<GenerationOptions> options) : Grain
 
         var embedded = await GrainFactory.GetGrain<IEmbeddingGrain>(0)
             .EmbedAsync([.. candidates.Select(c => c.Text)], EmbeddingKind.Document);
-        return _generator.Generate(question, questionVector, candidates, embedded.Vectors);
+        return _extractive.Generate(question, questionVector, candidates, embedded.Vectors);
     }
 }

@@ -28,6 +28,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<EmbeddingService>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddingService>());
         services.AddSingleton<AnswerCache>();
+        services.AddSingleton<LanguageModelGenerator>(); // resolved only when Generation:Provider names a model
         services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
 
         return services;

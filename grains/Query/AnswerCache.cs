@@ -58,7 +58,12 @@ public sealed class AnswerCache : IDisposable
         try
         {
             var response = await lazy.Value;
-            _cache.Set(key, response, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _ttl });
+            if (!response.Degraded)
+            {
+                // A degraded (fallback) answer is not kept: once the model recovers, the question gets a real answer.
+                _cache.Set(key, response, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _ttl });
+            }
+
             return response;
         }
         finally

@@ -52,7 +52,7 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
         var generated = await GrainFactory.GetGrain<IGenerationGrain>(0).GenerateAsync(question, vector ?? await EmbedAsync(question), hits);
         var generateMs = generate.Elapsed.TotalMilliseconds;
         return new AskResponse(info.Name, question, generated.Answer, generated.Citations,
-            new AskTimings(embedMs, retrieveMs, generateMs, total.Elapsed.TotalMilliseconds));
+            new AskTimings(embedMs, retrieveMs, generateMs, total.Elapsed.TotalMilliseconds), Degraded: generated.Degraded, DegradedReason: generated.DegradedReason);
     }
 
     /// <summary>

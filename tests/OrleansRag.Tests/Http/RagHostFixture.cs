@@ -29,6 +29,11 @@ public class RagHostFixture : IAsyncLifetime
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings() => [];
 
+    /// <summary>Further changes to the host builder (logging providers, services).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>
@@ -45,7 +50,11 @@ public class RagHostFixture : IAsyncLifetime
             settings[key] = value;
         }
 
-        App = RagHost.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(settings));
+        App = RagHost.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            Configure(builder);
+        });
         await App.StartAsync();
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         BaseAddress = new Uri(address + "/");

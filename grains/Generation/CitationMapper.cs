@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace OrleansRag.Generation;
+
+/// <summary>
+/// Maps the [n] markers of a model's answer back to the prompt's sources: markers are renumbered by first
+/// appearance so citations run 1..m, and markers that point to no source are dropped and counted.
+/// </summary>
+public static partial class CitationMapper
+{
+    public static (GeneratedAnswer Answer, int DroppedMarkers) Map(string text, IReadOnlyList<NumberedSource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(sources);
+        var byNumber = sources.ToDictionary(s => s.N);
+        var renumbered = new Dictionary<int, int>();
+        var citations = new List<Citation>();
+        var dropped = 0;
+        var mapped = Marker().Replace(text, match =>
+        {
+            var kept = new List<int>();
+            foreach (var part in match.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || !byNumber.TryGetValue(n, out var source))
+                {
+                    dropped++;
+                    continue;
+                }
+
+                if (!renumbered.TryGetValue(n, out var m))
+                {
+                    m = renumbered[n] = citations.Count + 1;
+                    citations.Add(new Citation(m, source.Hit.DocumentId, source.Hit.Title, source.Hit.ChunkIndex, Snippet(source.Text), source.Hit.Score));
+                }
+
+                kept.Add(m);
+            }
+
+            return kept.Count == 0 ? "" : string.Concat(kept.Distinct().Select(m => $"[{m}]"));
+        });
+
+        return (new GeneratedAnswer(Whitespace().Replace(mapped, " ").Replace(" .", ".", StringComparison.Ordinal).Trim(), citations), dropped);
+    }
+
+    private static string Snippet(string text) => text.Length <= 300 ? text : text[..300] + "…";
+
+    [GeneratedRegex(@"\[(\d+(?:\s*,\s*\d+)*)\]")]
+    private static partial Regex Marker();
+
+    [GeneratedRegex(@"[ \t]{2,}")]
+    private static partial Regex Whitespace();
+}

@@ -1,0 +1,201 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenAI;
+using OrleansRag.Embedding;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace OrleansRag.Generation;
+
+/// <summary>
+/// Answers through a language model behind <see cref="IChatClient"/> (an OpenAI-compatible endpoint), inside
+/// a Polly pipeline: a timeout per attempt, retries with exponential backoff and jitter on 429/5xx/timeouts
+/// that honour Retry-After, and a circuit breaker. One per silo, so the circuit's state is the silo's view of
+/// the endpoint. Failures surface as <see cref="LanguageModelUnavailableException"/>; the caller falls back.
+/// </summary>
+public sealed partial class LanguageModelGenerator : IDisposable
+{
+    public const string MeterName = "OrleansRag";
+
+    private static readonly ResiliencePropertyKey<TimeSpan?> RetryAfterKey = new("retry-after");
+
+    private readonly IChatClient _chat;
+    private readonly GenerationOptions _options;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly EmbeddingService _embeddings;
+    private readonly ILogger<LanguageModelGenerator> _logger;
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _calls;
+    private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _droppedMarkers;
+
+    public LanguageModelGenerator(IOptions<GenerationOptions> options, EmbeddingService embeddings, ILogger<LanguageModelGenerator> logger, IChatClient? chat = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _embeddings = embeddings;
+        _logger = logger;
+        _chat = chat ?? CreateOpenAiClient(_options);
+        _pipeline = BuildPipeline(_options);
+        _calls = _meter.CreateCounter<long>("orleansrag.generation.calls", "{call}", "Language-model generation calls.");
+        _fallbacks = _meter.CreateCounter<long>("orleansrag.generation.fallbacks", "{answer}", "Answers produced by the extractive fallback because the language model failed.");
+        _droppedMarkers = _meter.CreateCounter<long>("orleansrag.generation.dropped_citations", "{marker}", "Citation markers of model answers that pointed to no source.");
+    }
+
+    public long Fallbacks => Interlocked.Read(ref _fallbackCount);
+
+    private long _fallbackCount;
+
+    /// <summary>State of the circuit breaker, for tests and health reporting.</summary>
+    public CircuitState Circuit => _circuit?.CircuitState ?? CircuitState.Closed;
+
+    private CircuitBreakerStateProvider? _circuit;
+
+    public async Task<GeneratedAnswer> GenerateAsync(string question, SearchHit[] sources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var model = await _embeddings.GetModelAsync();
+        var (messages, numbered) = new PromptBuilder(text => model.Tokenizer.CountTokens(text), _options.PromptTokenBudget).Build(question, sources);
+        var chatOptions = new ChatOptions { Temperature = (float)_options.Temperature, MaxOutputTokens = _options.MaxOutputTokens, ModelId = _options.Model };
+        _calls.Add(1);
+        ChatResponse response;
+        try
+        {
+            response = await _pipeline.ExecuteAsync(
+                async token => await _chat.GetResponseAsync(messages, chatOptions, token),
+                cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new LanguageModelUnavailableException(Describe(exception), exception);
+        }
+
+        var (answer, dropped) = CitationMapper.Map(response.Text, numbered);
+        if (dropped > 0)
+        {
+            _droppedMarkers.Add(dropped);
+        }
+
+        return answer;
+    }
+
+    /// <summary>Counts an answer served by the fallback.</summary>
+    public void RecordFallback(string reason)
+    {
+        Interlocked.Increment(ref _fallbackCount);
+        _fallbacks.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        LogFallback(reason);
+    }
+
+    public void Dispose()
+    {
+        _meter.Dispose();
+        _chat.Dispose();
+    }
+
+    private static IChatClient CreateOpenAiClient(GenerationOptions options)
+    {
+        var clientOptions = new OpenAIClientOptions
+        {
+            Endpoint = new Uri(options.Endpoint!),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // retries are the pipeline's, which honours Retry-After
+            NetworkTimeout = options.RequestTimeout + TimeSpan.FromSeconds(1),
+        };
+        var key = string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey;
+        return new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(options.Model!).AsIChatClient();
+    }
+
+    private ResiliencePipeline BuildPipeline(GenerationOptions options)
+    {
+        _circuit = new CircuitBreakerStateProvider();
+        var transient = new PredicateBuilder()
+            .Handle<ClientResultException>(e => e.Status is 408 or 429 or >= 500 or 0)
+            .Handle<TimeoutRejectedException>()
+            .Handle<HttpRequestException>();
+        var builder = new ResiliencePipelineBuilder();
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Exception)),
+                OnRetry = args =>
+                {
+                    LogRetry(args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, Describe(args.Outcome.Exception));
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        return builder
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = transient,
+                FailureRatio = 1.0,
+                MinimumThroughput = options.CircuitFailureThreshold,
+                SamplingDuration = options.CircuitSamplingDuration,
+                BreakDuration = options.CircuitBreakDuration,
+                StateProvider = _circuit,
+                OnOpened = args =>
+                {
+                    LogCircuit("opened", args.BreakDuration.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    LogCircuit("closed", 0);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(options.RequestTimeout)
+            .Build();
+
+        TimeSpan? RetryAfter(Exception? exception)
+        {
+            if (exception is not ClientResultException { Status: 429 or 503 } result || result.GetRawResponse() is not { } raw
+                || !raw.Headers.TryGetValue("Retry-After", out var header) || header is null)
+            {
+                return null; // exponential backoff with jitter
+            }
+
+            var delay = double.TryParse(header, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                ? TimeSpan.FromSeconds(seconds)
+                : DateTimeOffset.TryParse(header, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at - DateTimeOffset.UtcNow : (TimeSpan?)null;
+            return delay is { } d && d <= options.MaxRetryAfter ? (d < TimeSpan.Zero ? TimeSpan.Zero : d) : options.MaxRetryAfter;
+        }
+    }
+
+    /// <summary>A reason for logs and the degraded flag, without request details (no keys, no prompts).</summary>
+    private static string Describe(Exception? exception) => exception switch
+    {
+        BrokenCircuitException => "circuit open: the language model failed repeatedly",
+        TimeoutRejectedException => "the language model did not answer in time",
+        ClientResultException { Status: > 0 } e => $"the language model answered HTTP {e.Status}",
+        ClientResultException or HttpRequestException => "the language model could not be reached",
+        null => "unknown",
+        _ => $"the language model call failed ({exception.GetType().Name})",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Language model retry {Attempt} in {DelayMs:F0} ms: {Reason}")]
+    private partial void LogRetry(int attempt, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Language model circuit {State} (break {BreakSeconds:F0} s)")]
+    private partial void LogCircuit(string state, double breakSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Answered with the extractive fallback: {Reason}")]
+    private partial void LogFallback(string reason);
+}
+
+/// <summary>The language model could not produce an answer (after retries, or with the circuit open).</summary>
+public sealed class LanguageModelUnavailableException(string message, Exception inner) : Exception(message, inner);

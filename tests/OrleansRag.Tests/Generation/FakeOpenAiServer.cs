@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace OrleansRag.Tests.Generation;
+
+/// <summary>
+/// A stand-in for a remote language model: a real HTTP server on 127.0.0.1 speaking OpenAI's chat-completions
+/// protocol, which a test tells to answer, delay, return 429 with Retry-After, or return 500.
+/// </summary>
+public sealed class FakeOpenAiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<Func<HttpContext, string, Task>> _script = new();
+
+    public sealed record Received(DateTimeOffset At, string? Authorization, string Body);
+
+    private FakeOpenAiServer(WebApplication app) => _app = app;
+
+    public ConcurrentQueue<Received> Requests { get; } = new();
+
+    /// <summary>What the server does when the script is empty (default: answer with <see cref="Answer"/>).</summary>
+    public Func<HttpContext, string, Task> Default { get; set; } = null!;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public static async Task<FakeOpenAiServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new FakeOpenAiServer(app);
+        server.Default = Answer("The answer [1].");
+        app.MapPost("/v1/chat/completions", async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            server.Requests.Enqueue(new Received(DateTimeOffset.UtcNow, context.Request.Headers.Authorization, body));
+            var step = server._script.TryDequeue(out var scripted) ? scripted : server.Default;
+            await step(context, body);
+        });
+        await app.StartAsync();
+        server.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/v1");
+        return server;
+    }
+
+    public void Then(Func<HttpContext, string, Task> step) => _script.Enqueue(step);
+
+    /// <summary>A chat completion whose content is <paramref name="content"/>.</summary>
+    public static Func<HttpContext, string, Task> Answer(string content) => (context, _) =>
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            id = "chatcmpl-fake",
+            @object = "chat.completion",
+            created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            model = "fake-model",
+            choices = new[] { new { index = 0, message = new { role = "assistant", content }, finish_reason = "stop" } },
+            usage = new { prompt_tokens = 10, completion_tokens = 5, total_tokens = 15 },
+        }));
+    };
+
+    public static Func<HttpContext, string, Task> Status(int status, string? retryAfter = null) => (context, _) =>
+    {
+        context.Response.StatusCode = status;
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync("""{"error":{"message":"scripted failure","type":"server_error"}}""");
+    };
+
+    public static Func<HttpContext, string, Task> Delay(TimeSpan delay, Func<HttpContext, string, Task> then) => async (context, body) =>
+    {
+        await Task.Delay(delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (!context.RequestAborted.IsCancellationRequested)
+        {
+            await then(context, body);
+        }
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
