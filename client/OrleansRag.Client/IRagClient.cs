@@ -28,6 +28,9 @@ public interface IRagClient
     /// <summary>An answer with numbered citations; sources ranked as <see cref="RagClient.DefaultAskOptions"/> unless given.</summary>
     Task<AskResponse> AskAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>The answer as it is generated: Token events, then Done (citations, timings) or Error.</summary>
+    IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Creates a collection with its own settings (shards, chunking), or returns the existing one.</summary>
     Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default);
 

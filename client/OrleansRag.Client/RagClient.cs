@@ -58,6 +58,13 @@ public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> o
             ?? throw RagNotFoundException.Collection(collection);
     }
 
+    public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= DefaultAskOptions;
+        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
+        return Query(collection).AskStreamAsync(question, options, cancellationToken);
+    }
+
     public Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)
     {
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));

@@ -30,3 +30,19 @@ public sealed record class AskResponse(
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record class GeneratedAnswer(string Answer, IReadOnlyList<Citation> Citations, bool Degraded = false, string? DegradedReason = null);
+
+public enum AskStreamEventKind
+{
+    /// <summary>A piece of the answer's text, in order.</summary>
+    Token,
+
+    /// <summary>The last event of a successful stream: the whole answer with citations and timings.</summary>
+    Done,
+
+    /// <summary>The stream broke; no further events follow.</summary>
+    Error,
+}
+
+/// <summary>One event of a streamed answer.</summary>
+[GenerateSerializer, Immutable]
+public sealed record class AskStreamEvent(AskStreamEventKind Kind, string? Text = null, AskResponse? Response = null, string? Error = null);

@@ -9,7 +9,10 @@ namespace OrleansRag.Generation;
 /// </summary>
 public static partial class CitationMapper
 {
-    public static (GeneratedAnswer Answer, int DroppedMarkers) Map(string text, IReadOnlyList<NumberedSource> sources)
+    /// <param name="text">The model's answer.</param>
+    /// <param name="sources">The sources as numbered in the prompt.</param>
+    /// <param name="renumber">Renumber 1..m by first appearance; false keeps the prompt's numbers (streamed text already showed them).</param>
+    public static (GeneratedAnswer Answer, int DroppedMarkers) Map(string text, IReadOnlyList<NumberedSource> sources, bool renumber = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(sources);
@@ -30,7 +33,7 @@ public static partial class CitationMapper
 
                 if (!renumbered.TryGetValue(n, out var m))
                 {
-                    m = renumbered[n] = citations.Count + 1;
+                    m = renumbered[n] = renumber ? citations.Count + 1 : n;
                     citations.Add(new Citation(m, source.Hit.DocumentId, source.Hit.Title, source.Hit.ChunkIndex, Snippet(source.Text), source.Hit.Score));
                 }
 

@@ -2,6 +2,8 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -84,6 +86,89 @@ public sealed partial class LanguageModelGenerator : IDisposable
         }
 
         return answer;
+    }
+
+    /// <summary>
+    /// Streams the model's answer: Token events as they arrive, then Done with the answer whose markers keep
+    /// the prompt's numbers (stray ones dropped) and its citations. Opening the stream (up to the first token)
+    /// goes through the resilience pipeline and throws <see cref="LanguageModelUnavailableException"/> when it
+    /// fails, so the caller can fall back; a stream that breaks later ends with an Error event.
+    /// </summary>
+    public async IAsyncEnumerable<AskStreamEvent> StreamAsync(string question, SearchHit[] sources, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var model = await _embeddings.GetModelAsync();
+        var (messages, numbered) = new PromptBuilder(text => model.Tokenizer.CountTokens(text), _options.PromptTokenBudget).Build(question, sources);
+        var chatOptions = new ChatOptions { Temperature = (float)_options.Temperature, MaxOutputTokens = _options.MaxOutputTokens, ModelId = _options.Model };
+        _calls.Add(1);
+
+        IAsyncEnumerator<ChatResponseUpdate>? stream = null;
+        try
+        {
+            stream = await _pipeline.ExecuteAsync(async token =>
+            {
+                var candidate = _chat.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                try
+                {
+                    // The first update proves the endpoint answered; the attempt's timeout covers it.
+                    if (!await candidate.MoveNextAsync().AsTask().WaitAsync(token))
+                    {
+                        throw new TimeoutRejectedException("The language model closed the stream before answering.");
+                    }
+
+                    return candidate;
+                }
+                catch
+                {
+                    await candidate.DisposeAsync();
+                    throw;
+                }
+            }, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new LanguageModelUnavailableException(Describe(exception), exception);
+        }
+
+        await using (stream)
+        {
+            var text = new StringBuilder();
+            var more = true;
+            while (more)
+            {
+                var piece = stream.Current.Text;
+                if (!string.IsNullOrEmpty(piece))
+                {
+                    text.Append(piece);
+                    yield return new AskStreamEvent(AskStreamEventKind.Token, piece);
+                }
+
+                string? failure = null;
+                try
+                {
+                    more = await stream.MoveNextAsync().AsTask().WaitAsync(_options.RequestTimeout, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    failure = exception is TimeoutException ? "the language model stopped sending in the middle of the answer" : "the language model stream broke: " + Describe(exception);
+                }
+
+                if (failure is not null)
+                {
+                    LogStreamBroken(failure);
+                    yield return new AskStreamEvent(AskStreamEventKind.Error, Error: failure);
+                    yield break;
+                }
+            }
+
+            var (answer, dropped) = CitationMapper.Map(text.ToString(), numbered, renumber: false);
+            if (dropped > 0)
+            {
+                _droppedMarkers.Add(dropped);
+            }
+
+            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: new AskResponse("", question, answer.Answer, answer.Citations, new AskTimings(0, 0, 0, 0)));
+        }
     }
 
     /// <summary>Counts an answer served by the fallback.</summary>
@@ -192,6 +277,9 @@ public sealed partial class LanguageModelGenerator : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Language model circuit {State} (break {BreakSeconds:F0} s)")]
     private partial void LogCircuit(string state, double breakSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Streamed answer ended with an error: {Reason}")]
+    private partial void LogStreamBroken(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answered with the extractive fallback: {Reason}")]
     private partial void LogFallback(string reason);

@@ -26,7 +26,7 @@ public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, b
 }
 
 /// <summary>Body of POST .../ask (sources ranked hybrid by default).</summary>
-public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter) : IQueryRequest
+public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter, bool? Stream) : IQueryRequest
 {
     string? IQueryRequest.Text => Question;
 

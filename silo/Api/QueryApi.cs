@@ -1,9 +1,11 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using OrleansRag.Client;
 
 namespace OrleansRag.Silo.Api;
 
-/// <summary>POST /v1/collections/{collection}/search and /ask.</summary>
+/// <summary>POST /v1/collections/{collection}/search and /ask (JSON, or Server-Sent Events with "stream": true).</summary>
 public static class QueryApi
 {
     public static RouteGroupBuilder MapQueryApi(this RouteGroupBuilder v1)
@@ -11,17 +13,19 @@ public static class QueryApi
         ArgumentNullException.ThrowIfNull(v1);
         var collections = v1.MapGroup("/collections/{collection}").WithTags("Query");
         collections.MapPost("/search", (string collection, HttpRequest request, IRagClient rag) =>
-            RunAsync<SearchRequest>(collection, request, "query", async (text, options, token) => await rag.SearchAsync(collection, text, options, token)))
+            RunAsync<SearchRequest>(collection, request, "query", async (_, text, options, token) => Results.Ok(await rag.SearchAsync(collection, text, options, token))))
             .WithName("Search");
-        collections.MapPost("/ask", (string collection, HttpRequest request, IRagClient rag) =>
-            RunAsync<AskRequest>(collection, request, "question", async (text, options, token) => await rag.AskAsync(collection, text, options, token)))
+        collections.MapPost("/ask", (string collection, HttpRequest request, IRagClient rag, ILoggerFactory logs) =>
+            RunAsync<AskRequest>(collection, request, "question", async (body, text, options, token) => body.Stream == true
+                ? TypedResults.ServerSentEvents(Stream(rag.AskStreamAsync(collection, text, options, token), logs.CreateLogger(typeof(QueryApi)), token))
+                : Results.Ok(await rag.AskAsync(collection, text, options, token))))
             .WithName("Ask");
         return v1;
     }
 
     /// <summary>Reads and validates a search or ask body (text, options, filter), then runs it.</summary>
     private static async Task<IResult> RunAsync<TBody>(
-        string collection, HttpRequest request, string field, Func<string, SearchOptions, CancellationToken, Task<object>> run)
+        string collection, HttpRequest request, string field, Func<TBody, string, SearchOptions, CancellationToken, Task<IResult>> run)
         where TBody : class, IQueryRequest
     {
         var (body, problem) = await JsonBody.ReadAsync<TBody>(request, JsonBody.SmallBodyLimit);
@@ -42,6 +46,54 @@ public static class QueryApi
             return Problems.BadRequest(invalid);
         }
 
-        return Results.Ok(await run(body.Text!, options, request.HttpContext.RequestAborted));
+        return await run(body, body.Text!, options, request.HttpContext.RequestAborted);
+    }
+
+    /// <summary>
+    /// SSE events: "token" {text}, then "done" with the whole answer, citations and timings, or "error"
+    /// {message} when generation breaks — the stream always ends with one of the two, never a hang.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<object>> Stream(IAsyncEnumerable<AskStreamEvent> events, ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var enumerator = events.GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                AskStreamEvent item;
+                string? failure = null;
+                try
+                {
+                    if (!await enumerator.MoveNextAsync())
+                    {
+                        yield break;
+                    }
+
+                    item = enumerator.Current;
+                }
+                catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(exception, "Answer stream failed");
+                    failure = "The answer stream failed inside the cluster; retry the question.";
+                    item = new AskStreamEvent(AskStreamEventKind.Error, Error: failure);
+                }
+
+                yield return item.Kind switch
+                {
+                    AskStreamEventKind.Token => new SseItem<object>(new { text = item.Text }, "token"),
+                    AskStreamEventKind.Done => new SseItem<object>(item.Response!, "done"),
+                    _ => new SseItem<object>(new { message = item.Error }, "error"),
+                };
+
+                if (item.Kind != AskStreamEventKind.Token)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            await enumerator.DisposeAsync();
+        }
     }
 }

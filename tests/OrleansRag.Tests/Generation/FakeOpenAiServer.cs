@@ -68,6 +68,41 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }));
     };
 
+    /// <summary>An SSE chat-completion stream of <paramref name="pieces"/>; with <paramref name="cut"/> the connection drops after them.</summary>
+    public static Func<HttpContext, string, Task> Stream(string[] pieces, bool cut = false) => async (context, body) =>
+    {
+        if (!body.Contains("\"stream\":true", StringComparison.Ordinal))
+        {
+            await Answer(string.Concat(pieces))(context, body);
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        foreach (var piece in pieces)
+        {
+            var chunk = JsonSerializer.Serialize(new
+            {
+                id = "chatcmpl-fake",
+                @object = "chat.completion.chunk",
+                created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                model = "fake-model",
+                choices = new[] { new { index = 0, delta = new { role = "assistant", content = piece }, finish_reason = (string?)null } },
+            });
+            await context.Response.WriteAsync($"data: {chunk}\n\n");
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(20);
+        }
+
+        if (cut)
+        {
+            context.Abort();
+            return;
+        }
+
+        await context.Response.WriteAsync("data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"fake-model\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+        await context.Response.WriteAsync("data: [DONE]\n\n");
+    };
+
     public static Func<HttpContext, string, Task> Status(int status, string? retryAfter = null) => (context, _) =>
     {
         context.Response.StatusCode = status;

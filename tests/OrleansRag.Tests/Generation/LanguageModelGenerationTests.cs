@@ -142,6 +142,68 @@ public sealed class LanguageModelGenerationTests : IAsyncLifetime
         Assert.Contains("did not answer in time", answer.GetProperty("degradedReason").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>POSTs an ask with "stream": true and returns the SSE events (name, JSON data) in order.</summary>
+    internal static async Task<List<(string Event, JsonElement Data)>> AskStreamAsync(HttpClient http, string collection, string question)
+    {
+        using var response = await http.PostAsJsonAsync($"v1/collections/{collection}/ask", new { question, topK = 2, stream = true });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var text = await response.Content.ReadAsStringAsync();
+        var events = new List<(string, JsonElement)>();
+        foreach (var block in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var lines = block.Split('\n');
+            var name = lines.FirstOrDefault(l => l.StartsWith("event:", StringComparison.Ordinal))?[6..].Trim() ?? "message";
+            var data = string.Join("\n", lines.Where(l => l.StartsWith("data:", StringComparison.Ordinal)).Select(l => l[5..].TrimStart()));
+            events.Add((name, JsonDocument.Parse(data).RootElement.Clone()));
+        }
+
+        return events;
+    }
+
+    [Fact]
+    public async Task Streaming_sends_tokens_in_order_then_a_final_event_with_citations_and_timings()
+    {
+        _model.Then(FakeOpenAiServer.Stream(["The Nile ", "is about ", "6,650 km ", "long [1]", ". Stray [8]."]));
+        var events = await AskStreamAsync(_host.Http, "llm", "How long is the Nile? (stream)");
+
+        var tokens = events.TakeWhile(e => e.Event == "token").Select(e => e.Data.GetProperty("text").GetString()).ToList();
+        Assert.Equal(["The Nile ", "is about ", "6,650 km ", "long [1]", ". Stray [8]."], tokens);
+        Assert.Equal(tokens.Count + 1, events.Count);
+        var (last, done) = events[^1];
+        Assert.Equal("done", last);
+        Assert.Equal("The Nile is about 6,650 km long [1]. Stray.", done.GetProperty("answer").GetString());
+        Assert.Equal("nile", done.GetProperty("citations")[0].GetProperty("documentId").GetString());
+        Assert.Equal(1, done.GetProperty("citations")[0].GetProperty("n").GetInt32());
+        Assert.True(done.GetProperty("timings").GetProperty("totalMs").GetDouble() > 0);
+        Assert.False(done.GetProperty("degraded").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_stream_cut_mid_way_ends_with_an_error_event()
+    {
+        _model.Then(FakeOpenAiServer.Stream(["The Nile ", "is about "], cut: true));
+        var events = await AskStreamAsync(_host.Http, "llm", "How long is the Nile? (cut)");
+        Assert.Equal(["token", "token", "error"], events.Select(e => e.Event));
+        Assert.Contains("stream", events[^1].Data.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_client_sdk_streams_through_an_async_enumerable_grain_method()
+    {
+        _model.Then(FakeOpenAiServer.Stream(["Everest ", "is 8,849 m ", "high [1]."]));
+        var rag = _host.App.Services.GetRequiredService<OrleansRag.Client.IRagClient>();
+        var events = new List<AskStreamEvent>();
+        await foreach (var item in rag.AskStreamAsync("llm", "How high is Everest? (sdk stream)", new SearchOptions(2)))
+        {
+            events.Add(item);
+        }
+
+        Assert.Equal([AskStreamEventKind.Token, AskStreamEventKind.Token, AskStreamEventKind.Token, AskStreamEventKind.Done], events.Select(e => e.Kind));
+        Assert.Equal("Everest is 8,849 m high [1].", events[^1].Response!.Answer);
+        Assert.Equal("everest", events[^1].Response!.Citations.Single().DocumentId);
+    }
+
     [Fact]
     public async Task The_api_key_never_appears_in_the_logs()
     {

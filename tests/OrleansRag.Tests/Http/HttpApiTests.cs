@@ -126,6 +126,19 @@ public sealed partial class HttpApiTests(RagHostFixture host)
         }
     }
 
+    [Fact]
+    public async Task Ask_streams_the_extractive_answer_as_server_sent_events()
+    {
+        await host.PutAsync("ask-stream", "rivers", "The Nile is about 6,650 kilometres long and flows north into the Mediterranean Sea.", "Nile");
+        var events = await OrleansRag.Tests.Generation.LanguageModelGenerationTests.AskStreamAsync(Http, "ask-stream", "How long is the Nile?");
+        Assert.Equal(["token", "done"], events.Select(e => e.Event));
+        Assert.Equal(events[0].Data.GetProperty("text").GetString(), events[1].Data.GetProperty("answer").GetString());
+        Assert.Equal("rivers", events[1].Data.GetProperty("citations")[0].GetProperty("documentId").GetString());
+
+        var missing = await OrleansRag.Tests.Generation.LanguageModelGenerationTests.AskStreamAsync(Http, "no-such-collection", "anything?");
+        Assert.Equal("error", Assert.Single(missing).Event);
+    }
+
     public static TheoryData<string, string, string?, string, HttpStatusCode, string> BadRequests => new()
     {
         // method, path, JSON body (null = none), content type, expected status, words the problem detail must contain
