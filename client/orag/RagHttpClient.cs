@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -33,6 +34,67 @@ public sealed class RagHttpClient(Uri baseAddress) : IDisposable
 
     public Task<AskResponse> AskAsync(string collection, string question, int topK, SearchMode? mode, CancellationToken cancellationToken, JsonElement? filter = null) =>
         SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter }, cancellationToken);
+
+    /// <summary>POST .../ask with "stream": true, read as Server-Sent Events (token, done, error) as they arrive.</summary>
+    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, int topK, SearchMode? mode,
+        JsonElement? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask")
+        {
+            Content = JsonContent.Create(new { question, topK, mode, filter, stream = true }, options: Json),
+        };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new RagApiException($"cannot reach OrleansRag at {baseAddress}: {exception.Message} (start it with 'dotnet run --project silo', or pass --url)", null, exception);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new RagApiException(await DescribeAsync(response, cancellationToken), response.StatusCode);
+            }
+
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+            var name = "message";
+            var data = new System.Text.StringBuilder();
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                if (line.StartsWith("event:", StringComparison.Ordinal))
+                {
+                    name = line[6..].Trim();
+                }
+                else if (line.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    data.Append(line[5..].TrimStart());
+                }
+                else if (line.Length == 0 && data.Length > 0)
+                {
+                    var json = JsonDocument.Parse(data.ToString()).RootElement;
+                    data.Clear();
+                    switch (name)
+                    {
+                        case "token":
+                            yield return new AskStreamEvent(AskStreamEventKind.Token, json.GetProperty("text").GetString());
+                            break;
+                        case "done":
+                            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: json.Deserialize<AskResponse>(Json));
+                            yield break;
+                        default:
+                            yield return new AskStreamEvent(AskStreamEventKind.Error, Error: json.TryGetProperty("message", out var m) ? m.GetString() : json.ToString());
+                            yield break;
+                    }
+                }
+            }
+
+            yield return new AskStreamEvent(AskStreamEventKind.Error, Error: "the answer stream ended without a final event");
+        }
+    }
 
     public Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken) =>
         SendAsync<CollectionInfo>(HttpMethod.Put, $"v1/collections/{Uri.EscapeDataString(collection)}",

@@ -16,9 +16,18 @@ public static class QueryApi
             RunAsync<SearchRequest>(collection, request, "query", async (_, text, options, token) => Results.Ok(await rag.SearchAsync(collection, text, options, token))))
             .WithName("Search");
         collections.MapPost("/ask", (string collection, HttpRequest request, IRagClient rag, ILoggerFactory logs) =>
-            RunAsync<AskRequest>(collection, request, "question", async (body, text, options, token) => body.Stream == true
-                ? TypedResults.ServerSentEvents(Stream(rag.AskStreamAsync(collection, text, options, token), logs.CreateLogger(typeof(QueryApi)), token))
-                : Results.Ok(await rag.AskAsync(collection, text, options, token))))
+            RunAsync<AskRequest>(collection, request, "question", async (body, text, options, token) =>
+            {
+                if (body.Stream != true)
+                {
+                    return Results.Ok(await rag.AskAsync(collection, text, options, token));
+                }
+
+                // Known problems are answered before the stream starts, with a status code.
+                return await rag.GetCollectionAsync(collection, token) is null
+                    ? Problems.NotFound($"Collection '{collection}' does not exist.")
+                    : TypedResults.ServerSentEvents(Stream(rag.AskStreamAsync(collection, text, options, token), logs.CreateLogger(typeof(QueryApi)), token));
+            }))
             .WithName("Ask");
         return v1;
     }

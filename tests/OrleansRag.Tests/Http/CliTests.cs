@@ -76,6 +76,10 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
         Assert.Contains("Saturn (saturn, chunk 0", output, StringComparison.Ordinal);
         Assert.Contains("total", output, StringComparison.Ordinal);
 
+        var (waited, waitedOutput) = await RunAsync("ask", "What makes Mars red?", "--collection", "cli-ask", "--no-stream", "--mode", "dense");
+        Assert.Equal(0, waited);
+        Assert.Contains("iron oxide", waitedOutput, StringComparison.Ordinal);
+
         var (searchExit, searchOutput) = await RunAsync("search", "red planet iron", "-c", "cli-ask", "-k", "1");
         Assert.Equal(0, searchExit);
         Assert.Contains("mars #0", searchOutput, StringComparison.Ordinal);

@@ -135,8 +135,9 @@ public sealed partial class HttpApiTests(RagHostFixture host)
         Assert.Equal(events[0].Data.GetProperty("text").GetString(), events[1].Data.GetProperty("answer").GetString());
         Assert.Equal("rivers", events[1].Data.GetProperty("citations")[0].GetProperty("documentId").GetString());
 
-        var missing = await OrleansRag.Tests.Generation.LanguageModelGenerationTests.AskStreamAsync(Http, "no-such-collection", "anything?");
-        Assert.Equal("error", Assert.Single(missing).Event);
+        await AssertProblemAsync(
+            await Http.PostAsJsonAsync("v1/collections/no-such-collection/ask", new { question = "anything?", stream = true }),
+            HttpStatusCode.NotFound, "no-such-collection");
     }
 
     public static TheoryData<string, string, string?, string, HttpStatusCode, string> BadRequests => new()
