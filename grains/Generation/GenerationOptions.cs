@@ -7,9 +7,12 @@ public sealed class GenerationOptions : IValidatableObject
 {
     public const string SectionName = "Generation";
 
-    /// <summary>"Extractive" (offline, deterministic) or "OpenAI" (any OpenAI-compatible chat-completions endpoint).</summary>
+    /// <summary>
+    /// "Extractive" (offline, deterministic), "OpenAI" (any OpenAI-compatible chat-completions endpoint) or
+    /// "AzureOpenAI" (an Azure OpenAI resource; Model is the deployment name).
+    /// </summary>
     [Required]
-    [AllowedValues("Extractive", "OpenAI")]
+    [AllowedValues("Extractive", "OpenAI", "AzureOpenAI")]
     public string Provider { get; set; } = "Extractive";
 
     /// <summary>Most sentences an extractive answer quotes.</summary>
@@ -20,7 +23,10 @@ public sealed class GenerationOptions : IValidatableObject
     [Range(-1.0, 2.0)]
     public double MinScore { get; set; } = 0.45;
 
-    /// <summary>Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, llama.cpp, LM Studio).</summary>
+    /// <summary>
+    /// Base URL: of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, llama.cpp, LM Studio),
+    /// or of the Azure OpenAI resource, e.g. https://my-resource.openai.azure.com/.
+    /// </summary>
     public string? Endpoint { get; set; }
 
     /// <summary>Model (deployment) name.</summary>

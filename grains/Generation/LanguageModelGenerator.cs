@@ -187,13 +187,24 @@ public sealed partial class LanguageModelGenerator : IDisposable
 
     private static IChatClient CreateOpenAiClient(GenerationOptions options)
     {
+        var key = string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey;
+        if (options.Provider == "AzureOpenAI")
+        {
+            var azureOptions = new Azure.AI.OpenAI.AzureOpenAIClientOptions
+            {
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                NetworkTimeout = options.RequestTimeout + TimeSpan.FromSeconds(1),
+            };
+            return new Azure.AI.OpenAI.AzureOpenAIClient(new Uri(options.Endpoint!), new ApiKeyCredential(key), azureOptions)
+                .GetChatClient(options.Model!).AsIChatClient();
+        }
+
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = new Uri(options.Endpoint!),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // retries are the pipeline's, which honours Retry-After
             NetworkTimeout = options.RequestTimeout + TimeSpan.FromSeconds(1),
         };
-        var key = string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey;
         return new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(options.Model!).AsIChatClient();
     }
 

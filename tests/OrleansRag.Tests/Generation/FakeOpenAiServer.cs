@@ -19,7 +19,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Func<HttpContext, string, Task>> _script = new();
 
-    public sealed record Received(DateTimeOffset At, string? Authorization, string Body);
+    public sealed record Received(DateTimeOffset At, string? Authorization, string Body, string Path = "", string? ApiKeyHeader = null);
 
     private FakeOpenAiServer(WebApplication app) => _app = app;
 
@@ -38,14 +38,18 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var app = builder.Build();
         var server = new FakeOpenAiServer(app);
         server.Default = Answer("The answer [1].");
-        app.MapPost("/v1/chat/completions", async context =>
+        async Task HandleAsync(HttpContext context)
         {
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
-            server.Requests.Enqueue(new Received(DateTimeOffset.UtcNow, context.Request.Headers.Authorization, body));
+            server.Requests.Enqueue(new Received(DateTimeOffset.UtcNow, context.Request.Headers.Authorization, body,
+                context.Request.Path + context.Request.QueryString, context.Request.Headers["api-key"]));
             var step = server._script.TryDequeue(out var scripted) ? scripted : server.Default;
             await step(context, body);
-        });
+        }
+
+        app.MapPost("/v1/chat/completions", HandleAsync);                                    // OpenAI and compatible servers
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", HandleAsync);       // Azure OpenAI
         await app.StartAsync();
         server.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/v1");
         return server;
