@@ -62,7 +62,7 @@ public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> o
     {
         options ??= DefaultAskOptions;
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
-        return Query(collection).AskStreamAsync(question, options, cancellationToken);
+        return grains.GetGrain<IAnswerStreamGrain>(Guid.NewGuid()).AskStreamAsync(GrainKeys.Collection(_tenant, collection), question, options, cancellationToken);
     }
 
     public Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)

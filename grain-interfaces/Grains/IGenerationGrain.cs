@@ -5,6 +5,6 @@ public interface IGenerationGrain : IGrainWithIntegerKey
 {
     Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, SearchHit[] sources);
 
-    /// <summary>Streams the answer: Token events, then Done with the answer and citations (no timings), or Error.</summary>
-    IAsyncEnumerable<AskStreamEvent> GenerateStreamAsync(string question, float[] questionVector, SearchHit[] sources, CancellationToken cancellationToken = default);
+    /// <summary>The extractive answer only (the offline generator, also the fallback).</summary>
+    Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, SearchHit[] sources);
 }

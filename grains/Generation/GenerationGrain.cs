@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using System.Runtime.CompilerServices;
 using Orleans.Concurrency;
 
 namespace OrleansRag.Generation;
@@ -36,54 +35,9 @@ public sealed class GenerationGrain(IOptions<GenerationOptions> options, IServic
         return await ExtractAsync(question, questionVector, sources);
     }
 
-    public async IAsyncEnumerable<AskStreamEvent> GenerateStreamAsync(string question, float[] questionVector, SearchHit[] sources, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, SearchHit[] sources)
     {
         ArgumentNullException.ThrowIfNull(sources);
-        GeneratedAnswer? fallback = null;
-        if (options.Value.UsesLanguageModel && sources.Length > 0)
-        {
-            var model = services.GetRequiredService<LanguageModelGenerator>();
-            IAsyncEnumerator<AskStreamEvent>? stream = null;
-            AskStreamEvent? first = null;
-            try
-            {
-                stream = model.StreamAsync(question, sources, cancellationToken).GetAsyncEnumerator(cancellationToken);
-                first = await stream.MoveNextAsync() ? stream.Current : null;
-            }
-            catch (LanguageModelUnavailableException exception)
-            {
-                model.RecordFallback(exception.Message);
-                fallback = await ExtractAsync(question, questionVector, sources) with { Degraded = true, DegradedReason = exception.Message };
-            }
-
-            if (fallback is null)
-            {
-                await using (stream)
-                {
-                    if (first is not null)
-                    {
-                        yield return first;
-                    }
-
-                    while (await stream!.MoveNextAsync())
-                    {
-                        yield return stream.Current;
-                    }
-                }
-
-                yield break;
-            }
-        }
-
-        // Extractive (or fallback): the whole answer as one token, then the final event.
-        var answer = fallback ?? await ExtractAsync(question, questionVector, sources);
-        yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
-        yield return new AskStreamEvent(AskStreamEventKind.Done, Response: new AskResponse(
-            "", question, answer.Answer, answer.Citations, new AskTimings(0, 0, 0, 0), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason));
-    }
-
-    private async Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, SearchHit[] sources)
-    {
         var candidates = ExtractiveGenerator.Candidates(sources);
         if (candidates.Count == 0)
         {

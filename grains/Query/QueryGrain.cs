@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Orleans.Concurrency;
 using OrleansRag.Retrieval;
 
@@ -45,26 +44,17 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
         return await cache.GetOrComputeAsync(key, () => ComputeAnswerAsync(info, question, options));
     }
 
-    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string question, SearchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async Task<AnswerSources?> RetrieveForAnswerAsync(string question, SearchOptions options)
     {
         Validate(nameof(question), question, options);
-        var total = Stopwatch.StartNew();
         var info = await Collection().GetInfoAsync();
         if (!info.Exists)
         {
-            yield return new AskStreamEvent(AskStreamEventKind.Error, Error: $"Collection '{GrainKeys.CollectionName(this.GetPrimaryKeyString())}' does not exist.");
-            yield break;
+            return null;
         }
 
         var (hits, vector, embedMs, retrieveMs) = await RetrieveAsync(info, question, options with { PerDocument = false }, forGeneration: true);
-        var generate = Stopwatch.StartNew();
-        var events = GrainFactory.GetGrain<IGenerationGrain>(0).GenerateStreamAsync(question, vector ?? await EmbedAsync(question), hits, cancellationToken);
-        await foreach (var item in events.WithCancellation(cancellationToken))
-        {
-            yield return item.Kind == AskStreamEventKind.Done && item.Response is { } response
-                ? item with { Response = response with { Collection = info.Name, Timings = new AskTimings(embedMs, retrieveMs, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds) } }
-                : item;
-        }
+        return new AnswerSources(info.Name, hits, vector ?? await EmbedAsync(question), embedMs, retrieveMs);
     }
 
     private async Task<AskResponse> ComputeAnswerAsync(CollectionInfo info, string question, SearchOptions options)
