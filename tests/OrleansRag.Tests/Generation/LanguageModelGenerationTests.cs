@@ -180,6 +180,19 @@ public sealed class LanguageModelGenerationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_whose_model_fails_before_the_first_token_falls_back_to_a_degraded_extractive_answer()
+    {
+        _model.Default = FakeOpenAiServer.Status(500);
+        var events = await AskStreamAsync(_host.Http, "llm", "How long is the Nile? (failing stream)");
+        Assert.Equal(["token", "done"], events.Select(e => e.Event));
+        var done = events[^1].Data;
+        Assert.True(done.GetProperty("degraded").GetBoolean());
+        Assert.Contains("HTTP 500", done.GetProperty("degradedReason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("6,650", done.GetProperty("answer").GetString(), StringComparison.Ordinal);
+        Assert.Equal(3, _model.Requests.Count); // first attempt + 2 retries, then the fallback
+    }
+
+    [Fact]
     public async Task A_stream_cut_mid_way_ends_with_an_error_event()
     {
         _model.Then(FakeOpenAiServer.Stream(["The Nile ", "is about "], cut: true));
