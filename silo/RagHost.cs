@@ -23,6 +23,7 @@ public static class RagHost
         configure?.Invoke(builder);
 
         builder.UseRagSilo();
+        builder.AddRagTelemetry();
         builder.Services.AddRagGrainServices(builder.Configuration);
         builder.Services.AddRagClient();
         builder.Services.AddRagApi();
@@ -33,6 +34,7 @@ public static class RagHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRagHealth();
+        app.MapRagTelemetry();
         app.MapRagApi();
         return app;
     }

@@ -85,6 +85,7 @@ public static class SiloHostingExtensions
             }
 
             silo.AddMemoryStreams(RagConstants.StreamProvider);
+            silo.AddActivityPropagation(); // trace context flows from HTTP through every grain call
         });
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
