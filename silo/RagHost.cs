@@ -24,6 +24,7 @@ public static class RagHost
 
         builder.UseRagSilo();
         builder.AddRagTelemetry();
+        builder.AddRagDashboard();
         builder.Services.AddRagGrainServices(builder.Configuration);
         builder.Services.AddRagClient();
         builder.Services.AddRagApi();
@@ -35,6 +36,7 @@ public static class RagHost
         app.UseStatusCodePages();
         app.MapRagHealth();
         app.MapRagTelemetry();
+        app.MapRagDashboard();
         app.MapRagApi();
         return app;
     }
