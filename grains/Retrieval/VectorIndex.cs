@@ -167,10 +167,6 @@ public sealed class VectorIndex(int dimensions)
         return new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, score);
     }
 
-    /// <summary>Merges per-shard top-k lists into the global exact top-k (same order as a shard search).</summary>
-    public static SearchHit[] Merge(IEnumerable<IReadOnlyList<SearchHit>> lists, int k) =>
-        [.. lists.SelectMany(hits => hits).OrderBy(hit => hit, BestFirst.Instance).Take(k)];
-
     private void RemoveRow(int row)
     {
         var last = _chunks.Count - 1;

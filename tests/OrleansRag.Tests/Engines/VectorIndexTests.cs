@@ -81,7 +81,7 @@ public sealed class VectorIndexTests
         }
 
         var query = RandomUnitVector(random);
-        var merged = VectorIndex.Merge(shards.Select(s => s.Search(query, 15)), 15);
+        var merged = SearchHits.TopK(shards.SelectMany(s => s.Search(query, 15)), 15, perDocument: false);
         Assert.Equal(BruteForce(all, query, 15).Select(e => e.ChunkId), merged.Select(m => m.ChunkId));
     }
 
