@@ -2,6 +2,11 @@ using Microsoft.Extensions.Options;
 using OrleansRag.Silo;
 using OrleansRag.Silo.Hosting;
 
+if (await SiloCommands.TryRunAsync(args) is { } exitCode)
+{
+    return exitCode;
+}
+
 // The host is built by RagHost so that tests and benchmarks start exactly the same one.
 try
 {

@@ -32,6 +32,11 @@ public static class RagHost
         builder.Services.AddSampleCorpus(builder.Configuration);
 
         var app = builder.Build();
+        foreach (var key in ConfigurationSchema.UnknownKeys(app.Configuration))
+        {
+            app.Logger.LogWarning("Configuration key {Key} is not a setting OrleansRag reads; check its spelling.", key);
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRagHealth();

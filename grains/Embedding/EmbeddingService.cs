@@ -67,6 +67,9 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     public async Task<EmbeddingBatch> EmbedAsync(IReadOnlyList<string> texts, EmbeddingKind kind, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
+        using var activity = RagTelemetry.ActivitySource.StartActivity("embed");
+        activity?.SetTag("orleansrag.embedding.texts", texts.Count);
+        activity?.SetTag("orleansrag.embedding.kind", kind.ToString());
         var model = await _loaded.Task.ConfigureAwait(false);
         var items = new WorkItem[texts.Count];
         for (var i = 0; i < texts.Count; i++)

@@ -18,6 +18,9 @@ public sealed class GenerationGrain(IOptions<GenerationOptions> options, IServic
     public async Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, SearchHit[] sources)
     {
         ArgumentNullException.ThrowIfNull(sources);
+        using var activity = RagTelemetry.ActivitySource.StartActivity("generate");
+        activity?.SetTag("orleansrag.generation.provider", options.Value.Provider);
+        activity?.SetTag("orleansrag.generation.sources", sources.Length);
         if (options.Value.UsesLanguageModel && sources.Length > 0)
         {
             var model = services.GetRequiredService<LanguageModelGenerator>();
@@ -28,6 +31,7 @@ public sealed class GenerationGrain(IOptions<GenerationOptions> options, IServic
             catch (LanguageModelUnavailableException exception)
             {
                 model.RecordFallback(exception.Message);
+                activity?.SetTag("orleansrag.generation.degraded", true);
                 return await ExtractAsync(question, questionVector, sources) with { Degraded = true, DegradedReason = exception.Message };
             }
         }

@@ -24,7 +24,6 @@ namespace OrleansRag.Generation;
 /// </summary>
 public sealed partial class LanguageModelGenerator : IDisposable
 {
-    public const string MeterName = "OrleansRag";
 
     private static readonly ResiliencePropertyKey<TimeSpan?> RetryAfterKey = new("retry-after");
 
@@ -33,7 +32,7 @@ public sealed partial class LanguageModelGenerator : IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly EmbeddingService _embeddings;
     private readonly ILogger<LanguageModelGenerator> _logger;
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter = new(RagTelemetry.Name);
     private readonly Counter<long> _calls;
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _droppedMarkers;

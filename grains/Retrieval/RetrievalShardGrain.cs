@@ -54,6 +54,9 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
     public Task<SearchHit[]> SearchAsync(ShardQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
+        using var activity = RagTelemetry.ActivitySource.StartActivity("retrieve");
+        activity?.SetTag("orleansrag.shard", ShardKey);
+        activity?.SetTag("orleansrag.search.mode", query.Mode.ToString());
         var allow = Allow(query.Filter);
         var hits = query.Mode switch
         {
@@ -64,6 +67,7 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
             SearchMode.Bm25 => _lexical.Search(query.Terms, query.DistinctTerms, query.Stats, query.TopK, query.PerDocument, allow),
             _ => throw new ArgumentException($"Shards run dense or BM25 queries, not {query.Mode}.", nameof(query)),
         };
+        activity?.SetTag("orleansrag.search.hits", hits.Length);
         return Task.FromResult(hits);
     }
 

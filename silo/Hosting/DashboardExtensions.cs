@@ -7,13 +7,15 @@ namespace OrleansRag.Silo.Hosting;
 /// The Orleans Dashboard (grains, silos, call rates) at <c>Dashboard:Path</c> (default /dashboard). It can show
 /// grain state, so by default it answers only requests from loopback addresses (403 otherwise) until API-key
 /// roles exist (security issue); <c>Dashboard:AllowRemote=true</c> lifts that, <c>Dashboard:Enabled=false</c> removes it.
+/// <c>Dashboard:Port</c> (for example 8081, with Urls listening there too) serves it on that port only, so that a
+/// deployment can give it its own Service; <c>kubectl port-forward</c> arrives from loopback inside the pod.
 /// </summary>
 public static class DashboardExtensions
 {
     public static WebApplicationBuilder AddRagDashboard(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (builder.Configuration.GetValue("Dashboard:Enabled", true))
+        if (Options(builder.Configuration).Enabled)
         {
             builder.UseOrleans(silo => silo.AddDashboard(o =>
             {
@@ -28,17 +30,26 @@ public static class DashboardExtensions
     public static WebApplication MapRagDashboard(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (!app.Configuration.GetValue("Dashboard:Enabled", true))
+        var options = Options(app.Configuration);
+        if (!options.Enabled)
         {
             return app;
         }
 
-        var allowRemote = app.Configuration.GetValue("Dashboard:AllowRemote", false);
-        app.MapOrleansDashboard(app.Configuration["Dashboard:Path"] ?? "/dashboard")
-            .AddEndpointFilter(async (context, next) =>
-                allowRemote || context.HttpContext.Connection.RemoteIpAddress is not { } remote || IPAddress.IsLoopback(remote)
-                    ? await next(context)
-                    : Results.Problem(detail: "The dashboard answers loopback requests only (Dashboard:AllowRemote).", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden"));
+        var allowRemote = options.AllowRemote;
+        var dashboard = app.MapOrleansDashboard(options.Path);
+        if (options.Port is { } port)
+        {
+            dashboard.RequireHost($"*:{port}");
+        }
+
+        dashboard.AddEndpointFilter(async (context, next) =>
+            allowRemote || context.HttpContext.Connection.RemoteIpAddress is not { } remote || IPAddress.IsLoopback(remote)
+                ? await next(context)
+                : Results.Problem(detail: "The dashboard answers loopback requests only (Dashboard:AllowRemote).", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden"));
         return app;
     }
+
+    private static DashboardOptions Options(IConfiguration configuration) =>
+        configuration.GetSection(DashboardOptions.SectionName).Get<DashboardOptions>() ?? new DashboardOptions();
 }

@@ -49,6 +49,20 @@ public sealed class OrleansHostingOptions : IValidatableObject
     /// <summary>Listen on every interface instead of only the advertised address.</summary>
     public bool ListenOnAnyHostAddress { get; set; }
 
+    /// <summary>
+    /// Running as pods of one Kubernetes Deployment: Microsoft.Orleans.Hosting.Kubernetes takes the silo name and
+    /// advertised address from the pod (POD_NAME, POD_NAMESPACE, POD_IP from the downward API), listens on every
+    /// interface and watches the pods of the cluster. Membership still lives in PostgreSQL (Clustering=AdoNet).
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
+    /// <summary>
+    /// How long a stopping silo may take to hand its grains over and deactivate them (host shutdown timeout).
+    /// Kubernetes' terminationGracePeriodSeconds must be longer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Clustering == "AdoNet" && string.IsNullOrWhiteSpace(PostgresConnectionString))
@@ -59,6 +73,11 @@ public sealed class OrleansHostingOptions : IValidatableObject
         if (Storage == "Redis" && string.IsNullOrWhiteSpace(RedisConnectionString))
         {
             yield return new ValidationResult("is required when Cluster:Storage is Redis.", [nameof(RedisConnectionString)]);
+        }
+
+        if (KubernetesHosting && Clustering != "AdoNet")
+        {
+            yield return new ValidationResult("needs Cluster:Clustering=AdoNet: Kubernetes hosting supplements a membership table, it is not one.", [nameof(KubernetesHosting)]);
         }
 
         if (!System.Net.IPAddress.TryParse(AdvertisedIPAddress, out _))

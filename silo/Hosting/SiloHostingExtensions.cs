@@ -19,6 +19,7 @@ public static class SiloHostingExtensions
         var options = builder.Configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
         Validate(options);
         builder.Services.AddSingleton(options);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
         RedisConnection? redis = null;
         StackExchange.Redis.ConfigurationOptions? redisOptions = null;
@@ -53,9 +54,23 @@ public static class SiloHostingExtensions
                 o.ServiceId = options.ServiceId;
             });
 
-            if (options.Clustering == "AdoNet")
+            if (options.KubernetesHosting)
+            {
+                // The pod's name and IP come from the downward API; only the ports are ours to set.
+                silo.UseKubernetesHosting();
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.SiloPort = options.SiloPort;
+                    o.GatewayPort = options.GatewayPort;
+                });
+            }
+            else if (options.Clustering == "AdoNet")
             {
                 silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIPAddress), options.SiloPort, options.GatewayPort, options.ListenOnAnyHostAddress);
+            }
+
+            if (options.Clustering == "AdoNet")
+            {
                 silo.UseAdoNetClustering(o =>
                 {
                     o.Invariant = "Npgsql";

@@ -3,7 +3,6 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using OrleansRag.Generation;
 
 namespace OrleansRag.Silo.Hosting;
 
@@ -20,12 +19,12 @@ public static class TelemetryExtensions
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("orleans-rag"))
             .WithMetrics(metrics => metrics
-                .AddMeter(LanguageModelGenerator.MeterName, "Microsoft.Orleans")
+                .AddMeter(RagTelemetry.Name, "Microsoft.Orleans")
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
-                .AddSource(ActivitySources.ApplicationGrainActivitySourceName, ActivitySources.RuntimeActivitySourceName, ActivitySources.StorageActivitySourceName)
+                .AddSource(RagTelemetry.Name, ActivitySources.ApplicationGrainActivitySourceName, ActivitySources.RuntimeActivitySourceName, ActivitySources.StorageActivitySourceName)
                 .AddAspNetCoreInstrumentation());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansRag.Tests.Infrastructure;
 
 namespace OrleansRag.Tests.Http;
 
-/// <summary>The Orleans Dashboard on the silo: its page and its data endpoint over HTTP.</summary>
+/// <summary>The Orleans Dashboard on the silo: its page and data endpoint over HTTP, and its silo list in a real browser.</summary>
 [Collection(HostCollection.Name)]
 public sealed class DashboardTests(RagHostFixture host)
 {
@@ -26,5 +28,28 @@ public sealed class DashboardTests(RagHostFixture host)
         }
 
         Assert.Equal(1, silos);
+    }
+
+    [Fact]
+    public async Task Headless_chromium_shows_the_silo_in_the_dashboards_silo_list()
+    {
+        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is not installed (apt-get install chromium; test.sh does it).");
+        var silo = host.App.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.Endpoint.ToString();
+        var screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard-silos.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        File.Delete(screenshot);
+
+        var result = await ExternalProcess.RunAsync(
+            "node", ["dashboard-screenshot.mjs", new Uri(host.BaseAddress, "dashboard/").ToString(), screenshot, silo],
+            TestPaths.Repository("tests", "tools"), timeout: TimeSpan.FromMinutes(2));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var report = JsonDocument.Parse(result.Output);
+        Assert.Equal([silo], report.RootElement.GetProperty("silos").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("Orleans Dashboard", report.RootElement.GetProperty("title").GetString());
+        Assert.Empty(report.RootElement.GetProperty("pageErrors").EnumerateArray());
+        var png = await File.ReadAllBytesAsync(screenshot);
+        Assert.True(png.Length > 10_000, $"screenshot is only {png.Length} bytes");
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }
 }
