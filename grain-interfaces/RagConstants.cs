@@ -9,7 +9,7 @@ public static class RagConstants
     /// <summary>Stream provider name (memory streams in the embedded default).</summary>
     public const string StreamProvider = "rag-streams";
 
-    /// <summary>Tenant used until API keys assign one (see the security issue).</summary>
+    /// <summary>The tenant of the open mode (no API keys configured) and of the sample corpus.</summary>
     public const string DefaultTenant = "default";
 
     public const int MaxIdLength = 256;

@@ -1,8 +1,8 @@
-using OrleansRag.Client;
 using OrleansRag.Hosting;
 using OrleansRag.Silo.Api;
 using OrleansRag.Silo.Hosting;
 using OrleansRag.Silo.Samples;
+using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo;
 
@@ -26,7 +26,8 @@ public static class RagHost
         builder.AddRagTelemetry();
         builder.AddRagDashboard();
         builder.Services.AddRagGrainServices(builder.Configuration);
-        builder.Services.AddRagClient();
+        builder.AddRagSecurity(); // also the per-request, tenant-scoped IRagClient
+        builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddRagApi();
         builder.Services.AddRagHealthChecks();
         builder.Services.AddSampleCorpus(builder.Configuration);
@@ -39,6 +40,7 @@ public static class RagHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRagSecurity();
         app.MapRagHealth();
         app.MapRagTelemetry();
         app.MapRagDashboard();

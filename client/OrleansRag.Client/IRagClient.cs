@@ -36,4 +36,7 @@ public interface IRagClient
 
     /// <summary>A collection's settings and size; null when it does not exist.</summary>
     Task<CollectionInfo?> GetCollectionAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>Who the cluster says this client is: its API key's id, tenant and role (the local admin without keys).</summary>
+    Task<Security.RagPrincipal> WhoAmIAsync(CancellationToken cancellationToken = default);
 }

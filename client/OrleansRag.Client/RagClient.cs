@@ -1,41 +1,75 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using OrleansRag.Security;
 
 namespace OrleansRag.Client;
 
-/// <summary><see cref="IRagClient"/> over an <see cref="IGrainFactory"/> (an Orleans client or a co-hosted silo).</summary>
-public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> options) : IRagClient
+/// <summary>
+/// <see cref="IRagClient"/> over an <see cref="IGrainFactory"/> (an Orleans client or a co-hosted silo). With an
+/// API key, every grain call carries the key and the cluster verifies it; the tenant is the key's, learned from
+/// the cluster on first use, so a client can never name another tenant's collection.
+/// </summary>
+public sealed class RagClient : IRagClient
 {
-    private readonly string _tenant = options.Value.Tenant;
-
     /// <summary>Search default: dense ranking of chunks, top 5.</summary>
     public static readonly SearchOptions DefaultSearchOptions = new();
 
     /// <summary>Ask default: hybrid ranking (dense + BM25 fused), which measures better on SciFact.</summary>
     public static readonly SearchOptions DefaultAskOptions = new(Mode: SearchMode.Hybrid);
 
-    public Task<IngestResult> IngestAsync(string collection, string documentId, DocumentInput document, CancellationToken cancellationToken = default)
+    private readonly IGrainFactory _grains;
+    private readonly string? _apiKey;
+    private readonly string? _knownTenant;
+    private Task<string>? _keyTenant;
+
+    /// <summary>The SDK's client: the tenant of <see cref="RagClientOptions.ApiKey"/>, or <see cref="RagClientOptions.Tenant"/> without a key.</summary>
+    public RagClient(IGrainFactory grains, IOptions<RagClientOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _grains = grains;
+        _apiKey = options.Value.ApiKey;
+        _knownTenant = _apiKey is null ? options.Value.Tenant : null;
+    }
+
+    /// <summary>A client for a tenant already established (the HTTP edge, which forwards the caller's key).</summary>
+    public RagClient(IGrainFactory grains, string tenant, string? apiKey)
+    {
+        _grains = grains;
+        _knownTenant = tenant;
+        _apiKey = apiKey;
+    }
+
+    public async Task<IngestResult> IngestAsync(string collection, string documentId, DocumentInput document, CancellationToken cancellationToken = default)
     {
         CheckIds(collection, documentId);
         RagValidation.ThrowIfInvalid(RagValidation.CheckDocument(document), nameof(document));
-        return Document(collection, documentId).UpsertAsync(document).WaitAsync(cancellationToken);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Document(tenant, collection, documentId).UpsertAsync(document).WaitAsync(cancellationToken);
     }
 
-    public Task<DocumentInfo?> GetAsync(string collection, string documentId, CancellationToken cancellationToken = default)
+    public async Task<DocumentInfo?> GetAsync(string collection, string documentId, CancellationToken cancellationToken = default)
     {
         CheckIds(collection, documentId);
-        return Document(collection, documentId).GetAsync().WaitAsync(cancellationToken);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Document(tenant, collection, documentId).GetAsync().WaitAsync(cancellationToken);
     }
 
-    public Task<bool> DeleteAsync(string collection, string documentId, CancellationToken cancellationToken = default)
+    public async Task<bool> DeleteAsync(string collection, string documentId, CancellationToken cancellationToken = default)
     {
         CheckIds(collection, documentId);
-        return Document(collection, documentId).DeleteAsync().WaitAsync(cancellationToken);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Document(tenant, collection, documentId).DeleteAsync().WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, CancellationToken cancellationToken = default)
     {
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
-        var registry = Registry(collection);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        var registry = Registry(tenant, collection);
         var info = await registry.GetInfoAsync().WaitAsync(cancellationToken);
         return info.Exists
             ? await registry.ListDocumentsAsync().WaitAsync(cancellationToken)
@@ -46,7 +80,9 @@ public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> o
     {
         options ??= DefaultSearchOptions;
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(query), query, options), nameof(query));
-        return await Query(collection).SearchAsync(query, options).WaitAsync(cancellationToken)
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Query(tenant, collection).SearchAsync(query, options).WaitAsync(cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -54,7 +90,9 @@ public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> o
     {
         options ??= DefaultAskOptions;
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
-        return await Query(collection).AskAsync(question, options).WaitAsync(cancellationToken)
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Query(tenant, collection).AskAsync(question, options).WaitAsync(cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -62,30 +100,84 @@ public sealed class RagClient(IGrainFactory grains, IOptions<RagClientOptions> o
     {
         options ??= DefaultAskOptions;
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
-        return grains.GetGrain<IAnswerStreamGrain>(Guid.NewGuid()).AskStreamAsync(GrainKeys.Collection(_tenant, collection), question, options, cancellationToken);
+        return StreamAsync(collection, question, options, cancellationToken);
     }
 
-    public Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)
+    public async Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)
     {
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
         ArgumentNullException.ThrowIfNull(settings);
         RagValidation.ThrowIfInvalid(RagValidation.CheckCollectionSettings(settings), nameof(settings));
-        return Registry(collection).CreateAsync(settings).WaitAsync(cancellationToken);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Registry(tenant, collection).CreateAsync(settings).WaitAsync(cancellationToken);
     }
 
     public async Task<CollectionInfo?> GetCollectionAsync(string collection, CancellationToken cancellationToken = default)
     {
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
-        var info = await Registry(collection).GetInfoAsync().WaitAsync(cancellationToken);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        var info = await Registry(tenant, collection).GetInfoAsync().WaitAsync(cancellationToken);
         return info.Exists ? info : null;
     }
 
-    private IDocumentGrain Document(string collection, string documentId) =>
-        grains.GetGrain<IDocumentGrain>(GrainKeys.Document(_tenant, collection, documentId));
+    /// <summary>Who the cluster says this client is (its key's id, tenant and role; the local admin without keys).</summary>
+    public async Task<RagPrincipal> WhoAmIAsync(CancellationToken cancellationToken = default)
+    {
+        Authenticate();
+        return await _grains.GetGrain<IAccessGrain>(0).WhoAmIAsync().WaitAsync(cancellationToken);
+    }
 
-    private ICollectionGrain Registry(string collection) => grains.GetGrain<ICollectionGrain>(GrainKeys.Collection(_tenant, collection));
+    private async IAsyncEnumerable<AskStreamEvent> StreamAsync(string collection, string question, SearchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        var stream = _grains.GetGrain<IAnswerStreamGrain>(Guid.NewGuid()).AskStreamAsync(GrainKeys.Collection(tenant, collection), question, options, cancellationToken);
+        await foreach (var item in stream.WithCancellation(cancellationToken))
+        {
+            yield return item;
+        }
+    }
 
-    private IQueryGrain Query(string collection) => grains.GetGrain<IQueryGrain>(GrainKeys.Collection(_tenant, collection));
+    /// <summary>The tenant every grain key of this call is scoped to.</summary>
+    private Task<string> EnterAsync(CancellationToken cancellationToken)
+    {
+        if (_knownTenant is not null)
+        {
+            return Task.FromResult(_knownTenant);
+        }
+
+        // Learned once per client; a failure (a wrong key) is not remembered, so a corrected key works.
+        var pending = _keyTenant;
+        if (pending is null || pending.IsFaulted || pending.IsCanceled)
+        {
+            _keyTenant = pending = LearnTenantAsync();
+        }
+
+        return pending.WaitAsync(cancellationToken);
+    }
+
+    private async Task<string> LearnTenantAsync() => (await WhoAmIAsync()).Tenant;
+
+    /// <summary>
+    /// Puts the API key into Orleans' request context for the grain calls that follow in the calling method (a
+    /// synchronous method, so the change stays in the caller's async flow and ends with it).
+    /// </summary>
+    private void Authenticate()
+    {
+        if (_apiKey is not null)
+        {
+            RequestContext.Set(RagRequestContext.ApiKey, _apiKey);
+        }
+    }
+
+    private IDocumentGrain Document(string tenant, string collection, string documentId) =>
+        _grains.GetGrain<IDocumentGrain>(GrainKeys.Document(tenant, collection, documentId));
+
+    private ICollectionGrain Registry(string tenant, string collection) => _grains.GetGrain<ICollectionGrain>(GrainKeys.Collection(tenant, collection));
+
+    private IQueryGrain Query(string tenant, string collection) => _grains.GetGrain<IQueryGrain>(GrainKeys.Collection(tenant, collection));
 
     private static void CheckIds(string collection, string documentId)
     {

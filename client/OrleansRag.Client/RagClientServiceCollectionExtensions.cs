@@ -17,6 +17,7 @@ public static class RagClientServiceCollectionExtensions
         }
 
         options.Validate(o => RagValidation.CheckId(nameof(RagClientOptions.Tenant), o.Tenant) is null, "RagClientOptions.Tenant is not a valid id.");
+        options.Validate(o => o.ApiKey is null || Security.ApiKeys.TryGetId(o.ApiKey, out _), "RagClientOptions.ApiKey is not an OrleansRag API key (orag_<id>_<secret>).");
         services.AddSingleton<IRagClient, RagClient>();
         return services;
     }

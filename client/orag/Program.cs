@@ -15,6 +15,12 @@ app.Configure(config =>
         .WithExample("eval", "--dataset", "tests/data/scifact", "--collection", "scifact");
     config.AddCommand<ListCommand>("list").WithDescription("List the documents of a collection.");
     config.AddCommand<DeleteCommand>("delete").WithDescription("Delete a document.");
+    config.AddBranch("keys", keys =>
+    {
+        keys.SetDescription("API keys.");
+        keys.AddCommand<KeysCreateCommand>("create").WithDescription("Create an API key: prints the key once and the hash to configure.")
+            .WithExample("keys", "create", "--tenant", "acme", "--role", "writer");
+    });
     config.SetExceptionHandler((exception, _) => CliOutput.Fail(exception));
 });
 

@@ -13,14 +13,25 @@ public sealed class RagApiException(string message, HttpStatusCode? status = nul
 }
 
 /// <summary>The OrleansRag HTTP API as the CLI uses it.</summary>
-public sealed class RagHttpClient(Uri baseAddress) : IDisposable
+public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+    private readonly HttpClient _http = Create(baseAddress, apiKey);
+
+    private static HttpClient Create(Uri baseAddress, string? apiKey)
+    {
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        if (!string.IsNullOrWhiteSpace(apiKey))
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey.Trim());
+        }
+
+        return http;
+    }
 
     public Uri BaseAddress => baseAddress;
 

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using OrleansRag.Security;
 
 namespace OrleansRag;
 
@@ -12,12 +13,15 @@ public interface ICollectionGrain : IGrainWithStringKey
     Task<CollectionInfo> GetInfoAsync();
 
     /// <summary>Creates the collection on first use (with the silo's default settings) and returns its info.</summary>
+    [RequiresRole(RagRole.Writer)]
     Task<CollectionInfo> EnsureCreatedAsync();
 
     /// <summary>Creates the collection with <paramref name="settings"/>, or returns the existing one unchanged.</summary>
+    [RequiresRole(RagRole.Admin)]
     Task<CollectionInfo> CreateAsync(CollectionSettings settings);
 
     /// <summary>Records a change of content (bumps the version that answer caches are keyed by).</summary>
+    [RequiresRole(RagRole.Writer)]
     Task ContentChangedAsync(int documentCountDelta);
 
     /// <summary>Every document of the collection, by id (gathered from its shards).</summary>

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using OrleansRag.Security;
 
 namespace OrleansRag;
 
@@ -6,8 +7,10 @@ namespace OrleansRag;
 public interface IRetrievalShardGrain : IGrainWithStringKey
 {
     /// <summary>Replaces every chunk of the document; returns once the entry is durable and searchable.</summary>
+    [RequiresRole(RagRole.Writer)]
     Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks, IReadOnlyDictionary<string, MetadataValue>? metadata = null);
 
+    [RequiresRole(RagRole.Writer)]
     Task RemoveDocumentAsync(string documentId);
 
     /// <summary>Exact top-k of this shard by cosine similarity (Dense) or BM25 with collection-wide statistics (Bm25).</summary>

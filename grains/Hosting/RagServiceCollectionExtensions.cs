@@ -6,6 +6,7 @@ using OrleansRag.Generation;
 using OrleansRag.Ingestion;
 using OrleansRag.Query;
 using OrleansRag.Retrieval;
+using OrleansRag.Security;
 
 namespace OrleansRag.Hosting;
 
@@ -23,6 +24,9 @@ public static class RagServiceCollectionExtensions
         services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GenerationOptions>().Bind(configuration.GetSection(GenerationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueryOptions>().Bind(configuration.GetSection(QueryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<IIncomingGrainCallFilter, TenantAccessFilter>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EmbeddingService>();

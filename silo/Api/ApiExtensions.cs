@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo.Api;
 
@@ -21,7 +22,12 @@ public static class ApiExtensions
     public static WebApplication MapRagApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var v1 = app.MapGroup("/v1");
+        // Every /v1 endpoint needs a key; reading is the least a key can do, writes and admin ask for more.
+        var v1 = app.MapGroup("/v1").RequireAuthorization(SecurityExtensions.Reader);
+        v1.MapGet("/me", (HttpContext context) => ApiKeyAuthenticationHandler.PrincipalOf(context.User) is { } me
+                ? Results.Ok(new { keyId = me.KeyId, tenant = me.Tenant, role = me.Role })
+                : Results.Unauthorized())
+            .WithTags("Access").WithName("WhoAmI");
         v1.MapCollectionsApi();
         v1.MapDocumentsApi();
         v1.MapQueryApi();

@@ -1,4 +1,5 @@
 using OrleansRag.Client;
+using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo.Api;
 
@@ -9,7 +10,7 @@ public static class CollectionsApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         var collections = v1.MapGroup("/collections").WithTags("Collections");
-        collections.MapPut("/{collection}", CreateAsync).WithName("CreateCollection");
+        collections.MapPut("/{collection}", CreateAsync).WithName("CreateCollection").RequireAuthorization(SecurityExtensions.Admin).Audited("collection.create");
         collections.MapGet("/{collection}", GetAsync).WithName("GetCollection");
         return v1;
     }

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using OrleansRag.Client;
 using OrleansRag.Ingestion;
+using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo.Api;
 
@@ -12,9 +13,9 @@ public static class DocumentsApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         var documents = v1.MapGroup("/collections/{collection}/documents").WithTags("Documents");
-        documents.MapPut("/{id}", PutAsync).WithName("PutDocument");
+        documents.MapPut("/{id}", PutAsync).WithName("PutDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.upsert");
         documents.MapGet("/{id}", GetAsync).WithName("GetDocument");
-        documents.MapDelete("/{id}", DeleteAsync).WithName("DeleteDocument");
+        documents.MapDelete("/{id}", DeleteAsync).WithName("DeleteDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.delete");
         documents.MapGet("/", ListAsync).WithName("ListDocuments");
         return v1;
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using OrleansRag.Client;
+using OrleansRag.Security;
 
 namespace OrleansRag.Silo.Api;
 
@@ -16,6 +17,9 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
         {
             ArgumentException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message.Split(" (Parameter", 2)[0]),
             RagNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
+            RagAccessDeniedException { Status: 401 } e => (StatusCodes.Status401Unauthorized, "Unauthorized", e.Message),
+            RagAccessDeniedException { Status: 404 } => (StatusCodes.Status404NotFound, "Not found", "Not found."),
+            RagAccessDeniedException e => (StatusCodes.Status403Forbidden, "Forbidden", e.Message),
             TimeoutException => (StatusCodes.Status504GatewayTimeout, "Timed out", "The cluster did not answer in time; try again."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed inside the cluster; see the silo log for details."),

@@ -5,6 +5,7 @@ using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Ingestion;
 using OrleansRag.Query;
+using OrleansRag.Security;
 using OrleansRag.Silo.Samples;
 
 namespace OrleansRag.Silo.Hosting;
@@ -28,6 +29,7 @@ public static class ConfigurationSchema
         [QueryOptions.SectionName] = typeof(QueryOptions),
         [SampleCorpusOptions.SectionName] = typeof(SampleCorpusOptions),
         [DashboardOptions.SectionName] = typeof(DashboardOptions),
+        [SecurityOptions.SectionName] = typeof(SecurityOptions),
     };
 
     /// <summary>Keys (and key prefixes ending in ':' or '_') read by the frameworks the silo is built on.</summary>

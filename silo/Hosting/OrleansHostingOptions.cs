@@ -56,6 +56,9 @@ public sealed class OrleansHostingOptions : IValidatableObject
     /// </summary>
     public bool KubernetesHosting { get; set; }
 
+    /// <summary>TLS for silo-to-silo and client-to-silo (gateway) connections; off unless a certificate is given.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     /// <summary>
     /// How long a stopping silo may take to hand its grains over and deactivate them (host shutdown timeout).
     /// Kubernetes' terminationGracePeriodSeconds must be longer.
@@ -75,6 +78,11 @@ public sealed class OrleansHostingOptions : IValidatableObject
             yield return new ValidationResult("is required when Cluster:Storage is Redis.", [nameof(RedisConnectionString)]);
         }
 
+        if (Tls.CertificatePath is { } certificate && !File.Exists(certificate))
+        {
+            yield return new ValidationResult($"'{certificate}' does not exist.", ["Tls:CertificatePath"]);
+        }
+
         if (KubernetesHosting && Clustering != "AdoNet")
         {
             yield return new ValidationResult("needs Cluster:Clustering=AdoNet: Kubernetes hosting supplements a membership table, it is not one.", [nameof(KubernetesHosting)]);
@@ -85,4 +93,25 @@ public sealed class OrleansHostingOptions : IValidatableObject
             yield return new ValidationResult($"'{AdvertisedIPAddress}' is not an IP address.", [nameof(AdvertisedIPAddress)]);
         }
     }
+}
+
+/// <summary>
+/// "Cluster:Tls": encrypts Orleans' own connections (Microsoft.Orleans.Connections.Security). Every silo presents
+/// the certificate at <see cref="CertificatePath"/> (PKCS#12 with its private key); a peer is accepted when it
+/// presents the same certificate or one whose thumbprint is in <see cref="TrustedThumbprints"/> (clients' own).
+/// </summary>
+public sealed class ClusterTlsOptions
+{
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Password of the PKCS#12 file (from a secret; never logged).</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>Gateway clients must present a trusted certificate (mutual TLS): the gateway is then closed to strangers.</summary>
+    public bool RequireClientCertificate { get; set; } = true;
+
+    /// <summary>Further certificates (SHA-1 thumbprints, hex) accepted from silos and clients.</summary>
+    public IList<string> TrustedThumbprints { get; } = [];
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
 }

@@ -99,12 +99,33 @@ public static class SiloHostingExtensions
                 silo.AddMemoryGrainStorage("PubSubStore");
             }
 
+            if (options.Tls.Enabled)
+            {
+                silo.UseTls(LoadCertificate(options.Tls), tls => ClusterTls.Configure(tls, options.Tls));
+            }
+
             silo.AddMemoryStreams(RagConstants.StreamProvider);
             silo.AddActivityPropagation(); // trace context flows from HTTP through every grain call
         });
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
         return builder;
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 LoadCertificate(ClusterTlsOptions tls)
+    {
+        try
+        {
+            var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath!, tls.CertificatePassword);
+            return certificate.HasPrivateKey
+                ? certificate
+                : throw new RagStartupException($"Cluster:Tls:CertificatePath '{tls.CertificatePath}' has no private key; use a PKCS#12 (.pfx) file with one.");
+        }
+        catch (System.Security.Cryptography.CryptographicException exception)
+        {
+            // The message names the file, never the password.
+            throw new RagStartupException($"Cluster:Tls:CertificatePath '{tls.CertificatePath}' cannot be read with Cluster:Tls:CertificatePassword: {exception.Message}", exception);
+        }
     }
 
     private static void Validate(OrleansHostingOptions options)

@@ -19,6 +19,9 @@ public sealed class SampleCorpusOptions
     public string Path { get; set; } = "samples";
 
     public string ExampleQuestion { get; set; } = "How does photosynthesis turn light into chemical energy?";
+
+    /// <summary>The tenant the samples are loaded for (the open mode's local admin uses "default").</summary>
+    public string Tenant { get; set; } = RagConstants.DefaultTenant;
 }
 
 /// <summary>
@@ -26,7 +29,7 @@ public sealed class SampleCorpusOptions
 /// question to try.
 /// </summary>
 public sealed partial class SampleCorpusLoader(
-    IRagClient rag,
+    IGrainFactory grains,
     IOptions<SampleCorpusOptions> options,
     IServer server,
     IHostApplicationLifetime lifetime,
@@ -39,6 +42,7 @@ public sealed partial class SampleCorpusLoader(
         await started.Task.WaitAsync(stoppingToken);
 
         var sample = options.Value;
+        var rag = new RagClient(grains, sample.Tenant, apiKey: null); // an internal caller of the silo, not a request
         var folder = System.IO.Path.Combine(AppContext.BaseDirectory, sample.Path);
         var files = Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))

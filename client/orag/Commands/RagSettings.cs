@@ -11,6 +11,10 @@ public class RagSettings : CommandSettings
     [Description("Base URL of the OrleansRag HTTP API (default: $ORAG_URL or http://127.0.0.1:5000).")]
     public string? Url { get; init; }
 
+    [CommandOption("--api-key <KEY>")]
+    [Description("API key (default: $ORAG_API_KEY). Prefer the environment variable: arguments show up in process lists.")]
+    public string? ApiKey { get; init; }
+
     [CommandOption("-c|--collection <COLLECTION>")]
     [Description("Collection to use.")]
     public string? Collection { get; init; }
@@ -18,7 +22,7 @@ public class RagSettings : CommandSettings
     public RagHttpClient CreateClient()
     {
         var url = Url ?? Environment.GetEnvironmentVariable("ORAG_URL") ?? "http://127.0.0.1:5000";
-        return new RagHttpClient(new Uri(url.EndsWith('/') ? url : url + "/"));
+        return new RagHttpClient(new Uri(url.EndsWith('/') ? url : url + "/"), ApiKey ?? Environment.GetEnvironmentVariable("ORAG_API_KEY"));
     }
 
     public override ValidationResult Validate()

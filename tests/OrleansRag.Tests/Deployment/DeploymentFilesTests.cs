@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using OrleansRag.Security;
 using OrleansRag.Silo.Hosting;
 using OrleansRag.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
@@ -111,6 +112,12 @@ public sealed partial class DeploymentFilesTests
                 $"{source}: {string.Join("; ", results.Select(r => r.ErrorMessage))}");
             Assert.Equal("AdoNet", options.Clustering);
             Assert.Equal("Redis", options.Storage);
+
+            // Beyond loopback the silo needs API keys: they are there, well-formed.
+            var security = configuration.GetSection(SecurityOptions.SectionName).Get<SecurityOptions>()!;
+            Assert.NotEmpty(security.ApiKeys);
+            var problems = security.Validate(new ValidationContext(security)).Select(r => r.ErrorMessage).ToArray();
+            Assert.True(problems.Length == 0, $"{source}: {string.Join("; ", problems)}");
         }
     }
 
@@ -196,9 +203,12 @@ public sealed partial class DeploymentFilesTests
                 continue; // postgres, redis
             }
 
-            // Compose substitutes ${VAR:-default}; the defaults are what a plain `docker compose up` uses.
+            // Compose substitutes ${VAR:-default} (the default is what a plain `docker compose up` uses) and stops on
+            // ${VAR:?message} when VAR is unset (the user must set it: stand in a value of the right shape).
             yield return (((YamlScalarNode)name).Value!, Mapping(service, "environment")
-                .ToDictionary(pair => pair.Key, pair => Interpolation().Replace(pair.Value, match => match.Groups[1].Value)));
+                .ToDictionary(pair => pair.Key, pair => Interpolation().Replace(pair.Value, match => match.Groups[1].Value == "-"
+                    ? match.Groups[2].Value
+                    : pair.Key.EndsWith("Hash", StringComparison.Ordinal) ? OrleansRag.Security.ApiKeys.Create().Hash : OrleansRag.Security.ApiKeys.Create().Id)));
         }
     }
 
@@ -252,6 +262,6 @@ public sealed partial class DeploymentFilesTests
     [GeneratedRegex(@"([A-Za-z_][A-Za-z0-9_]*)=(""[^""]*""|\S+)")]
     private static partial Regex EnvPair();
 
-    [GeneratedRegex(@"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}")]
+    [GeneratedRegex(@"\$\{[A-Za-z_][A-Za-z0-9_]*:([-?])([^}]*)\}")]
     private static partial Regex Interpolation();
 }

@@ -205,7 +205,7 @@ public sealed class LanguageModelGenerationTests : IAsyncLifetime
     public async Task The_client_sdk_streams_through_an_async_enumerable_grain_method()
     {
         _model.Then(FakeOpenAiServer.Stream(["Everest ", "is 8,849 m ", "high [1]."]));
-        var rag = _host.App.Services.GetRequiredService<OrleansRag.Client.IRagClient>();
+        var rag = new OrleansRag.Client.RagClient(_host.App.Services.GetRequiredService<IGrainFactory>(), RagConstants.DefaultTenant, apiKey: null);
         var events = new List<AskStreamEvent>();
         await foreach (var item in rag.AskStreamAsync("llm", "How high is Everest? (sdk stream)", new SearchOptions(2)))
         {

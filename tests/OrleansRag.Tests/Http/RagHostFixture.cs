@@ -34,7 +34,7 @@ public class RagHostFixture : IAsyncLifetime
     {
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>
         {

@@ -18,8 +18,11 @@ public sealed class ProductionCluster : IAsyncDisposable
 
     public List<SiloProcess> Silos { get; } = [];
 
+    /// <summary>Further settings for every silo (TLS, for example).</summary>
+    public Dictionary<string, string> ExtraSettings { get; } = [];
+
     /// <summary>Settings every silo of this cluster gets: production mode plus fast failure detection.</summary>
-    public Dictionary<string, string> Settings() => new()
+    public Dictionary<string, string> Settings() => new(ExtraSettings.Concat(new Dictionary<string, string>
     {
         ["Cluster:Clustering"] = "AdoNet",
         ["Cluster:PostgresConnectionString"] = ProductionServers.Postgres,
@@ -31,7 +34,7 @@ public sealed class ProductionCluster : IAsyncDisposable
         ["Cluster:Membership:NumMissedProbesLimit"] = "2",
         ["Cluster:Membership:TableRefreshTimeout"] = "00:00:02",
         ["Cluster:Membership:IAmAliveTablePublishTimeout"] = "00:00:05",
-    };
+    }));
 
     public async Task<SiloProcess> StartSiloAsync()
     {
@@ -49,7 +52,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     }
 
     /// <summary>An external .NET application: Orleans client on the same membership table + IRagClient.</summary>
-    public async Task<IRagClient> ConnectClientAsync()
+    public async Task<IRagClient> ConnectClientAsync(Action<IClientBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleansClient(client =>
@@ -65,6 +68,7 @@ public sealed class ProductionCluster : IAsyncDisposable
                 o.Invariant = "Npgsql";
                 o.ConnectionString = ProductionServers.Postgres;
             });
+            configure?.Invoke(client);
         });
         builder.Services.AddRagClient();
         var host = builder.Build();

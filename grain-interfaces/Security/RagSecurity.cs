@@ -1,0 +1,85 @@
+namespace OrleansRag.Security;
+
+/// <summary>What an API key may do. Each role includes the ones before it.</summary>
+public enum RagRole
+{
+    /// <summary>Search and ask.</summary>
+    Reader = 0,
+
+    /// <summary>Reader, plus ingest and delete documents.</summary>
+    Writer = 1,
+
+    /// <summary>Writer, plus collections, alert rules, silences and keys.</summary>
+    Admin = 2,
+}
+
+/// <summary>The role a grain method needs (Reader when a method has none).</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = true)]
+public sealed class RequiresRoleAttribute(RagRole role) : Attribute
+{
+    public RagRole Role { get; } = role;
+}
+
+/// <summary>Who is calling: the API key's id, its tenant and role.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record RagPrincipal(
+    [property: Id(0)] string KeyId,
+    [property: Id(1)] string Tenant,
+    [property: Id(2)] RagRole Role)
+{
+    /// <summary>The principal of the embedded default without keys: one local admin of the default tenant.</summary>
+    public static readonly RagPrincipal LocalAdmin = new("local", RagConstants.DefaultTenant, RagRole.Admin);
+
+    public bool Has(RagRole role) => Role >= role;
+
+    /// <summary>The form carried in Orleans' request context ("keyId|tenant|role"; ids never contain '|').</summary>
+    public string ToContextValue() => $"{KeyId}|{Tenant}|{Role}";
+
+    public static RagPrincipal? FromContextValue(object? value) =>
+        value is string text && text.Split('|') is [var keyId, var tenant, var role] && Enum.TryParse<RagRole>(role, out var parsed)
+            ? new RagPrincipal(keyId, tenant, parsed)
+            : null;
+}
+
+/// <summary>
+/// Keys of Orleans' request context that carry identity into the cluster. A client sends its API key
+/// (<see cref="ApiKey"/>); the first silo verifies it and replaces it with the principal (<see cref="Principal"/>),
+/// which then flows with every further grain call of that request.
+/// </summary>
+public static class RagRequestContext
+{
+    public const string ApiKey = "orleansrag-key";
+    public const string Principal = "orleansrag-principal";
+}
+
+/// <summary>
+/// A grain call was refused: no or an unknown API key, a key without the role, or a grain of another tenant
+/// (<see cref="Status"/> 401, 403 or 404: another tenant's data does not exist for the caller).
+/// </summary>
+[GenerateSerializer]
+public sealed class RagAccessDeniedException : Exception
+{
+    public RagAccessDeniedException()
+    {
+    }
+
+    public RagAccessDeniedException(string message)
+        : base(message)
+    {
+    }
+
+    public RagAccessDeniedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public RagAccessDeniedException(int status, string message)
+        : base(message)
+    {
+        Status = status;
+    }
+
+    [Id(0)]
+    public int Status { get; init; } = 403;
+}

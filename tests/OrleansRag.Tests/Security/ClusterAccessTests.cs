@@ -1,0 +1,98 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansRag.Client;
+using OrleansRag.Security;
+
+namespace OrleansRag.Tests.Security;
+
+/// <summary>
+/// Isolation inside the cluster: an external .NET application on the gateway gets its tenant from its key (the
+/// cluster verifies it), cannot reach another tenant's grains even by building their keys itself, and needs a key
+/// at all; a principal it forges in the request context is ignored.
+/// </summary>
+public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
+{
+    private async Task<IHost> StartClientAsync(string? apiKey)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleansClient(client => client.UseLocalhostClustering(host.GatewayPort, serviceId: "orleans-rag", clusterId: host.ClusterId));
+        builder.Services.AddRagClient(options => options.ApiKey = apiKey);
+        var client = builder.Build();
+        await client.StartAsync();
+        return client;
+    }
+
+    [Fact]
+    public async Task The_sdk_takes_its_tenant_from_its_key_and_is_held_to_its_role()
+    {
+        using var readerHost = await StartClientAsync(host.Keys["alpha"][RagRole.Reader].Key);
+        var reader = readerHost.Services.GetRequiredService<IRagClient>();
+        var me = await reader.WhoAmIAsync();
+        Assert.Equal(("alpha", RagRole.Reader, host.Keys["alpha"][RagRole.Reader].Id), (me.Tenant, me.Role, me.KeyId));
+
+        // Own data by the shared name; the other tenant's collection does not exist for it.
+        Assert.Equal(["alpha-doc-1", "alpha-doc-2"], (await reader.ListAsync("shared")).Select(d => d.Id).Order());
+        var hits = await reader.SearchAsync("shared", "volcanoes erupt", new SearchOptions(10));
+        Assert.All(hits.Hits, hit => Assert.StartsWith("alpha-", hit.DocumentId, StringComparison.Ordinal));
+        await Assert.ThrowsAsync<RagNotFoundException>(() => reader.ListAsync("beta-only"));
+
+        // A reader key cannot write, whatever the client does: the silo refuses the grain call.
+        var denied = await Assert.ThrowsAsync<RagAccessDeniedException>(() => reader.IngestAsync("shared", "sneaky", new DocumentInput("Reader writes.")));
+        Assert.Equal(403, denied.Status);
+
+        using var writerHost = await StartClientAsync(host.Keys["beta"][RagRole.Writer].Key);
+        var writer = writerHost.Services.GetRequiredService<IRagClient>();
+        Assert.Equal(IngestStatus.Created, (await writer.IngestAsync("sdk-written", "doc", new DocumentInput("Written through the SDK by beta."))).Status);
+        var admin = await Assert.ThrowsAsync<RagAccessDeniedException>(() => writer.CreateCollectionAsync("sdk-admin-only", new CollectionSettings(2)));
+        Assert.Equal(403, admin.Status);
+    }
+
+    [Fact]
+    public async Task Raw_grain_calls_without_a_key_with_a_forged_principal_or_into_another_tenant_are_refused()
+    {
+        using var anonymousHost = await StartClientAsync(apiKey: null);
+        var grains = anonymousHost.Services.GetRequiredService<IGrainFactory>();
+
+        // No key at all: refused, even for grains whose keys the client builds itself.
+        var missing = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+        Assert.Equal(401, missing.Status);
+
+        // A principal claimed in the request context instead of a key: ignored, still refused.
+        RequestContext.Set(RagRequestContext.Principal, new RagPrincipal("forged", "beta", RagRole.Admin).ToContextValue());
+        try
+        {
+            var forged = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+            Assert.Equal(401, forged.Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        // Alpha's admin key, aimed at beta's grains by key: 404, the document does not exist for alpha.
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["alpha"][RagRole.Admin].Key);
+        try
+        {
+            var crossed = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+            Assert.Equal(404, crossed.Status);
+            var query = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IQueryGrain>("beta/shared").SearchAsync("volcano", new SearchOptions()));
+            Assert.Equal(404, query.Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        // A wrong key is refused.
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["alpha"][RagRole.Admin].Key[..^2] + "zz");
+        try
+        {
+            var wrong = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IAccessGrain>(0).WhoAmIAsync());
+            Assert.Equal(401, wrong.Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using OrleansRag.Security;
+using OrleansRag.Tests.Generation;
+using OrleansRag.Tests.Http;
+
+namespace OrleansRag.Tests.Security;
+
+/// <summary>
+/// The real host with API keys: two tenants (alpha, beta), each with a reader, a writer and an admin key, every log
+/// line captured. Each tenant owns a collection named "shared" (the same name in both) and one of its own, seeded
+/// with marker strings that must never reach the other tenant.
+/// </summary>
+public class SecuredHostFixture : RagHostFixture
+{
+    public const string LanguageModelKey = "sk-live-LLM-SECRET-d41d8cd98f00";
+
+    public static readonly string[] Tenants = ["alpha", "beta"];
+
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    /// <summary>tenant -> role -> (key, id).</summary>
+    public Dictionary<string, Dictionary<RagRole, (string Key, string Id)>> Keys { get; } = Tenants.ToDictionary(
+        tenant => tenant,
+        _ => Enum.GetValues<RagRole>().ToDictionary(role => role, _ => { var (key, id, _) = ApiKeys.Create(); return (key, id); }));
+
+    public IEnumerable<string> AllSecrets => Keys.Values.SelectMany(r => r.Values.Select(k => k.Key)).Append(LanguageModelKey);
+
+    public static string Marker(string tenant) => $"{tenant.ToUpperInvariant()}-MARKER-5e1f";
+
+    public static string[] Traces(string tenant) =>
+        [Marker(tenant), $"{tenant}-title-9c2d", $"{tenant}-doc-1", $"{tenant}-doc-2", $"{tenant}-only"];
+
+    protected virtual IEnumerable<KeyValuePair<string, string?>> LimitSettings() => [];
+
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings()
+    {
+        var index = 0;
+        foreach (var (tenant, roles) in Keys)
+        {
+            foreach (var (role, (key, id)) in roles)
+            {
+                yield return new($"Security:ApiKeys:{index}:Id", id);
+                yield return new($"Security:ApiKeys:{index}:Tenant", tenant);
+                yield return new($"Security:ApiKeys:{index}:Role", role.ToString().ToLowerInvariant());
+                yield return new($"Security:ApiKeys:{index}:Hash", ApiKeys.Hash(key));
+                index++;
+            }
+        }
+
+        yield return new("Generation:ApiKey", LanguageModelKey);
+        yield return new("Logging:LogLevel:Default", "Debug");
+        yield return new("Logging:LogLevel:Orleans", "Information");
+        foreach (var setting in LimitSettings())
+        {
+            yield return setting;
+        }
+    }
+
+    protected override void Configure(WebApplicationBuilder builder) => builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
+
+    public HttpClient ClientFor(string tenant, RagRole role) => ClientWith(Keys[tenant][role].Key);
+
+    public HttpClient ClientWith(string? key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        foreach (var tenant in Tenants)
+        {
+            using var writer = ClientFor(tenant, RagRole.Writer);
+            foreach (var (collection, id) in new[] { ("shared", $"{tenant}-doc-1"), ("shared", $"{tenant}-doc-2"), ($"{tenant}-only", $"{tenant}-doc-1") })
+            {
+                using var response = await writer.PutAsJsonAsync($"v1/collections/{collection}/documents/{id}", new
+                {
+                    title = $"{tenant}-title-9c2d",
+                    text = $"{Marker(tenant)} Volcanoes erupt when magma rises through the crust. The {tenant} team keeps notes on eruptions and lava.",
+                });
+                response.EnsureSuccessStatusCode();
+            }
+        }
+    }
+}
