@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the deployment and browser tests run besides .NET: Debian's yamllint and chromium (as root, when
-# missing) and the node tools in tests/tools (kubernetes-models, dockerfilelint, playwright-core; npm ci).
+# Installs what the deployment, browser and alerting tests run besides .NET: Debian's yamllint, chromium and
+# python3-aiosmtpd (a real SMTP server) as root when missing, and the node tools in tests/tools (kubernetes-models, dockerfilelint, playwright-core; npm ci).
 #   source tests/tools.sh; ensure_test_tools
 
 ensure_test_tools() {
@@ -9,6 +9,7 @@ ensure_test_tools() {
   command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+  /usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "tests/tools.sh: please install ${missing[*]} (Debian: sudo apt-get install -y ${missing[*]})" >&2

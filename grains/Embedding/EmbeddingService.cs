@@ -70,6 +70,7 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         using var activity = RagTelemetry.ActivitySource.StartActivity("embed");
         activity?.SetTag("orleansrag.embedding.texts", texts.Count);
         activity?.SetTag("orleansrag.embedding.kind", kind.ToString());
+        Monitoring.RagInstruments.Embedded(texts.Count);
         var model = await _loaded.Task.ConfigureAwait(false);
         var items = new WorkItem[texts.Count];
         for (var i = 0; i < texts.Count; i++)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Ingestion;
+using OrleansRag.Monitoring;
 using OrleansRag.Query;
 using OrleansRag.Retrieval;
 using OrleansRag.Security;
@@ -25,6 +26,12 @@ public static class RagServiceCollectionExtensions
         services.AddOptions<GenerationOptions>().Bind(configuration.GetSection(GenerationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueryOptions>().Bind(configuration.GetSection(QueryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MonitoringOptions>().Bind(configuration.GetSection(MonitoringOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AlertingOptions>().Bind(configuration.GetSection(AlertingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SiloMetricsCollector>();
+        services.AddHostedService(sp => sp.GetRequiredService<SiloMetricsCollector>());
+        services.AddSingleton<NotificationSender>();
+        services.AddHostedService<AlertingStartup>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IIncomingGrainCallFilter, TenantAccessFilter>();
 

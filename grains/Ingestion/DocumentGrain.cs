@@ -6,6 +6,8 @@ using Microsoft.Extensions.Options;
 using OrleansRag.Embedding;
 using OrleansRag.Retrieval;
 
+using OrleansRag.Monitoring;
+
 namespace OrleansRag.Ingestion;
 
 /// <summary>
@@ -21,7 +23,10 @@ public sealed partial class DocumentGrain(
 {
     private readonly IngestionOptions _options = options.Value;
 
-    public async Task<IngestResult> UpsertAsync(DocumentInput document)
+    public Task<IngestResult> UpsertAsync(DocumentInput document) =>
+        RagInstruments.TrackAsync("ingest", () => UpsertCoreAsync(document));
+
+    private async Task<IngestResult> UpsertCoreAsync(DocumentInput document)
     {
         RagValidation.ThrowIfInvalid(RagValidation.CheckDocument(document), nameof(document));
         var (collectionKey, documentId) = GrainKeys.SplitLast(this.GetPrimaryKeyString());

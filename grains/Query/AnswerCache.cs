@@ -50,10 +50,12 @@ public sealed class AnswerCache : IDisposable
         if (_cache.TryGetValue(key, out AskResponse? cached) && cached is not null)
         {
             Interlocked.Increment(ref _hits);
+            Monitoring.RagInstruments.CacheLookup(hit: true);
             return cached with { Cached = true };
         }
 
         Interlocked.Increment(ref _misses);
+        Monitoring.RagInstruments.CacheLookup(hit: false);
         var lazy = _inFlight.GetOrAdd(key, _ => new Lazy<Task<AskResponse>>(compute));
         try
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orleans.Concurrency;
+using OrleansRag.Monitoring;
 using OrleansRag.Retrieval;
 
 namespace OrleansRag.Query;
@@ -17,7 +18,13 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
     /// <summary>How deep each ranking goes before fusion.</summary>
     public const int FusionDepth = 100;
 
-    public async Task<SearchResponse?> SearchAsync(string query, SearchOptions options)
+    public Task<SearchResponse?> SearchAsync(string query, SearchOptions options) =>
+        RagInstruments.TrackAsync("search", () => SearchCoreAsync(query, options));
+
+    public Task<AskResponse?> AskAsync(string question, SearchOptions options) =>
+        RagInstruments.TrackAsync("ask", () => AskCoreAsync(question, options));
+
+    private async Task<SearchResponse?> SearchCoreAsync(string query, SearchOptions options)
     {
         Validate(nameof(query), query, options);
         var total = Stopwatch.StartNew();
@@ -31,7 +38,7 @@ public sealed class QueryGrain(AnswerCache cache) : Grain, IQueryGrain
         return new SearchResponse(info.Name, query, hits, new SearchTimings(embedMs, retrieveMs, total.Elapsed.TotalMilliseconds), options.Mode);
     }
 
-    public async Task<AskResponse?> AskAsync(string question, SearchOptions options)
+    private async Task<AskResponse?> AskCoreAsync(string question, SearchOptions options)
     {
         Validate(nameof(question), question, options);
         var info = await Collection().GetInfoAsync();

@@ -32,6 +32,7 @@ public static class ApiExtensions
         v1.MapDocumentsApi();
         v1.MapQueryApi();
         v1.MapEmbeddingsApi();
+        v1.MapAlertingApi();
         return app;
     }
 }

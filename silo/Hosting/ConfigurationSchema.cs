@@ -3,6 +3,7 @@ using System.Reflection;
 using Orleans.Configuration;
 using OrleansRag.Embedding;
 using OrleansRag.Generation;
+using OrleansRag.Monitoring;
 using OrleansRag.Ingestion;
 using OrleansRag.Query;
 using OrleansRag.Security;
@@ -30,6 +31,8 @@ public static class ConfigurationSchema
         [SampleCorpusOptions.SectionName] = typeof(SampleCorpusOptions),
         [DashboardOptions.SectionName] = typeof(DashboardOptions),
         [SecurityOptions.SectionName] = typeof(SecurityOptions),
+        [MonitoringOptions.SectionName] = typeof(MonitoringOptions),
+        [AlertingOptions.SectionName] = typeof(AlertingOptions),
     };
 
     /// <summary>Keys (and key prefixes ending in ':' or '_') read by the frameworks the silo is built on.</summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using OrleansRag.Client;
+using OrleansRag.Hosting;
 
 namespace OrleansRag.Silo.Samples;
 
@@ -37,9 +38,7 @@ public sealed partial class SampleCorpusLoader(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(stoppingToken);
+        await lifetime.WaitUntilStartedAsync(stoppingToken);
 
         var sample = options.Value;
         var rag = new RagClient(grains, sample.Tenant, apiKey: null); // an internal caller of the silo, not a request

@@ -41,6 +41,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Ingestion:ChunkOverlapTokens"] = "16",
             }).Build();
             siloBuilder.AddMemoryGrainStorage(RagConstants.StorageName);
+            siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
             siloBuilder.Services.AddSingleton<IShardStore>(SharedStore);
             siloBuilder.Services.AddRagGrainServices(configuration);
         }

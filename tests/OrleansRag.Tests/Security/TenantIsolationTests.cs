@@ -26,6 +26,11 @@ public sealed class TenantIsolationTests(SecuredHostFixture host) : IClassFixtur
         new("put document", HttpMethod.Put, $"v1/collections/shared/documents/scratch-{run}", new { text = "Scratch text about basalt." }, RagRole.Writer, HttpStatusCode.Created),
         new("delete document", HttpMethod.Delete, $"v1/collections/shared/documents/scratch-{run}", null, RagRole.Writer, HttpStatusCode.NoContent),
         new("create collection", HttpMethod.Put, $"v1/collections/made-{run}", new { shardCount = 2 }, RagRole.Admin, HttpStatusCode.Created),
+        new("list alert rules", HttpMethod.Get, "v1/alert-rules", null, RagRole.Admin, HttpStatusCode.OK),
+        new("create alert rule", HttpMethod.Put, $"v1/alert-rules/rule-{run}", new { metric = "cpu_percent", window = "5m", comparator = ">", threshold = 90 }, RagRole.Admin, HttpStatusCode.Created),
+        new("active alerts", HttpMethod.Get, "v1/alerts", null, RagRole.Admin, HttpStatusCode.OK),
+        new("add silence", HttpMethod.Post, "v1/silences", new { matchers = new { alertname = $"rule-{run}" }, duration = "1h" }, RagRole.Admin, HttpStatusCode.Created),
+        new("metrics summary", HttpMethod.Get, "v1/metrics/summary", null, RagRole.Admin, HttpStatusCode.OK),
     ];
 
     [Fact]

@@ -1,0 +1,26 @@
+namespace OrleansRag.Monitoring;
+
+/// <summary>The metrics alert rules and summaries can use, and whether each is per silo or cluster-wide.</summary>
+public static class MetricCatalog
+{
+    /// <summary>Name -> (per silo?, description).</summary>
+    public static readonly IReadOnlyDictionary<string, (bool PerSilo, string Description)> Metrics = new Dictionary<string, (bool, string)>(StringComparer.Ordinal)
+    {
+        ["request_latency_seconds"] = (false, "request latency (avg, min, max, p95 from the histogram; sum; rate = requests/s); optional operation"),
+        ["requests"] = (false, "requests (sum; rate = requests/s); optional operation"),
+        ["errors"] = (false, "failed requests (sum; rate = errors/s); optional operation"),
+        ["error_percent"] = (false, "failed requests as % of requests over the window; optional operation"),
+        ["cache_hit_percent"] = (false, "answer-cache hits as % of lookups over the window"),
+        ["generation_fallback_percent"] = (false, "extractive fallbacks as % of language-model calls"),
+        ["embedding_texts"] = (false, "texts embedded (sum; rate = texts/s)"),
+        ["cpu_percent"] = (true, "process CPU, % of all cores"),
+        ["memory_percent"] = (true, "working set, % of the memory limit"),
+        ["working_set_bytes"] = (true, "working set in bytes"),
+        ["embedding_queue_length"] = (true, "texts waiting for the embedding model"),
+        ["threadpool_queue_length"] = (true, "work items waiting for the thread pool"),
+        ["gc_collections"] = (true, "garbage collections (sum; rate = collections/s)"),
+        ["heartbeat"] = (true, "metric snapshots received from the silo (sum; rate); stops when the silo is gone"),
+    };
+
+    public static readonly IReadOnlySet<string> Operations = new HashSet<string>(StringComparer.Ordinal) { "ingest", "search", "ask" };
+}

@@ -1,0 +1,101 @@
+using Orleans.Concurrency;
+
+namespace OrleansRag.Monitoring;
+
+/// <summary>
+/// One silo's metrics over one interval (default 5 s): counts, sums, a latency histogram per operation, and gauges.
+/// Silos publish one of these per interval on an Orleans stream; never one event per request.
+/// </summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record MetricsSnapshot(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] DateTimeOffset Timestamp,
+    [property: Id(2)] double IntervalSeconds,
+    [property: Id(3)] IReadOnlyDictionary<string, OperationStats> Operations,
+    [property: Id(4)] long CacheHits,
+    [property: Id(5)] long CacheMisses,
+    [property: Id(6)] long EmbeddingCalls,
+    [property: Id(7)] long EmbeddingTexts,
+    [property: Id(8)] long EmbeddingQueueLength,
+    [property: Id(9)] long GenerationCalls,
+    [property: Id(10)] long GenerationFallbacks,
+    [property: Id(11)] double CpuPercent,
+    [property: Id(12)] long WorkingSetBytes,
+    [property: Id(13)] double MemoryPercent,
+    [property: Id(14)] long GcCollections,
+    [property: Id(15)] long ThreadPoolQueueLength);
+
+/// <summary>Requests of one operation in one interval: count, errors, summed seconds and a latency histogram.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record OperationStats(
+    [property: Id(0)] long Count,
+    [property: Id(1)] long Errors,
+    [property: Id(2)] double SumSeconds,
+    [property: Id(3)] long[] Buckets);
+
+/// <summary>The cluster-wide view over a window: per operation and per silo.</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record MetricsSummary(
+    [property: Id(0)] double WindowSeconds,
+    [property: Id(1)] IReadOnlyDictionary<string, OperationSummary> Operations,
+    [property: Id(2)] double? CacheHitRate,
+    [property: Id(3)] IReadOnlyList<SiloSummary> Silos);
+
+[GenerateSerializer]
+[Immutable]
+public sealed record OperationSummary(
+    [property: Id(0)] long Requests,
+    [property: Id(1)] double Qps,
+    [property: Id(2)] double ErrorRate,
+    [property: Id(3)] double? AvgLatencyMs,
+    [property: Id(4)] double? P95LatencyMs);
+
+[GenerateSerializer]
+[Immutable]
+public sealed record SiloSummary(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] DateTimeOffset LastSeen,
+    [property: Id(2)] double CpuPercent,
+    [property: Id(3)] double MemoryPercent,
+    [property: Id(4)] long WorkingSetBytes,
+    [property: Id(5)] long EmbeddingQueueLength,
+    [property: Id(6)] long ThreadPoolQueueLength);
+
+/// <summary>One value of a metric for one series (cluster-wide: no labels; per silo: silo=…).</summary>
+[GenerateSerializer]
+[Immutable]
+public sealed record SeriesValue(
+    [property: Id(0)] IReadOnlyDictionary<string, string> Labels,
+    [property: Id(1)] double? Value,
+    [property: Id(2)] DateTimeOffset LastSeen);
+
+/// <summary>Collects the silos' snapshots (implicit stream subscription) and answers summaries and rule queries.</summary>
+public interface IMetricsGrain : IGrainWithStringKey
+{
+    [ReadOnly]
+    Task<MetricsSummary> GetSummaryAsync(TimeSpan window);
+
+    /// <summary>The metric per series over the window ending now; Value is null for a series with no samples in it.</summary>
+    [ReadOnly]
+    Task<SeriesValue[]> QueryAsync(string metric, AlertAggregation aggregation, TimeSpan window, string? operation);
+
+    /// <summary>Takes one snapshot (the stream delivers them; tests and tools may too).</summary>
+    Task AddAsync(MetricsSnapshot snapshot);
+
+    /// <summary>A silo that shut down on purpose: its series end without a "no data" alert.</summary>
+    Task ForgetSiloAsync(string silo);
+}
+
+/// <summary>Names shared by the publishers and the grain.</summary>
+public static class MetricsChannel
+{
+    public const string Namespace = "silo-metrics";
+    public const string Key = "cluster";
+
+    /// <summary>Upper bounds (seconds) of the latency histogram buckets; the last bucket is open.</summary>
+    public static readonly double[] BucketBounds =
+        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60];
+}

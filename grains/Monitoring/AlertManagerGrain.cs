@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Options;
+
+namespace OrleansRag.Monitoring;
+
+[GenerateSerializer]
+public sealed class AlertManagerState
+{
+    [Id(0)]
+    public List<string> Rules { get; set; } = [];
+
+    [Id(1)]
+    public List<Silence> Silences { get; set; } = [];
+
+    [Id(2)]
+    public List<Alert> History { get; set; } = [];
+
+    [Id(3)]
+    public bool DefaultsCreated { get; set; }
+}
+
+/// <summary>
+/// The cluster's alerting registry: the names of the rules (each rule is a grain of its own), silences and the
+/// history of state changes, all persisted grain state. Every silo calls <see cref="StartAsync"/> once it runs,
+/// which wakes every rule after a cluster start.
+/// </summary>
+public sealed class AlertManagerGrain(
+    [PersistentState("alert-manager", RagConstants.StorageName)] IPersistentState<AlertManagerState> state,
+    IOptions<AlertingOptions> options, TimeProvider time) : Grain, IAlertManagerGrain
+{
+    public const string Key = "cluster";
+    private const int HistoryLimit = 500;
+
+    public async Task StartAsync()
+    {
+        if (!state.State.DefaultsCreated)
+        {
+            if (options.Value.DefaultRules)
+            {
+                foreach (var rule in DefaultAlertRules.All.Where(r => !state.State.Rules.Contains(r.Name)))
+                {
+                    await Rule(rule.Name).SetAsync(rule);
+                    state.State.Rules.Add(rule.Name);
+                }
+            }
+
+            state.State.DefaultsCreated = true;
+            await state.WriteStateAsync();
+        }
+
+        await Task.WhenAll(state.State.Rules.Select(name => Rule(name).WakeAsync()));
+    }
+
+    public async Task<AlertRule[]> ListRulesAsync()
+    {
+        var rules = await Task.WhenAll(state.State.Rules.Select(GetRuleAsync));
+        return [.. rules.OfType<AlertRule>().OrderBy(r => r.Name, StringComparer.Ordinal)];
+    }
+
+    public async Task<AlertRule?> GetRuleAsync(string name) =>
+        state.State.Rules.Contains(name) ? await Rule(name).GetRuleAsync() : null;
+
+    public async Task<bool> PutRuleAsync(AlertRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        await Rule(rule.Name).SetAsync(rule);
+        if (state.State.Rules.Contains(rule.Name))
+        {
+            return false;
+        }
+
+        state.State.Rules.Add(rule.Name);
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public async Task<bool> DeleteRuleAsync(string name)
+    {
+        if (!state.State.Rules.Remove(name))
+        {
+            return false;
+        }
+
+        await state.WriteStateAsync();
+        await Rule(name).RemoveAsync();
+        return true;
+    }
+
+    public async Task<Alert[]> ActiveAlertsAsync()
+    {
+        var alerts = await Task.WhenAll(state.State.Rules.Select(name => Rule(name).AlertsAsync()));
+        return [.. alerts.SelectMany(a => a).OrderBy(a => a.Rule, StringComparer.Ordinal)];
+    }
+
+    public Task<Alert[]> HistoryAsync(int limit) =>
+        Task.FromResult(state.State.History.AsEnumerable().Reverse().Take(Math.Clamp(limit, 1, HistoryLimit)).ToArray());
+
+    public async Task<Silence> AddSilenceAsync(IReadOnlyDictionary<string, string> matchers, DateTimeOffset endsAt, string createdBy, string comment)
+    {
+        var silence = new Silence(Guid.NewGuid().ToString("N")[..12], new Dictionary<string, string>(matchers), time.GetUtcNow(), endsAt, createdBy, comment);
+        state.State.Silences.RemoveAll(s => s.EndsAt <= time.GetUtcNow());
+        state.State.Silences.Add(silence);
+        await state.WriteStateAsync();
+        return silence;
+    }
+
+    public Task<Silence[]> ListSilencesAsync() =>
+        Task.FromResult(state.State.Silences.Where(s => s.EndsAt > time.GetUtcNow()).ToArray());
+
+    public async Task<bool> DeleteSilenceAsync(string id)
+    {
+        if (state.State.Silences.RemoveAll(s => s.Id == id) == 0)
+        {
+            return false;
+        }
+
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public Task<bool> IsSilencedAsync(IReadOnlyDictionary<string, string> labels) =>
+        Task.FromResult(state.State.Silences.Any(s => s.Matches(labels, time.GetUtcNow())));
+
+    public async Task RecordAsync(Alert alert)
+    {
+        state.State.History.Add(alert);
+        if (state.State.History.Count > HistoryLimit)
+        {
+            state.State.History.RemoveRange(0, state.State.History.Count - HistoryLimit);
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    private IAlertRuleGrain Rule(string name) => GrainFactory.GetGrain<IAlertRuleGrain>(name);
+}

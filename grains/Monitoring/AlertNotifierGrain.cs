@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+
+namespace OrleansRag.Monitoring;
+
+/// <summary>
+/// One notification group (key: the group labels' values): collects its alerts in a <see cref="NotificationGroup"/>
+/// and, when something is due, hands one notification to the <see cref="NotificationSender"/>, which delivers it
+/// to every channel in the background with retries.
+/// </summary>
+public sealed class AlertNotifierGrain(IOptions<AlertingOptions> options, NotificationSender sender, TimeProvider time)
+    : Grain, IAlertNotifierGrain
+{
+    private readonly NotificationGroup _group = new(options.Value.GroupInterval);
+    private IGrainTimer? _timer;
+
+    public async Task NotifyAsync(Alert alert)
+    {
+        _group.Add(alert);
+        await FlushAsync(CancellationToken.None);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.Value.GroupInterval.TotalMilliseconds / 2, 100, 5000));
+        _timer ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions { DueTime = period, Period = period });
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var silences = await GrainFactory.GetGrain<IAlertManagerGrain>(AlertManagerGrain.Key).ListSilencesAsync();
+        var now = time.GetUtcNow();
+        var due = _group.TakeDue(now, alert => silences.Any(s => s.Matches(alert.Labels, now)));
+        if (due.Count > 0)
+        {
+            sender.Dispatch(this.GetPrimaryKeyString(), due);
+        }
+    }
+}

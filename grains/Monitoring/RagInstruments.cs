@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace OrleansRag.Monitoring;
+
+/// <summary>
+/// OrleansRag's request metrics (meter "OrleansRag", OpenTelemetry semantic-convention style names and units):
+/// requests and errors per operation, latency, answer-cache hits and misses, embedding calls and texts. They reach
+/// Prometheus through OpenTelemetry and the silo's interval aggregates through <see cref="SiloMetricsCollector"/>.
+/// </summary>
+public static class RagInstruments
+{
+    public const string Requests = "orleansrag.requests";
+    public const string RequestDuration = "orleansrag.request.duration";
+    public const string CacheRequests = "orleansrag.answer_cache.requests";
+    public const string EmbeddingCalls = "orleansrag.embedding.calls";
+    public const string EmbeddingTexts = "orleansrag.embedding.texts";
+    public const string GenerationCalls = "orleansrag.generation.calls";
+    public const string GenerationFallbacks = "orleansrag.generation.fallbacks";
+
+    private static readonly Meter Meter = new(RagTelemetry.Name);
+    private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>(Requests, "{request}", "Requests by operation (ingest, search, ask) and outcome (ok, error).");
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(RequestDuration, "s", "Time to serve a request, by operation.");
+    private static readonly Counter<long> Cache = Meter.CreateCounter<long>(CacheRequests, "{request}", "Answer-cache lookups by result (hit, miss).");
+    private static readonly Counter<long> Embeddings = Meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
+    private static readonly Counter<long> Texts = Meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");
+
+    /// <summary>Runs one request of <paramref name="operation"/>, recording its count, outcome and duration.</summary>
+    public static async Task<T> TrackAsync<T>(string operation, Func<Task<T>> request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var result = await request();
+            outcome = "ok";
+            return result;
+        }
+        finally
+        {
+            var operationTag = new KeyValuePair<string, object?>("operation", operation);
+            RequestCounter.Add(1, operationTag, new KeyValuePair<string, object?>("outcome", outcome));
+            Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, operationTag);
+        }
+    }
+
+    public static void CacheLookup(bool hit) => Cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    public static void Embedded(int texts)
+    {
+        Embeddings.Add(1);
+        Texts.Add(texts);
+    }
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using OrleansRag.Embedding;
+using OrleansRag.Hosting;
+
+namespace OrleansRag.Monitoring;
+
+/// <summary>
+/// Aggregates this silo's OrleansRag instruments (through a <see cref="MeterListener"/>) into one
+/// <see cref="MetricsSnapshot"/> per interval, adds process gauges (CPU %, working set and % of the memory limit,
+/// GC, thread-pool queue), and publishes it on the metrics stream. Also exports those gauges to OpenTelemetry.
+/// </summary>
+public sealed partial class SiloMetricsCollector : BackgroundService
+{
+    private readonly object _gate = new();
+    private readonly MeterListener _listener = new();
+    private readonly Meter _meter = new(RagTelemetry.Name);
+    private readonly IOptions<MonitoringOptions> _options;
+    private readonly IServiceProvider _services;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SiloMetricsCollector> _logger;
+    private readonly Process _process = Process.GetCurrentProcess();
+    private Dictionary<string, (long Count, long Errors, double Sum, long[] Buckets)> _operations = [];
+    private long _cacheHits, _cacheMisses, _embeddingCalls, _embeddingTexts, _generationCalls, _generationFallbacks;
+    private TimeSpan _lastCpu;
+    private long _lastCpuAt;
+    private int _lastGc;
+    private double _cpuPercent;
+
+    public SiloMetricsCollector(IOptions<MonitoringOptions> options, IServiceProvider services, TimeProvider time, ILogger<SiloMetricsCollector> logger)
+    {
+        _options = options;
+        _services = services;
+        _time = time;
+        _logger = logger;
+        _lastCpu = _process.TotalProcessorTime;
+        _lastCpuAt = Stopwatch.GetTimestamp();
+        _lastGc = TotalCollections();
+
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == RagTelemetry.Name && instrument.Name is RagInstruments.Requests or RagInstruments.RequestDuration
+                    or RagInstruments.CacheRequests or RagInstruments.EmbeddingCalls or RagInstruments.EmbeddingTexts
+                    or RagInstruments.GenerationCalls or RagInstruments.GenerationFallbacks)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>(OnLong);
+        _listener.SetMeasurementEventCallback<double>(OnDouble);
+        _listener.Start();
+
+        _meter.CreateObservableGauge("orleansrag.process.cpu.utilization", () => _cpuPercent, "%", "CPU used by the silo process, % of all cores.");
+        _meter.CreateObservableGauge("orleansrag.process.memory.working_set", () => Environment.WorkingSet, "By", "Working set of the silo process.");
+        _meter.CreateObservableGauge("orleansrag.process.memory.utilization", MemoryPercent, "%", "Working set as % of the memory limit (container or machine).");
+        _meter.CreateObservableGauge("orleansrag.threadpool.queue_length", () => ThreadPool.PendingWorkItemCount, "{work_item}", "Work items waiting for the thread pool.");
+        _meter.CreateObservableGauge("orleansrag.embedding.queue_length", () => _services.GetService<EmbeddingService>()?.QueueLength ?? 0, "{text}", "Texts waiting for the embedding model.");
+    }
+
+    /// <summary>Takes the interval's aggregate and starts the next one.</summary>
+    public MetricsSnapshot TakeSnapshot(string silo, TimeSpan interval)
+    {
+        Dictionary<string, (long Count, long Errors, double Sum, long[] Buckets)> operations;
+        long hits, misses, calls, texts, generations, fallbacks;
+        lock (_gate)
+        {
+            (operations, _operations) = (_operations, []);
+            (hits, misses, calls, texts, generations, fallbacks) = (_cacheHits, _cacheMisses, _embeddingCalls, _embeddingTexts, _generationCalls, _generationFallbacks);
+            _cacheHits = _cacheMisses = _embeddingCalls = _embeddingTexts = _generationCalls = _generationFallbacks = 0;
+        }
+
+        var cpu = _process.TotalProcessorTime;
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(_lastCpuAt, now);
+        _cpuPercent = elapsed > TimeSpan.Zero ? Math.Clamp((cpu - _lastCpu) / (elapsed * Environment.ProcessorCount) * 100, 0, 100) : 0;
+        (_lastCpu, _lastCpuAt) = (cpu, now);
+        var gc = TotalCollections();
+        var collections = gc - _lastGc;
+        _lastGc = gc;
+
+        return new MetricsSnapshot(
+            silo, _time.GetUtcNow(), interval.TotalSeconds,
+            operations.ToDictionary(o => o.Key, o => new OperationStats(o.Value.Count, o.Value.Errors, o.Value.Sum, o.Value.Buckets)),
+            hits, misses, calls, texts, _services.GetService<EmbeddingService>()?.QueueLength ?? 0, generations, fallbacks,
+            _cpuPercent, Environment.WorkingSet, MemoryPercent(), collections, ThreadPool.PendingWorkItemCount);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var options = _options.Value;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        // Publish once the silo serves: the stream's pub-sub needs the cluster.
+        var lifetime = _services.GetRequiredService<IHostApplicationLifetime>();
+        await lifetime.WaitUntilStartedAsync(stoppingToken);
+
+        var silo = _services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString();
+        var stream = _services.GetRequiredService<IClusterClient>().GetStreamProvider(RagConstants.StreamProvider)
+            .GetStream<MetricsSnapshot>(StreamId.Create(MetricsChannel.Namespace, MetricsChannel.Key));
+        using var timer = new PeriodicTimer(options.Interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await stream.OnNextAsync(TakeSnapshot(silo, options.Interval)).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    LogPublishFailed(exception);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down on purpose: end this silo's series so that no "no data" alert follows (best effort).
+            try
+            {
+                await _services.GetRequiredService<IGrainFactory>().GetGrain<IMetricsGrain>(MetricsChannel.Key)
+                    .ForgetSiloAsync(silo).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                LogPublishFailed(exception);
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _listener.Dispose();
+        _meter.Dispose();
+        _process.Dispose();
+        base.Dispose();
+    }
+
+    private static int TotalCollections() => GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+
+    private static double MemoryPercent()
+    {
+        var limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes; // honours container limits
+        return limit > 0 ? Environment.WorkingSet * 100.0 / limit : 0;
+    }
+
+    private void OnLong(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        lock (_gate)
+        {
+            switch (instrument.Name)
+            {
+                case RagInstruments.Requests:
+                    var operation = Tag(tags, "operation") ?? "unknown";
+                    var current = _operations.GetValueOrDefault(operation, (0, 0, 0, new long[MetricsChannel.BucketBounds.Length + 1]));
+                    _operations[operation] = (current.Count + value, current.Errors + (Tag(tags, "outcome") == "error" ? value : 0), current.Sum, current.Buckets);
+                    break;
+                case RagInstruments.CacheRequests when Tag(tags, "result") == "hit":
+                    _cacheHits += value;
+                    break;
+                case RagInstruments.CacheRequests:
+                    _cacheMisses += value;
+                    break;
+                case RagInstruments.EmbeddingCalls:
+                    _embeddingCalls += value;
+                    break;
+                case RagInstruments.EmbeddingTexts:
+                    _embeddingTexts += value;
+                    break;
+                case RagInstruments.GenerationCalls:
+                    _generationCalls += value;
+                    break;
+                case RagInstruments.GenerationFallbacks:
+                    _generationFallbacks += value;
+                    break;
+            }
+        }
+    }
+
+    private void OnDouble(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        if (instrument.Name != RagInstruments.RequestDuration)
+        {
+            return;
+        }
+
+        var operation = Tag(tags, "operation") ?? "unknown";
+        var bucket = Array.FindIndex(MetricsChannel.BucketBounds, bound => seconds <= bound);
+        lock (_gate)
+        {
+            var current = _operations.GetValueOrDefault(operation, (0, 0, 0, new long[MetricsChannel.BucketBounds.Length + 1]));
+            current.Buckets[bucket < 0 ? MetricsChannel.BucketBounds.Length : bucket]++;
+            _operations[operation] = (current.Count, current.Errors, current.Sum + seconds, current.Buckets);
+        }
+    }
+
+    private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == name)
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing this silo's metrics failed; the next interval tries again")]
+    private partial void LogPublishFailed(Exception exception);
+}
