@@ -60,7 +60,14 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await _worker.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _worker.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutdown is out of time (or not graceful): leave the batch in progress to the process's end.
+        }
     }
 
     /// <summary>Embeds <paramref name="texts"/> and returns unit-length vectors plus their token counts.</summary>

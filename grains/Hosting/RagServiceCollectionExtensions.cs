@@ -30,6 +30,7 @@ public static class RagServiceCollectionExtensions
         services.AddOptions<AlertingOptions>().Bind(configuration.GetSection(AlertingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SiloMetricsCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<SiloMetricsCollector>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloMetricsCollector>());
         services.AddSingleton<NotificationSender>();
         services.AddHostedService<AlertingStartup>();
         services.AddSingleton<ApiKeyVerifier>();

@@ -13,6 +13,10 @@ public sealed class AlertingOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often every silo wakes all rules (a rule whose silo died is activated again within this time).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Create the default rules (latency, errors, cache, CPU, memory, silo gone) on first start.</summary>
     public bool DefaultRules { get; set; } = true;
 

@@ -10,10 +10,26 @@ namespace OrleansRag.Monitoring;
 /// queries of alert rules. (History restarts empty if the grain moves; rules wait for data again.)
 /// </summary>
 [ImplicitStreamSubscription(MetricsChannel.Namespace)]
-public sealed class MetricsGrain(IOptions<MonitoringOptions> options, TimeProvider time)
+public sealed class MetricsGrain(
+    [PersistentState("metrics", RagConstants.StorageName)] IPersistentState<MetricsGrainState> state,
+    IOptions<MonitoringOptions> options, TimeProvider time)
     : Grain, IMetricsGrain, IStreamSubscriptionObserver, IAsyncObserver<MetricsSnapshot>
 {
+    /// <summary>How often the silos' last-seen times are saved (a reactivated grain still knows who went quiet).</summary>
+    private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(10);
     private readonly Dictionary<string, List<MetricsSnapshot>> _bySilo = new(StringComparer.Ordinal);
+    private DateTimeOffset _saved;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Silos known before this activation: no samples here yet, but their last report counts for "no data".
+        foreach (var (silo, lastSeen) in state.State.LastSeen.Where(p => p.Value > time.GetUtcNow() - options.Value.Retention))
+        {
+            _bySilo[silo] = [Placeholder(silo, lastSeen)];
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
     {
@@ -35,6 +51,7 @@ public sealed class MetricsGrain(IOptions<MonitoringOptions> options, TimeProvid
             _bySilo[snapshot.Silo] = list = [];
         }
 
+        list.RemoveAll(s => s.IntervalSeconds == 0); // a placeholder from before reactivation
         list.Add(snapshot);
         var oldest = time.GetUtcNow() - options.Value.Retention;
         foreach (var (silo, snapshots) in _bySilo.ToArray())
@@ -46,14 +63,25 @@ public sealed class MetricsGrain(IOptions<MonitoringOptions> options, TimeProvid
             }
         }
 
-        return Task.CompletedTask;
+        var isNew = !state.State.LastSeen.ContainsKey(snapshot.Silo);
+        return isNew || time.GetUtcNow() - _saved >= SaveEvery ? SaveAsync() : Task.CompletedTask;
     }
 
-    public Task ForgetSiloAsync(string silo)
+    public async Task ForgetSiloAsync(string silo)
     {
         _bySilo.Remove(silo);
-        return Task.CompletedTask;
+        await SaveAsync();
     }
+
+    private async Task SaveAsync()
+    {
+        state.State.LastSeen = _bySilo.ToDictionary(p => p.Key, p => p.Value[^1].Timestamp, StringComparer.Ordinal);
+        _saved = time.GetUtcNow();
+        await state.WriteStateAsync();
+    }
+
+    private static MetricsSnapshot Placeholder(string silo, DateTimeOffset lastSeen) =>
+        new(silo, lastSeen, 0, new Dictionary<string, OperationStats>(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public Task<MetricsSummary> GetSummaryAsync(TimeSpan window)
     {
@@ -89,7 +117,7 @@ public sealed class MetricsGrain(IOptions<MonitoringOptions> options, TimeProvid
         {
             return Task.FromResult(_bySilo.Select(pair =>
             {
-                var samples = pair.Value.Where(s => s.Timestamp > now - window).ToList();
+                var samples = pair.Value.Where(s => s.Timestamp > now - window && s.IntervalSeconds > 0).ToList();
                 var values = samples.Select(s => SiloValue(metric, s)).ToList();
                 var value = values.Count == 0 ? (double?)null : Aggregate(values, aggregation, window);
                 return new SeriesValue(new Dictionary<string, string> { ["silo"] = pair.Key }, value, pair.Value[^1].Timestamp);
@@ -155,7 +183,7 @@ public sealed class MetricsGrain(IOptions<MonitoringOptions> options, TimeProvid
     };
 
     private IEnumerable<MetricsSnapshot> Recent(DateTimeOffset now, TimeSpan window) =>
-        _bySilo.Values.SelectMany(list => list.Where(s => s.Timestamp > now - window));
+        _bySilo.Values.SelectMany(list => list.Where(s => s.Timestamp > now - window && s.IntervalSeconds > 0));
 
     /// <summary>The seconds the samples cover (the window, or less while history is shorter).</summary>
     private static double Covered(List<MetricsSnapshot> recent, TimeSpan window) =>
@@ -203,4 +231,12 @@ public sealed class MetricsGrain(IOptions<MonitoringOptions> options, TimeProvid
 
         return MetricsChannel.BucketBounds[^1];
     }
+}
+
+[GenerateSerializer]
+public sealed class MetricsGrainState
+{
+    /// <summary>When each silo last reported.</summary>
+    [Id(0)]
+    public Dictionary<string, DateTimeOffset> LastSeen { get; set; } = [];
 }

@@ -15,7 +15,7 @@ namespace OrleansRag.Monitoring;
 /// <see cref="MetricsSnapshot"/> per interval, adds process gauges (CPU %, working set and % of the memory limit,
 /// GC, thread-pool queue), and publishes it on the metrics stream. Also exports those gauges to OpenTelemetry.
 /// </summary>
-public sealed partial class SiloMetricsCollector : BackgroundService
+public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly object _gate = new();
     private readonly MeterListener _listener = new();
@@ -106,32 +106,45 @@ public sealed partial class SiloMetricsCollector : BackgroundService
         var stream = _services.GetRequiredService<IClusterClient>().GetStreamProvider(RagConstants.StreamProvider)
             .GetStream<MetricsSnapshot>(StreamId.Create(MetricsChannel.Namespace, MetricsChannel.Key));
         using var timer = new PeriodicTimer(options.Interval, _time);
-        try
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await stream.OnNextAsync(TakeSnapshot(silo, options.Interval)).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    LogPublishFailed(exception);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down on purpose: end this silo's series so that no "no data" alert follows (best effort).
             try
             {
-                await _services.GetRequiredService<IGrainFactory>().GetGrain<IMetricsGrain>(MetricsChannel.Key)
-                    .ForgetSiloAsync(silo).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+                await stream.OnNextAsync(TakeSnapshot(silo, options.Interval)).ConfigureAwait(false);
             }
-            catch (Exception exception)
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 LogPublishFailed(exception);
             }
+        }
+    }
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(SiloMetricsCollector), ServiceLifecycleStage.Active, _ => Task.CompletedTask, SayGoodbyeAsync);
+    }
+
+    /// <summary>
+    /// A graceful shutdown (the token is not cancelled yet) ends this silo's series, so that scaling down raises no
+    /// "no data" alert; a silo that dies (or is killed) says nothing, and its silence is what the alert is for.
+    /// </summary>
+    private async Task SayGoodbyeAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested || !_options.Value.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            var silo = _services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString();
+            await _services.GetRequiredService<IGrainFactory>().GetGrain<IMetricsGrain>(MetricsChannel.Key)
+                .ForgetSiloAsync(silo).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogPublishFailed(exception);
         }
     }
 
