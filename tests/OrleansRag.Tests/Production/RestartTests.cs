@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using OrleansRag.Client;
 
 namespace OrleansRag.Tests.Production;
@@ -32,6 +33,17 @@ public sealed class RestartTests
 
         var before = await SnapshotAsync(rag);
 
+        // Alerting state is grain state in Redis too: an edited rule and a silence survive the restart.
+        using (var rule = await cluster.Silos[0].Http.PutAsJsonAsync("v1/alert-rules/GeoRule", new { metric = "cpu_percent", window = "2m", comparator = ">", threshold = 97, labels = new { team = "geo" } }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, rule.StatusCode);
+        }
+
+        using (var silence = await cluster.Silos[1].Http.PostAsJsonAsync("v1/silences", new { matchers = new { alertname = "GeoRule" }, duration = "1h", comment = "restart" }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, silence.StatusCode);
+        }
+
         await cluster.StopAllAsync();
         await cluster.StartSilosAsync(2);
         var after = await SnapshotAsync(await cluster.ConnectClientAsync());
@@ -39,6 +51,12 @@ public sealed class RestartTests
         Assert.Equal(before.Documents, after.Documents);
         Assert.Equal(before.Answers, after.Answers);
         Assert.Equal(before.Hits, after.Hits);
+
+        var restored = await cluster.Silos[1].Http.GetFromJsonAsync<System.Text.Json.JsonElement>("v1/alert-rules/GeoRule");
+        Assert.Equal(97, restored.GetProperty("threshold").GetDouble());
+        Assert.Equal("geo", restored.GetProperty("labels").GetProperty("team").GetString());
+        var silences = await cluster.Silos[0].Http.GetFromJsonAsync<System.Text.Json.JsonElement>("v1/silences");
+        Assert.Contains(silences.EnumerateArray(), s => s.GetProperty("comment").GetString() == "restart");
     }
 
     private static async Task<(string Documents, string Answers, string Hits)> SnapshotAsync(IRagClient rag)
