@@ -118,8 +118,17 @@ public sealed class ApiKeyEdgeTests(SecuredHostFixture host) : IClassFixture<Sec
     }
 
     [Fact]
-    public async Task Secrets_never_appear_in_logs_metrics_error_bodies_or_the_dashboard()
+    public async Task Secrets_never_appear_in_logs_traces_metrics_error_bodies_or_the_dashboard()
     {
+        // Every span the process records meanwhile, with its name and tags.
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => spans.Enqueue($"{activity.DisplayName} {string.Join(" ", activity.TagObjects.Select(t => $"{t.Key}={t.Value}"))} {string.Join(" ", activity.Baggage.Select(b => $"{b.Key}={b.Value}"))}"),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
         var bodies = new List<string>();
         foreach (var (tenant, roles) in host.Keys)
         {
@@ -141,10 +150,12 @@ public sealed class ApiKeyEdgeTests(SecuredHostFixture host) : IClassFixture<Sec
         bodies.Add(await http.GetStringAsync("dashboard/ClusterStats"));
 
         Assert.NotEmpty(host.Logs);
+        Assert.Contains(spans, span => span.Contains("/v1/", StringComparison.Ordinal));
         foreach (var secret in host.AllSecrets)
         {
             var secretPart = secret[^20..];
             Assert.DoesNotContain(host.Logs, line => line.Contains(secretPart, StringComparison.Ordinal));
+            Assert.DoesNotContain(spans, span => span.Contains(secretPart, StringComparison.Ordinal));
             Assert.DoesNotContain(bodies, body => body.Contains(secretPart, StringComparison.Ordinal));
         }
     }

@@ -60,7 +60,11 @@ public class SecuredHostFixture : RagHostFixture
         }
     }
 
-    protected override void Configure(WebApplicationBuilder builder) => builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
+    protected override void Configure(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
+    }
 
     public HttpClient ClientFor(string tenant, RagRole role) => ClientWith(Keys[tenant][role].Key);
 
