@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using OrleansRag.Security;
 
 namespace OrleansRag.Monitoring;
 
@@ -84,6 +85,7 @@ public sealed record Silence(
 }
 
 /// <summary>The cluster's alerting: rules (one grain each), silences, history.</summary>
+[RequiresRole(RagRole.Admin)]
 public interface IAlertManagerGrain : IGrainWithStringKey
 {
     Task<AlertRule[]> ListRulesAsync();
@@ -120,6 +122,7 @@ public interface IAlertManagerGrain : IGrainWithStringKey
 }
 
 /// <summary>One alert rule, evaluated on a timer; key: the rule's name.</summary>
+[RequiresRole(RagRole.Admin)]
 public interface IAlertRuleGrain : IGrainWithStringKey
 {
     Task SetAsync(AlertRule rule);
@@ -137,6 +140,7 @@ public interface IAlertRuleGrain : IGrainWithStringKey
 }
 
 /// <summary>Groups, de-duplicates and sends notifications for alert changes; key: the group key.</summary>
+[RequiresRole(RagRole.Admin)]
 public interface IAlertNotifierGrain : IGrainWithStringKey
 {
     [OneWay]

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using OrleansRag.Security;
 
 namespace OrleansRag.Monitoring;
 
@@ -73,6 +74,7 @@ public sealed record SeriesValue(
     [property: Id(2)] DateTimeOffset LastSeen);
 
 /// <summary>Collects the silos' snapshots (implicit stream subscription) and answers summaries and rule queries.</summary>
+[RequiresRole(RagRole.Admin)]
 public interface IMetricsGrain : IGrainWithStringKey
 {
     [ReadOnly]

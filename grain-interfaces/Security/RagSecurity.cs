@@ -13,8 +13,8 @@ public enum RagRole
     Admin = 2,
 }
 
-/// <summary>The role a grain method needs (Reader when a method has none).</summary>
-[AttributeUsage(AttributeTargets.Method, Inherited = true)]
+/// <summary>The role a grain method needs: the method's own, else its interface's, else Reader.</summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Interface, Inherited = true)]
 public sealed class RequiresRoleAttribute(RagRole role) : Attribute
 {
     public RagRole Role { get; } = role;

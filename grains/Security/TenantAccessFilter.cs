@@ -64,7 +64,8 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     private static void Authorize(RagPrincipal principal, IIncomingGrainCallContext context)
     {
         var method = context.InterfaceMethod;
-        var required = RequiredRoles.GetOrAdd(method, m => m.GetCustomAttribute<RequiresRoleAttribute>()?.Role ?? RagRole.Reader);
+        var required = RequiredRoles.GetOrAdd(method, m =>
+            (m.GetCustomAttribute<RequiresRoleAttribute>() ?? m.DeclaringType?.GetCustomAttribute<RequiresRoleAttribute>())?.Role ?? RagRole.Reader);
         if (!principal.Has(required))
         {
             throw new RagAccessDeniedException(403, $"This needs the {required.ToString().ToLowerInvariant()} role; the key has {principal.Role.ToString().ToLowerInvariant()}.");

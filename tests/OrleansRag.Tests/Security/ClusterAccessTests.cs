@@ -45,6 +45,31 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
         Assert.Equal(IngestStatus.Created, (await writer.IngestAsync("sdk-written", "doc", new DocumentInput("Written through the SDK by beta."))).Status);
         var admin = await Assert.ThrowsAsync<RagAccessDeniedException>(() => writer.CreateCollectionAsync("sdk-admin-only", new CollectionSettings(2)));
         Assert.Equal(403, admin.Status);
+
+        // Alerting and metrics grains are the admin's, also for raw grain calls with a lesser key.
+        var grains = writerHost.Services.GetRequiredService<IGrainFactory>();
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["beta"][RagRole.Writer].Key);
+        try
+        {
+            var rules = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").DeleteRuleAsync("any"));
+            Assert.Equal(403, rules.Status);
+            var metrics = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IMetricsGrain>("cluster").GetSummaryAsync(TimeSpan.FromMinutes(1)));
+            Assert.Equal(403, metrics.Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["beta"][RagRole.Admin].Key);
+        try
+        {
+            Assert.NotNull(await grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").ListRulesAsync());
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
     }
 
     [Fact]
