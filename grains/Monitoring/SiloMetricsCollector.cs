@@ -25,7 +25,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private readonly TimeProvider _time;
     private readonly ILogger<SiloMetricsCollector> _logger;
     private readonly Process _process = Process.GetCurrentProcess();
-    private Dictionary<string, (long Count, long Errors, double Sum, long[] Buckets)> _operations = [];
+    private Dictionary<string, OperationAccumulator> _operations = [];
     private long _cacheHits, _cacheMisses, _embeddingCalls, _embeddingTexts, _generationCalls, _generationFallbacks;
     private TimeSpan _lastCpu;
     private long _lastCpuAt;
@@ -65,7 +65,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     /// <summary>Takes the interval's aggregate and starts the next one.</summary>
     public MetricsSnapshot TakeSnapshot(string silo, TimeSpan interval)
     {
-        Dictionary<string, (long Count, long Errors, double Sum, long[] Buckets)> operations;
+        Dictionary<string, OperationAccumulator> operations;
         long hits, misses, calls, texts, generations, fallbacks;
         lock (_gate)
         {
@@ -171,9 +171,9 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
             switch (instrument.Name)
             {
                 case RagInstruments.Requests:
-                    var operation = Tag(tags, "operation") ?? "unknown";
-                    var current = _operations.GetValueOrDefault(operation, (0, 0, 0, new long[MetricsChannel.BucketBounds.Length + 1]));
-                    _operations[operation] = (current.Count + value, current.Errors + (Tag(tags, "outcome") == "error" ? value : 0), current.Sum, current.Buckets);
+                    var operation = Operation(tags);
+                    operation.Count += value;
+                    operation.Errors += Tag(tags, "outcome") == "error" ? value : 0;
                     break;
                 case RagInstruments.CacheRequests when Tag(tags, "result") == "hit":
                     _cacheHits += value;
@@ -204,14 +204,36 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
             return;
         }
 
-        var operation = Tag(tags, "operation") ?? "unknown";
         var bucket = Array.FindIndex(MetricsChannel.BucketBounds, bound => seconds <= bound);
         lock (_gate)
         {
-            var current = _operations.GetValueOrDefault(operation, (0, 0, 0, new long[MetricsChannel.BucketBounds.Length + 1]));
-            current.Buckets[bucket < 0 ? MetricsChannel.BucketBounds.Length : bucket]++;
-            _operations[operation] = (current.Count, current.Errors, current.Sum + seconds, current.Buckets);
+            var operation = Operation(tags);
+            operation.Buckets[bucket < 0 ? MetricsChannel.BucketBounds.Length : bucket]++;
+            operation.Sum += seconds;
         }
+    }
+
+    /// <summary>This interval's accumulator of the measurement's operation (call under the lock).</summary>
+    private OperationAccumulator Operation(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var name = Tag(tags, "operation") ?? "unknown";
+        if (!_operations.TryGetValue(name, out var operation))
+        {
+            _operations[name] = operation = new OperationAccumulator();
+        }
+
+        return operation;
+    }
+
+    private sealed class OperationAccumulator
+    {
+        public long Count { get; set; }
+
+        public long Errors { get; set; }
+
+        public double Sum { get; set; }
+
+        public long[] Buckets { get; } = new long[MetricsChannel.BucketBounds.Length + 1];
     }
 
     private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
