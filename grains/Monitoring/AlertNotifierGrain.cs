@@ -23,6 +23,11 @@ public sealed class AlertNotifierGrain(IOptions<AlertingOptions> options, Notifi
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
+        if (!_group.IsDue(time.GetUtcNow()))
+        {
+            return; // most calls: the same firing alerts again, nothing to send
+        }
+
         var silences = await GrainFactory.GetGrain<IAlertManagerGrain>(AlertManagerGrain.Key).ListSilencesAsync();
         var now = time.GetUtcNow();
         var due = _group.TakeDue(now, alert => silences.Any(s => s.Matches(alert.Labels, now)));

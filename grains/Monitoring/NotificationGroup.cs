@@ -33,14 +33,15 @@ public sealed class NotificationGroup(TimeSpan groupInterval)
         }
     }
 
+    /// <summary>Whether <see cref="TakeDue"/> may send anything now (so callers fetch silences only then).</summary>
+    public bool IsDue(DateTimeOffset now) => (_changed && (_lastSent is null || now - _lastSent >= groupInterval)) || RepeatDue(now);
+
     /// <summary>The alerts to send now (firing first, then resolved), or an empty list.</summary>
     public IReadOnlyList<Alert> TakeDue(DateTimeOffset now, Func<Alert, bool> silenced)
     {
         ArgumentNullException.ThrowIfNull(silenced);
-        var repeat = _firing.Values.Select(a => a.RepeatInterval).Where(r => r > TimeSpan.Zero).DefaultIfEmpty(DefaultRepeat).Min();
-        var intervalPassed = _lastSent is null || now - _lastSent >= groupInterval;
-        var repeatDue = _firing.Count > 0 && _lastSent is { } last && now - last >= repeat;
-        if (!((_changed && intervalPassed) || repeatDue))
+        var repeatDue = RepeatDue(now);
+        if (!IsDue(now))
         {
             return [];
         }
@@ -65,6 +66,12 @@ public sealed class NotificationGroup(TimeSpan groupInterval)
         _notified = stillNotified;
         _lastSent = now;
         return [.. firing.Select(pair => pair.Value), .. resolved];
+    }
+
+    private bool RepeatDue(DateTimeOffset now)
+    {
+        var repeat = _firing.Values.Select(a => a.RepeatInterval).Where(r => r > TimeSpan.Zero).DefaultIfEmpty(DefaultRepeat).Min();
+        return _firing.Count > 0 && _lastSent is { } last && now - last >= repeat;
     }
 
     public static string Fingerprint(IReadOnlyDictionary<string, string> labels)
