@@ -18,9 +18,9 @@ public static class RagConstants
     public const int DefaultTopK = 5;
     public const int MaxQueryLength = 4_000;
 
-    public const string PlainText = "text/plain";
-    public const string Markdown = "text/markdown";
+    public const string PlainText = ContentTypes.PlainText;
+    public const string Markdown = ContentTypes.Markdown;
 
-    /// <summary>Content types the ingestion pipeline can parse.</summary>
-    public static readonly IReadOnlyList<string> SupportedContentTypes = [PlainText, Markdown];
+    /// <summary>Content types the ingestion pipeline can parse (see <see cref="ContentTypes"/>).</summary>
+    public static IReadOnlyList<string> SupportedContentTypes => ContentTypes.MediaTypes;
 }

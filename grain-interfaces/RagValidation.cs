@@ -99,23 +99,44 @@ public static class RagValidation
             return "text must not be empty or whitespace.";
         }
 
-        var contentType = NormalizeContentType(document.ContentType);
-        if (!RagConstants.SupportedContentTypes.Contains(contentType))
+        if (ContentTypes.Find(ContentTypes.Normalize(document.ContentType)) is not { IsText: true })
         {
-            return $"contentType '{Truncate(document.ContentType ?? "")}' is not supported; use one of: {string.Join(", ", RagConstants.SupportedContentTypes)}.";
+            var text = string.Join(", ", ContentTypes.All.Where(t => t.IsText).Select(t => t.MediaType));
+            return $"contentType '{Truncate(document.ContentType ?? "")}' is not supported for JSON text; use one of: {text} (send binary formats such as PDF or DOCX as the request body with their own Content-Type).";
         }
 
-        if (document.Title is { Length: > 1_000 })
+        return CheckTitleAndMetadata(document.Title, document.Metadata);
+    }
+
+    /// <summary>A file upload's description: a content type we read, a title and metadata within limits.</summary>
+    public static string? CheckUpload(DocumentUpload? upload)
+    {
+        if (upload is null)
+        {
+            return "A document upload is required.";
+        }
+
+        if (ContentTypes.Find(upload.ContentType) is null)
+        {
+            return $"Content-Type '{Truncate(upload.ContentType ?? "")}' is not a format OrleansRag reads; send one of: {ContentTypes.Describe()}.";
+        }
+
+        return CheckTitleAndMetadata(upload.Title, upload.Metadata);
+    }
+
+    private static string? CheckTitleAndMetadata(string? title, IReadOnlyDictionary<string, MetadataValue>? metadata)
+    {
+        if (title is { Length: > 1_000 })
         {
             return "title is longer than 1000 characters.";
         }
 
-        if (document.Metadata is { Count: > 64 })
+        if (metadata is { Count: > 64 })
         {
             return "metadata has more than 64 entries.";
         }
 
-        foreach (var (key, value) in document.Metadata ?? new Dictionary<string, MetadataValue>())
+        foreach (var (key, value) in metadata ?? new Dictionary<string, MetadataValue>())
         {
             if (string.IsNullOrWhiteSpace(key) || key.Length > 128)
             {
@@ -132,21 +153,7 @@ public static class RagValidation
     }
 
     /// <summary>Maps null/empty to text/plain, drops parameters (charset) and lower-cases; "markdown" aliases accepted.</summary>
-    public static string NormalizeContentType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType))
-        {
-            return RagConstants.PlainText;
-        }
-
-        var bare = contentType.Split(';', 2)[0].Trim().ToLowerInvariant();
-        return bare switch
-        {
-            "text/x-markdown" or "markdown" or "md" => RagConstants.Markdown,
-            "text" or "txt" => RagConstants.PlainText,
-            _ => bare,
-        };
-    }
+    public static string NormalizeContentType(string? contentType) => ContentTypes.Normalize(contentType);
 
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="problem"/> is not null.</summary>
     public static void ThrowIfInvalid(string? problem, string paramName)

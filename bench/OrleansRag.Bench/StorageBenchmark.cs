@@ -61,7 +61,8 @@ internal static class StorageBenchmark
             var chunks = Enumerable.Range(0, ChunksPerDocument).Select(c => new IndexedChunk(
                 $"{id}#{c}", id, c, $"Document {d}", $"Synthetic chunk {c} of document {d}, about three hundred characters of text. " + new string('x', 240),
                 UnitVector(random))).ToArray();
-            await shard.UpsertDocumentAsync(new DocumentSummary(id, $"Document {d}", RagConstants.PlainText, ChunksPerDocument, "", DateTimeOffset.UtcNow), chunks);
+            var summary = new DocumentSummary(id, $"Document {d}", RagConstants.PlainText, ChunksPerDocument, "", DateTimeOffset.UtcNow);
+            await shard.CommitDocumentAsync(new ShardCommit(summary, null, "v1", 0, chunks));
         }
 
         Console.WriteLine($"shard write: {shardChunks} chunks ({shardChunks / ChunksPerDocument} documents) into one shard in {write.Elapsed.TotalSeconds:F1} s, one HSET per document");

@@ -7,8 +7,24 @@ namespace OrleansRag.Client;
 /// </summary>
 public interface IRagClient
 {
-    /// <summary>Creates or replaces a document; the same content again is a no-op (<see cref="IngestStatus.Unchanged"/>).</summary>
+    /// <summary>
+    /// Creates or replaces a document from text; the same content again is a no-op (<see cref="IngestStatus.Unchanged"/>).
+    /// Text over <c>Ingestion:SyncMaxBytes</c> is queued (<see cref="IngestStatus.Accepted"/>): see <see cref="GetAsync"/> for its status.
+    /// </summary>
     Task<IngestResult> IngestAsync(string collection, string documentId, DocumentInput document, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates or replaces a document from a file as it is (PDF, DOCX, HTML, Markdown, plain text; see
+    /// <see cref="ContentTypes"/>), streamed to the cluster in pieces. Small text files are ingested before this
+    /// returns; other files are checked against their content type (a mismatch throws
+    /// <see cref="DocumentRejectedException"/>) and queued (<see cref="IngestStatus.Accepted"/>): the document's
+    /// <see cref="DocumentInfo.Status"/> then goes queued → processing → ready (or failed, with the reason).
+    /// </summary>
+    Task<IngestResult> IngestFileAsync(string collection, string documentId, Stream content, string contentType, string? title = null,
+        IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until a document is ready or failed (polling its status) and returns it; null when it does not exist.</summary>
+    Task<DocumentInfo?> WaitForDocumentAsync(string collection, string documentId, TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>The stored document, or null when it does not exist.</summary>
     Task<DocumentInfo?> GetAsync(string collection, string documentId, CancellationToken cancellationToken = default);
@@ -18,6 +34,9 @@ public interface IRagClient
 
     /// <summary>The documents of a collection, by id.</summary>
     Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>The documents of a collection whose latest version has <paramref name="status"/> (e.g. every failed one).</summary>
+    Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, DocumentStatus status, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The best chunks (or documents) for <paramref name="query"/>, best first; dense ranking unless

@@ -45,8 +45,79 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckDocument(document), nameof(document));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Document(tenant, collection, documentId).UpsertAsync(document).WaitAsync(cancellationToken);
+        return await Document(tenant, collection, documentId).UpsertAsync(document, cancellationToken).WaitAsync(cancellationToken);
     }
+
+    /// <summary>Bytes per upload call: small enough that no grain call carries a large message.</summary>
+    public const int UploadPieceBytes = 1024 * 1024;
+
+    public async Task<IngestResult> IngestFileAsync(string collection, string documentId, Stream content, string contentType, string? title = null,
+        IReadOnlyDictionary<string, MetadataValue>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        CheckIds(collection, documentId);
+        var upload = new DocumentUpload(ContentTypes.Normalize(contentType), title, metadata);
+        RagValidation.ThrowIfInvalid(RagValidation.CheckUpload(upload), nameof(contentType));
+        var tenant = await EnterAsync(cancellationToken);
+        var document = Document(tenant, collection, documentId);
+        var uploadId = Guid.NewGuid().ToString("N");
+        var buffer = new byte[UploadPieceBytes];
+        long offset = 0;
+        while (true)
+        {
+            var filled = 0;
+            int read;
+            while (filled < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
+            {
+                filled += read;
+            }
+
+            if (filled == 0)
+            {
+                break;
+            }
+
+            Authenticate();
+            await document.UploadPartAsync(uploadId, offset, filled == buffer.Length ? buffer : buffer[..filled], cancellationToken);
+            offset += filled;
+            if (filled < buffer.Length)
+            {
+                break;
+            }
+        }
+
+        Authenticate();
+        return await document.SubmitUploadAsync(uploadId, upload, offset, cancellationToken);
+    }
+
+    public async Task<DocumentInfo?> WaitForDocumentAsync(string collection, string documentId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            var document = await GetAsync(collection, documentId, cancellationToken);
+            if (document is null or { Status: DocumentStatus.Ready or DocumentStatus.Failed })
+            {
+                return document;
+            }
+
+            try
+            {
+                await Task.Delay(delay, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Document '{documentId}' is still {document.Status.ToString().ToLowerInvariant()} after {timeout}.");
+            }
+
+            delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 1.5));
+        }
+    }
+
+    public async Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, DocumentStatus status, CancellationToken cancellationToken = default) =>
+        [.. (await ListAsync(collection, cancellationToken)).Where(d => d.Status == status)];
 
     public async Task<DocumentInfo?> GetAsync(string collection, string documentId, CancellationToken cancellationToken = default)
     {
@@ -61,7 +132,7 @@ public sealed class RagClient : IRagClient
         CheckIds(collection, documentId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Document(tenant, collection, documentId).DeleteAsync().WaitAsync(cancellationToken);
+        return await Document(tenant, collection, documentId).DeleteAsync(cancellationToken).WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, CancellationToken cancellationToken = default)

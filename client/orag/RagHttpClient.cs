@@ -39,6 +39,33 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
         SendAsync<IngestResult>(HttpMethod.Put, $"v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(id)}",
             new { text = document.Text, title = document.Title, contentType = document.ContentType, metadata = document.Metadata }, cancellationToken);
 
+    /// <summary>PUT of a file as it is: its bytes as the body, its media type as Content-Type, metadata in X-Document-Metadata.</summary>
+    public async Task<IngestResult> PutFileAsync(string collection, string id, string file, string contentType,
+        IReadOnlyDictionary<string, MetadataValue>? metadata, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(file);
+        using var content = new StreamContent(stream);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Put, DocumentPath(collection, id)) { Content = content };
+        if (metadata is { Count: > 0 })
+        {
+            request.Headers.TryAddWithoutValidation("X-Document-Metadata", AsciiJson(metadata));
+        }
+
+        return await SendAsync<IngestResult>(request, cancellationToken);
+    }
+
+    public Task<DocumentInfo> GetDocumentAsync(string collection, string id, CancellationToken cancellationToken) =>
+        SendAsync<DocumentInfo>(HttpMethod.Get, DocumentPath(collection, id), null, cancellationToken);
+
+    private static string DocumentPath(string collection, string id) =>
+        $"v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(id)}";
+
+    /// <summary>Metadata as JSON with every non-ASCII character escaped, so that it fits in a header.</summary>
+    private static string AsciiJson(IReadOnlyDictionary<string, MetadataValue> metadata) => JsonSerializer.Serialize(metadata, AsciiJsonOptions);
+
+    private static readonly JsonSerializerOptions AsciiJsonOptions = new(Json) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default };
+
     public Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions options, CancellationToken cancellationToken, JsonElement? filter = null) =>
         SendAsync<SearchResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/search",
             new { query, topK = options.TopK, mode = options.Mode, perDocument = options.PerDocument, rrfK = options.RrfK, filter }, cancellationToken);
@@ -127,6 +154,12 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
             request.Content = JsonContent.Create(body, options: Json);
         }
 
+        return await SendAsync<T>(request, cancellationToken);
+    }
+
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var (method, path) = (request.Method, request.RequestUri);
         HttpResponseMessage response;
         try
         {

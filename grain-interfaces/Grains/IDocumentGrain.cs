@@ -3,19 +3,39 @@ using OrleansRag.Security;
 
 namespace OrleansRag;
 
-/// <summary>One document of one collection; key: tenant/collection/documentId.</summary>
+/// <summary>
+/// One document of one collection; key: tenant/collection/documentId. It owns the document's identity, write
+/// order and status: small text is ingested while the caller waits; files and large text are kept durably,
+/// processed in the background (retried with backoff after transient failures, resumed after a silo loss)
+/// and switched into the index in one step when complete.
+/// </summary>
 public interface IDocumentGrain : IGrainWithStringKey
 {
-    /// <summary>Parses, chunks, embeds and indexes the document; acknowledged once the chunks are stored.</summary>
+    /// <summary>
+    /// Ingests text (plain, Markdown, HTML): while the caller waits when small (Created/Updated/Unchanged),
+    /// queued when larger than <c>Ingestion:SyncMaxBytes</c> (Accepted).
+    /// </summary>
     [RequiresRole(RagRole.Writer)]
-    Task<IngestResult> UpsertAsync(DocumentInput document);
+    Task<IngestResult> UpsertAsync(DocumentInput document, CancellationToken cancellationToken = default);
 
-    [ReadOnly]
+    /// <summary>Stores a piece of a file upload at <paramref name="offset"/> (pieces in order; a retried piece is not stored twice).</summary>
+    [RequiresRole(RagRole.Writer)]
+    Task UploadPartAsync(string uploadId, long offset, byte[] data, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ingests an uploaded file of <paramref name="length"/> bytes: checked against its content type at once
+    /// (a mismatch is refused), then ingested while the caller waits (small text) or queued (Accepted).
+    /// </summary>
+    [RequiresRole(RagRole.Writer)]
+    Task<IngestResult> SubmitUploadAsync(string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken = default);
+
+    /// <summary>The served version and the status of the latest one; null when the document is unknown.</summary>
+    [AlwaysInterleave]
     Task<DocumentInfo?> GetAsync();
 
-    /// <summary>Removes the document and its chunks; false when it did not exist.</summary>
+    /// <summary>Removes the document, its chunks and any pending version; false when it did not exist.</summary>
     [RequiresRole(RagRole.Writer)]
-    Task<bool> DeleteAsync();
+    Task<bool> DeleteAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The document's chunks with their vectors, as its shard holds them.</summary>
     [ReadOnly]

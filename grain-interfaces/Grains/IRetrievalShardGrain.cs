@@ -6,12 +6,28 @@ namespace OrleansRag;
 /// <summary>A slice of a collection's vector index; key: tenant/collection/shardNumber.</summary>
 public interface IRetrievalShardGrain : IGrainWithStringKey
 {
-    /// <summary>Replaces every chunk of the document; returns once the entry is durable and searchable.</summary>
+    /// <summary>Stores one part of a document version that is not searchable until <see cref="CommitDocumentAsync"/>.</summary>
     [RequiresRole(RagRole.Writer)]
-    Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks, IReadOnlyDictionary<string, MetadataValue>? metadata = null);
+    Task StagePartAsync(string documentId, string version, int part, IndexedChunk[] chunks, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Makes a document version durable and searchable in one step, replacing the previous one; true when the
+    /// document was not searchable before (a new document for the collection's count).
+    /// </summary>
     [RequiresRole(RagRole.Writer)]
-    Task RemoveDocumentAsync(string documentId);
+    Task<bool> CommitDocumentAsync(ShardCommit commit, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops staged parts of a version that will not be committed.</summary>
+    [RequiresRole(RagRole.Writer)]
+    Task DiscardStagedAsync(string documentId, string version, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the status of a document's latest version in the listing; what is searchable does not change.</summary>
+    [RequiresRole(RagRole.Writer)]
+    Task SetStatusAsync(DocumentSummary summary, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the document; true when the shard had it searchable.</summary>
+    [RequiresRole(RagRole.Writer)]
+    Task<bool> RemoveDocumentAsync(string documentId, CancellationToken cancellationToken = default);
 
     /// <summary>Exact top-k of this shard by cosine similarity (Dense) or BM25 with collection-wide statistics (Bm25).</summary>
     [ReadOnly]

@@ -8,7 +8,8 @@ public sealed record class Citation(
     string Title,
     int ChunkIndex,
     string Snippet,
-    float Score);
+    float Score,
+    int? Page = null);
 
 [GenerateSerializer, Immutable]
 public sealed record class AskTimings(double EmbedMs, double RetrieveMs, double GenerateMs, double TotalMs);

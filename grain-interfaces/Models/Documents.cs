@@ -1,6 +1,6 @@
 namespace OrleansRag;
 
-/// <summary>A document to ingest: text or Markdown with a title and metadata (for filters).</summary>
+/// <summary>A document to ingest as text (plain, Markdown or HTML) with a title and metadata (for filters).</summary>
 [GenerateSerializer, Immutable]
 public sealed record class DocumentInput(
     string Text,
@@ -18,7 +18,37 @@ public enum IngestStatus
 
     /// <summary>The same content was already stored; nothing changed.</summary>
     Unchanged,
+
+    /// <summary>Taken for processing in the background; the document's status tells when it is ready.</summary>
+    Accepted,
 }
+
+/// <summary>Where a document's latest version is on its way into the index.</summary>
+public enum DocumentStatus
+{
+    /// <summary>Stored and waiting for the pipeline (or for its next attempt after a transient failure).</summary>
+    Queued,
+
+    /// <summary>Being extracted, chunked, embedded and indexed.</summary>
+    Processing,
+
+    /// <summary>Indexed and searchable.</summary>
+    Ready,
+
+    /// <summary>Given up on; <c>error</c> says why. A previous ready version, if any, is still served.</summary>
+    Failed,
+}
+
+/// <summary>
+/// A file to ingest as it is (its bytes travel beside this): the media type says how to read it
+/// (see <see cref="ContentTypes"/>); the title defaults to the document's own (PDF info, DOCX core title,
+/// HTML &lt;title&gt;, first heading).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record class DocumentUpload(
+    string ContentType,
+    string? Title = null,
+    IReadOnlyDictionary<string, MetadataValue>? Metadata = null);
 
 [GenerateSerializer, Immutable]
 public sealed record class IngestResult(
@@ -26,7 +56,8 @@ public sealed record class IngestResult(
     string DocumentId,
     IngestStatus Status,
     int ChunkCount,
-    string ContentHash);
+    string ContentHash,
+    DocumentStatus DocumentStatus = DocumentStatus.Ready);
 
 /// <summary>One line of a collection listing.</summary>
 [GenerateSerializer, Immutable]
@@ -36,9 +67,15 @@ public sealed record class DocumentSummary(
     string ContentType,
     int ChunkCount,
     string ContentHash,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    DocumentStatus Status = DocumentStatus.Ready,
+    string? Error = null,
+    int? PageCount = null);
 
-/// <summary>A stored document as returned by GET.</summary>
+/// <summary>
+/// A document as returned by GET: the version that is served (title, metadata, chunks) and the status of the
+/// latest one sent. <c>Text</c> is the text as sent for documents ingested as JSON text, null for files.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record class DocumentInfo(
     string Collection,
@@ -46,11 +83,19 @@ public sealed record class DocumentInfo(
     string Title,
     string ContentType,
     IReadOnlyDictionary<string, MetadataValue> Metadata,
-    string Text,
+    string? Text,
     int ChunkCount,
     string ContentHash,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    DocumentStatus Status = DocumentStatus.Ready,
+    string? Error = null,
+    int Attempts = 0,
+    DateTimeOffset? NextAttemptAt = null,
+    string? Stage = null,
+    int? PageCount = null,
+    long? SourceBytes = null,
+    bool Searchable = true);
 
 /// <summary>A collection's identity, settings and size as the collection grain knows it.</summary>
 [GenerateSerializer, Immutable]

@@ -8,7 +8,9 @@ public sealed record class IndexedChunk(
     int ChunkIndex,
     string Title,
     string Text,
-    float[] Vector);
+    float[] Vector,
+    int? Page = null,
+    int? LastPage = null);
 
 /// <summary>A retrieved chunk and its cosine similarity to the query.</summary>
 [GenerateSerializer, Immutable]
@@ -18,7 +20,21 @@ public sealed record class SearchHit(
     string ChunkId,
     string Title,
     string Text,
-    float Score);
+    float Score,
+    int? Page = null,
+    int? LastPage = null);
+
+/// <summary>
+/// A document version switched into a shard's index at once: its chunks inline (<see cref="Chunks"/>, small
+/// documents) or the <see cref="PartCount"/> parts staged before under <see cref="Version"/>.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record class ShardCommit(
+    DocumentSummary Summary,
+    IReadOnlyDictionary<string, MetadataValue>? Metadata,
+    string Version,
+    int PartCount,
+    IndexedChunk[]? Chunks);
 
 /// <summary>How chunks are ranked.</summary>
 public enum SearchMode

@@ -34,7 +34,7 @@ public static partial class CitationMapper
                 if (!renumbered.TryGetValue(n, out var m))
                 {
                     m = renumbered[n] = renumber ? citations.Count + 1 : n;
-                    citations.Add(new Citation(m, source.Hit.DocumentId, source.Hit.Title, source.Hit.ChunkIndex, Snippet(source.Text), source.Hit.Score));
+                    citations.Add(new Citation(m, source.Hit.DocumentId, source.Hit.Title, source.Hit.ChunkIndex, Snippet(source.Text), source.Hit.Score, source.Hit.Page));
                 }
 
                 kept.Add(m);

@@ -97,7 +97,7 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
             {
                 n = citations.Count + 1;
                 numbers[source.DocumentId] = n;
-                citations.Add(new Citation(n, source.DocumentId, source.Title, source.ChunkIndex, candidate.Text, source.Score));
+                citations.Add(new Citation(n, source.DocumentId, source.Title, source.ChunkIndex, candidate.Text, source.Score, source.Page));
             }
 
             if (answer.Length > 0)

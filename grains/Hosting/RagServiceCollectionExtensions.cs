@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Ingestion;
+using OrleansRag.Ingestion.Extractors;
+using OrleansRag.Ingestion.Pipeline;
 using OrleansRag.Monitoring;
 using OrleansRag.Query;
 using OrleansRag.Retrieval;
@@ -42,7 +44,26 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<AnswerCache>();
         services.AddSingleton<LanguageModelGenerator>(); // resolved only when Generation:Provider names a model
         services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
+        services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();
+        services.AddRagIngestionPipeline();
 
+        return services;
+    }
+
+    /// <summary>
+    /// The ingestion pipeline's stages, wired once: one <see cref="IDocumentExtractor"/> per entry of
+    /// <see cref="ContentTypes.All"/> (checked when the pipeline is built), the normaliser and the chunker.
+    /// </summary>
+    public static IServiceCollection AddRagIngestionPipeline(this IServiceCollection services)
+    {
+        services.AddSingleton<IDocumentExtractor, PlainTextExtractor>();
+        services.AddSingleton<IDocumentExtractor, MarkdownExtractor>();
+        services.AddSingleton<IDocumentExtractor, HtmlExtractor>();
+        services.AddSingleton<IDocumentExtractor, PdfExtractor>();
+        services.AddSingleton<IDocumentExtractor, DocxExtractor>();
+        services.TryAddSingleton<ITextNormalizer, TextNormalizer>();
+        services.TryAddSingleton<IDocumentChunker, SectionChunker>();
+        services.AddSingleton<IngestionPipeline>();
         return services;
     }
 }

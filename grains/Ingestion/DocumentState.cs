@@ -1,8 +1,10 @@
 namespace OrleansRag.Ingestion;
 
 /// <summary>
-/// Persisted state of a document grain: the document as ingested. Its chunks and vectors are persisted by its
-/// shard (<see cref="Retrieval.IShardStore"/>); both writes are proportional to the document alone.
+/// Persisted state of a document grain: the version that is served (as ingested) and the latest submission
+/// that is not ready yet. Chunks and vectors are persisted by the document's shard (<see cref="Retrieval.IShardStore"/>),
+/// an uploaded file by the <see cref="IDocumentSourceStore"/> until it is ingested; every write is
+/// proportional to the document alone.
 /// </summary>
 [GenerateSerializer]
 public sealed class DocumentState
@@ -15,7 +17,8 @@ public sealed class DocumentState
 
     [Id(3)] public Dictionary<string, MetadataValue> Metadata { get; set; } = [];
 
-    [Id(4)] public string Text { get; set; } = "";
+    /// <summary>The text as sent, for small JSON text ingests; null for files and large texts.</summary>
+    [Id(4)] public string? Text { get; set; }
 
     [Id(5)] public string ContentHash { get; set; } = "";
 
@@ -26,4 +29,44 @@ public sealed class DocumentState
     [Id(8)] public DateTimeOffset CreatedAt { get; set; }
 
     [Id(9)] public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The served version's id (its chunk parts in the shard are stored under it).</summary>
+    [Id(10)] public string? Version { get; set; }
+
+    [Id(11)] public int? PageCount { get; set; }
+
+    [Id(12)] public long? SourceBytes { get; set; }
+
+    /// <summary>The latest submission while it is queued, processing or failed; null once it is served.</summary>
+    [Id(13)] public IngestJob? Job { get; set; }
+}
+
+/// <summary>A submitted version on its way through the pipeline in the background.</summary>
+[GenerateSerializer]
+public sealed class IngestJob
+{
+    /// <summary>The version id this submission will be served under.</summary>
+    [Id(0)] public string Id { get; set; } = "";
+
+    [Id(1)] public string SourceKey { get; set; } = "";
+
+    [Id(2)] public string ContentType { get; set; } = RagConstants.PlainText;
+
+    [Id(3)] public string? Title { get; set; }
+
+    [Id(4)] public Dictionary<string, MetadataValue> Metadata { get; set; } = [];
+
+    [Id(5)] public string ContentHash { get; set; } = "";
+
+    [Id(6)] public long SourceBytes { get; set; }
+
+    [Id(7)] public DocumentStatus Status { get; set; } = DocumentStatus.Queued;
+
+    [Id(8)] public string? Error { get; set; }
+
+    [Id(9)] public int Attempts { get; set; }
+
+    [Id(10)] public DateTimeOffset NextAttemptAt { get; set; }
+
+    [Id(11)] public DateTimeOffset SubmittedAt { get; set; }
 }

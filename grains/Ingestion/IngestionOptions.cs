@@ -11,9 +11,41 @@ public sealed class IngestionOptions
     [Range(1, 1024)]
     public int ShardCount { get; set; } = 8;
 
-    /// <summary>Largest document text accepted, in UTF-8 bytes; larger ones get HTTP 413.</summary>
+    /// <summary>
+    /// Largest document accepted: a file's bytes, or a JSON text's UTF-8 bytes; larger ones get HTTP 413. The
+    /// HTTP request limit is derived from it.
+    /// </summary>
     [Range(1, 512 * 1024 * 1024)]
-    public int MaxDocumentBytes { get; set; } = 2 * 1024 * 1024;
+    public int MaxDocumentBytes { get; set; } = 50 * 1024 * 1024;
+
+    /// <summary>Largest uncompressed size of a container format (the parts of a DOCX); beyond it the file is refused as a zip bomb.</summary>
+    [Range(1, 4L * 1024 * 1024 * 1024)]
+    public long MaxExpandedBytes { get; set; } = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// Text documents (JSON text, or plain/Markdown/HTML files) up to this many bytes are ingested while the
+    /// request waits (201/200); larger ones and every binary format (PDF, DOCX) are queued (202) and processed
+    /// in the background.
+    /// </summary>
+    [Range(0, 64 * 1024 * 1024)]
+    public int SyncMaxBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Texts per call to the embedding service: bounded so that no call runs long and questions get in between.</summary>
+    [Range(1, 1024)]
+    public int EmbedBatchSize { get; set; } = 32;
+
+    /// <summary>Chunks per stored part of a large document (each part is one shard call and one storage write).</summary>
+    [Range(16, 65536)]
+    public int PartChunks { get; set; } = 256;
+
+    /// <summary>Attempts of a background ingest before it is marked failed (transient failures only; a bad file fails at once).</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Delay before the second attempt; doubled for each further one, up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Word pieces per chunk (the title, when embedded with the chunk, counts against the model limit).</summary>
     [Range(16, 8192)]

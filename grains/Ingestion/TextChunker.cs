@@ -2,8 +2,11 @@ using OrleansRag.Embedding;
 
 namespace OrleansRag.Ingestion;
 
-/// <summary>A chunk of a document and the word pieces it holds.</summary>
-public sealed record TextChunk(int Index, string Text, int TokenCount);
+/// <summary>A chunk of a document, the word pieces it holds and the pages it spans (when the source has pages).</summary>
+public sealed record TextChunk(int Index, string Text, int TokenCount, int? Page = null, int? LastPage = null);
+
+/// <summary>A paragraph to chunk and the page it is on.</summary>
+public readonly record struct PagedParagraph(string Text, int? Page);
 
 /// <summary>
 /// Token-aware chunker: packs whole sentences into chunks of at most <c>maxTokens</c> word pieces (counted with
@@ -13,15 +16,22 @@ public sealed record TextChunk(int Index, string Text, int TokenCount);
 /// </summary>
 public sealed class TextChunker(BertTokenizer tokenizer)
 {
-    private sealed record Unit(string Text, int Tokens, bool EndsParagraph);
+    private sealed record Unit(string Text, int Tokens, bool EndsParagraph, int? Page);
 
     public IReadOnlyList<TextChunk> Chunk(string text, int maxTokens, int overlapTokens)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Chunk(SentenceSplitter.Paragraphs(text).Select(p => new PagedParagraph(p, null)), maxTokens, overlapTokens);
+    }
+
+    /// <summary>Chunks paragraphs (one section of a document); chunk indexes start at <paramref name="firstIndex"/>.</summary>
+    public IReadOnlyList<TextChunk> Chunk(IEnumerable<PagedParagraph> paragraphs, int maxTokens, int overlapTokens, int firstIndex = 0)
+    {
+        ArgumentNullException.ThrowIfNull(paragraphs);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 8);
         overlapTokens = Math.Clamp(overlapTokens, 0, maxTokens / 2);
 
-        var units = Units(text, maxTokens);
+        var units = Units(paragraphs, maxTokens);
         var chunks = new List<TextChunk>();
         var current = new List<Unit>();
         var tokens = 0;
@@ -33,7 +43,7 @@ public sealed class TextChunker(BertTokenizer tokenizer)
                 && tokens + ParagraphTokens(units, i) > maxTokens;
             if (current.Count > 0 && (full || paragraphBreak))
             {
-                chunks.Add(Emit(chunks.Count, current, tokens));
+                chunks.Add(Emit(firstIndex + chunks.Count, current, tokens));
                 var overlap = Overlap(current, overlapTokens, maxTokens - unit.Tokens);
                 current = overlap;
                 tokens = overlap.Sum(u => u.Tokens);
@@ -45,16 +55,16 @@ public sealed class TextChunker(BertTokenizer tokenizer)
 
         if (current.Count > 0)
         {
-            chunks.Add(Emit(chunks.Count, current, tokens));
+            chunks.Add(Emit(firstIndex + chunks.Count, current, tokens));
         }
 
         return chunks;
     }
 
-    private List<Unit> Units(string text, int maxTokens)
+    private List<Unit> Units(IEnumerable<PagedParagraph> paragraphs, int maxTokens)
     {
         var units = new List<Unit>();
-        foreach (var paragraph in SentenceSplitter.Paragraphs(text))
+        foreach (var (paragraph, page) in paragraphs)
         {
             var start = units.Count;
             foreach (var sentence in SentenceSplitter.Sentences(paragraph))
@@ -62,11 +72,11 @@ public sealed class TextChunker(BertTokenizer tokenizer)
                 var count = tokenizer.CountTokens(sentence);
                 if (count <= maxTokens)
                 {
-                    units.Add(new Unit(sentence, count, false));
+                    units.Add(new Unit(sentence, count, false, page));
                 }
                 else
                 {
-                    units.AddRange(SplitLongSentence(sentence, maxTokens));
+                    units.AddRange(SplitLongSentence(sentence, maxTokens, page));
                 }
             }
 
@@ -79,7 +89,7 @@ public sealed class TextChunker(BertTokenizer tokenizer)
         return units;
     }
 
-    private IEnumerable<Unit> SplitLongSentence(string sentence, int maxTokens)
+    private IEnumerable<Unit> SplitLongSentence(string sentence, int maxTokens, int? page)
     {
         var words = new List<string>();
         var tokens = 0;
@@ -88,7 +98,7 @@ public sealed class TextChunker(BertTokenizer tokenizer)
             var count = tokenizer.CountTokens(word);
             if (words.Count > 0 && tokens + count > maxTokens)
             {
-                yield return new Unit(string.Join(' ', words), tokens, false);
+                yield return new Unit(string.Join(' ', words), tokens, false, page);
                 words.Clear();
                 tokens = 0;
             }
@@ -100,7 +110,7 @@ public sealed class TextChunker(BertTokenizer tokenizer)
                 for (var offset = 0; offset < word.Length; offset += piece)
                 {
                     var part = word.Substring(offset, Math.Min(piece, word.Length - offset));
-                    yield return new Unit(part, tokenizer.CountTokens(part), false);
+                    yield return new Unit(part, tokenizer.CountTokens(part), false, page);
                 }
 
                 continue;
@@ -112,7 +122,7 @@ public sealed class TextChunker(BertTokenizer tokenizer)
 
         if (words.Count > 0)
         {
-            yield return new Unit(string.Join(' ', words), tokens, false);
+            yield return new Unit(string.Join(' ', words), tokens, false, page);
         }
     }
 
@@ -157,6 +167,16 @@ public sealed class TextChunker(BertTokenizer tokenizer)
             }
         }
 
-        return new TextChunk(index, builder.ToString(), tokens);
+        int? first = null, last = null;
+        foreach (var unit in units)
+        {
+            if (unit.Page is { } page)
+            {
+                first = first is null ? page : Math.Min(first.Value, page);
+                last = last is null ? page : Math.Max(last.Value, page);
+            }
+        }
+
+        return new TextChunk(index, builder.ToString(), tokens, first, last);
     }
 }

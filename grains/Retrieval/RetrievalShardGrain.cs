@@ -12,8 +12,10 @@ namespace OrleansRag.Retrieval;
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
-    private readonly Dictionary<string, DocumentSummary> _documents = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IReadOnlyDictionary<string, MetadataValue>> _metadata = new(StringComparer.Ordinal);
+    /// <summary>Every document's entry as stored, without its chunks (those are in the indexes).</summary>
+    private readonly Dictionary<string, ShardEntry> _entries = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _searchable = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Document, string Version), SortedDictionary<int, IndexedChunk[]>> _staged = [];
     private readonly Bm25Index _lexical = new();
     private VectorIndex? _index;
 
@@ -27,28 +29,104 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
             Apply(entry);
         }
 
-        if (_documents.Count > 0)
+        if (_entries.Count > 0)
         {
-            LogRestored(ShardKey, _documents.Count, _index?.Count ?? 0, watch.Elapsed.TotalMilliseconds);
+            LogRestored(ShardKey, _entries.Count, _index?.Count ?? 0, watch.Elapsed.TotalMilliseconds);
         }
     }
 
-    public async Task UpsertDocumentAsync(DocumentSummary summary, IndexedChunk[] chunks, IReadOnlyDictionary<string, MetadataValue>? metadata = null)
+    public async Task StagePartAsync(string documentId, string version, int part, IndexedChunk[] chunks, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(chunks);
-        var entry = new ShardEntry(summary, chunks, metadata);
-        await store.SaveAsync(ShardKey, entry); // durable before it is searchable or acknowledged
-        Apply(entry);
+        await store.SavePartAsync(ShardKey, documentId, version, part, chunks, cancellationToken);
+        if (!_staged.TryGetValue((documentId, version), out var parts))
+        {
+            _staged[(documentId, version)] = parts = [];
+        }
+
+        parts[part] = chunks;
     }
 
-    public async Task RemoveDocumentAsync(string documentId)
+    public async Task<bool> CommitDocumentAsync(ShardCommit commit, CancellationToken cancellationToken = default)
     {
-        await store.RemoveAsync(ShardKey, documentId);
+        ArgumentNullException.ThrowIfNull(commit);
+        var documentId = commit.Summary.Id;
+        var wasSearchable = _searchable.Contains(documentId);
+        var previous = _entries.GetValueOrDefault(documentId);
+        if (previous is { Version: { } committed } && committed == commit.Version && wasSearchable)
+        {
+            return false; // a retried commit of the version that is served already
+        }
+
+        IndexedChunk[] chunks;
+        if (commit.PartCount == 0)
+        {
+            chunks = commit.Chunks ?? [];
+        }
+        else if (_staged.TryGetValue((documentId, commit.Version), out var parts) && parts.Count == commit.PartCount && parts.Keys.Last() == commit.PartCount - 1)
+        {
+            chunks = [.. parts.Values.SelectMany(p => p)];
+        }
+        else
+        {
+            // Staged on an earlier activation (this shard moved or restarted mid-ingest): read them back.
+            chunks = await store.LoadPartsAsync(ShardKey, documentId, commit.Version, commit.PartCount, cancellationToken);
+        }
+
+        var entry = new ShardEntry(commit.Summary, commit.PartCount == 0 ? chunks : [], commit.Metadata, commit.Version, commit.PartCount);
+        await store.CommitAsync(ShardKey, entry, previous?.Version, cancellationToken); // durable before searchable or acknowledged
+        Apply(entry with { Chunks = chunks });
+        _staged.Remove((documentId, commit.Version));
+        return !wasSearchable;
+    }
+
+    public async Task DiscardStagedAsync(string documentId, string version, CancellationToken cancellationToken = default)
+    {
+        _staged.Remove((documentId, version));
+        if (_entries.GetValueOrDefault(documentId)?.Version != version)
+        {
+            await store.DiscardPartsAsync(ShardKey, documentId, version, cancellationToken);
+        }
+    }
+
+    public async Task SetStatusAsync(DocumentSummary summary, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var documentId = summary.Id;
+        var previous = _entries.GetValueOrDefault(documentId);
+        ShardEntry entry;
+        IndexedChunk[] stored = [];
+        if (previous is not null && _searchable.Contains(documentId))
+        {
+            // The served version stays as it is; only the status of the latest one changes.
+            entry = previous with { Summary = previous.Summary with { Status = summary.Status, Error = summary.Error } };
+            if (previous.PartCount == 0)
+            {
+                stored = _index?.GetDocumentChunks(documentId) ?? [];
+            }
+        }
+        else
+        {
+            entry = new ShardEntry(summary, [], null);
+        }
+
+        await store.CommitAsync(ShardKey, entry with { Chunks = stored }, previous?.Version, cancellationToken);
+        _entries[documentId] = entry with { Chunks = [] };
+    }
+
+    public async Task<bool> RemoveDocumentAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        var previous = _entries.GetValueOrDefault(documentId);
+        await store.RemoveAsync(ShardKey, documentId, previous?.Version, cancellationToken);
         _index?.Remove(documentId);
         _lexical.Remove(documentId);
-        _documents.Remove(documentId);
-        _metadata.Remove(documentId);
+        _entries.Remove(documentId);
+        foreach (var key in _staged.Keys.Where(k => k.Document == documentId).ToList())
+        {
+            _staged.Remove(key);
+        }
+
+        return _searchable.Remove(documentId);
     }
 
     public Task<SearchHit[]> SearchAsync(ShardQuery query)
@@ -73,7 +151,7 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
 
     public Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms) => Task.FromResult(_lexical.Stats(distinctTerms));
 
-    public Task<DocumentSummary[]> ListDocumentsAsync() => Task.FromResult(_documents.Values.ToArray());
+    public Task<DocumentSummary[]> ListDocumentsAsync() => Task.FromResult(_entries.Values.Select(e => e.Summary).ToArray());
 
     public Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId) =>
         Task.FromResult(_index?.GetDocumentChunks(documentId) ?? []);
@@ -93,7 +171,7 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         {
             if (!decided.TryGetValue(documentId, out var pass))
             {
-                decided[documentId] = pass = filter.Matches(_metadata.GetValueOrDefault(documentId));
+                decided[documentId] = pass = filter.Matches(_entries.GetValueOrDefault(documentId)?.Metadata);
             }
 
             return pass;
@@ -103,20 +181,12 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
     private void Apply(ShardEntry entry)
     {
         var documentId = entry.Summary.Id;
-        _documents[documentId] = entry.Summary;
-        if (entry.Metadata is { Count: > 0 } metadata)
-        {
-            _metadata[documentId] = metadata;
-        }
-        else
-        {
-            _metadata.Remove(documentId);
-        }
-
+        _entries[documentId] = entry with { Chunks = [] };
         _lexical.Upsert(documentId, entry.Chunks);
         if (entry.Chunks.Length == 0)
         {
             _index?.Remove(documentId);
+            _searchable.Remove(documentId);
             return;
         }
 
@@ -129,6 +199,7 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         }
 
         _index.Upsert(documentId, entry.Chunks);
+        _searchable.Add(documentId);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Shard} restored {Documents} documents ({Chunks} chunks) in {ElapsedMs:F0} ms")]

@@ -164,7 +164,7 @@ public sealed class VectorIndex(int dimensions)
     private SearchHit Hit(int row, float score)
     {
         var chunk = _chunks[row];
-        return new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, score);
+        return new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, score, chunk.Page, chunk.LastPage);
     }
 
     private void RemoveRow(int row)

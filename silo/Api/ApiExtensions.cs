@@ -1,5 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using OrleansRag.Ingestion;
 using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo.Api;
@@ -15,6 +19,12 @@ public static class ApiExtensions
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
+
+        // The request limits follow Ingestion:MaxDocumentBytes, so that the error a large document gets names that setting.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestionOptions>>((kestrel, ingestion) =>
+            kestrel.Limits.MaxRequestBodySize = DocumentsApi.RequestLimit(ingestion.Value));
+        services.AddOptions<FormOptions>().Configure<IOptions<IngestionOptions>>((form, ingestion) =>
+            form.MultipartBodyLengthLimit = DocumentsApi.RequestLimit(ingestion.Value));
         return services;
     }
 

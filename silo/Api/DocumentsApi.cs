@@ -1,14 +1,26 @@
 using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using OrleansRag.Client;
 using OrleansRag.Ingestion;
 using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo.Api;
 
-/// <summary>/v1/collections/{collection}/documents: upsert, get, delete, list.</summary>
+/// <summary>
+/// /v1/collections/{collection}/documents: upsert (JSON text, a file as the body, or multipart/form-data), get
+/// (with the status of the latest version), delete, list (optionally by status).
+/// </summary>
 public static class DocumentsApi
 {
+    /// <summary>Header (or query parameter <c>title</c>) naming a file's title; percent-encoded UTF-8 allowed.</summary>
+    public const string TitleHeader = "X-Document-Title";
+
+    /// <summary>Header (or query parameter <c>metadata</c>) holding a file's metadata as a JSON object.</summary>
+    public const string MetadataHeader = "X-Document-Metadata";
+
     public static RouteGroupBuilder MapDocumentsApi(this RouteGroupBuilder v1)
     {
         ArgumentNullException.ThrowIfNull(v1);
@@ -20,6 +32,13 @@ public static class DocumentsApi
         return v1;
     }
 
+    /// <summary>The request limit that fits the largest document: a JSON string may escape every byte (2x), plus the envelope.</summary>
+    public static long RequestLimit(IngestionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (long)options.MaxDocumentBytes * 2 + 64 * 1024;
+    }
+
     private static async Task<IResult> PutAsync(string collection, string id, HttpRequest request, IRagClient rag, IOptions<IngestionOptions> options)
     {
         if (CheckIds(collection, id) is { } invalid)
@@ -27,29 +46,162 @@ public static class DocumentsApi
             return invalid;
         }
 
-        var limit = options.Value.MaxDocumentBytes;
-        var (body, problem) = await JsonBody.ReadAsync<PutDocumentRequest>(request, (long)limit * 2 + 64 * 1024);
+        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        var cancellationToken = request.HttpContext.RequestAborted;
+        IngestResult result;
+        if (mediaType is null || mediaType == "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal))
+        {
+            var (document, problem) = await ReadJsonDocumentAsync(request, options.Value);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            result = await rag.IngestAsync(collection, id, document!, cancellationToken);
+        }
+        else if (mediaType == "multipart/form-data")
+        {
+            return await PutMultipartAsync(collection, id, request, rag, options.Value);
+        }
+        else if (ContentTypes.Find(mediaType) is { } type)
+        {
+            if (request.ContentLength > options.Value.MaxDocumentBytes)
+            {
+                return TooLarge(request.ContentLength.Value, options.Value);
+            }
+
+            var (title, metadata, problem) = Describe(request);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            await using var body = new LimitedStream(request.Body, options.Value.MaxDocumentBytes);
+            result = await rag.IngestFileAsync(collection, id, body, type.MediaType, title, metadata, cancellationToken);
+        }
+        else
+        {
+            return Problems.UnsupportedMediaType(
+                $"Content-Type '{request.ContentType}' is not supported; send application/json ({{\"text\": …}}), multipart/form-data with a file, or the file itself as one of: {ContentTypes.Describe()}.");
+        }
+
+        return Answer(collection, id, result);
+    }
+
+    private static async Task<IResult> PutMultipartAsync(string collection, string id, HttpRequest request, IRagClient rag, IngestionOptions options)
+    {
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        }
+        catch (InvalidDataException exception)
+        {
+            return Problems.BadRequest($"The multipart body cannot be read: {exception.Message}");
+        }
+
+        var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
+        if (file is null)
+        {
+            return Problems.BadRequest("The multipart body has no file part; send the document as a part named 'file'.");
+        }
+
+        if (file.Length > options.MaxDocumentBytes)
+        {
+            return TooLarge(file.Length, options);
+        }
+
+        var type = ContentTypes.Find(file.ContentType) ?? ContentTypes.ForExtension(Path.GetExtension(file.FileName));
+        if (type is null)
+        {
+            return Problems.UnsupportedMediaType(
+                $"The file part '{file.FileName}' ({file.ContentType}) is not a format OrleansRag reads; send one of: {ContentTypes.Describe()}.");
+        }
+
+        var (metadata, problem) = ParseMetadata(form["metadata"].FirstOrDefault(), "the 'metadata' part", request);
         if (problem is not null)
         {
             return problem;
         }
 
+        var title = form["title"].FirstOrDefault() is { Length: > 0 } t ? t : null;
+        await using var content = file.OpenReadStream();
+        var result = await rag.IngestFileAsync(collection, id, content, type.MediaType, title, metadata, request.HttpContext.RequestAborted);
+        return Answer(collection, id, result);
+    }
+
+    private static async Task<(DocumentInput? Document, IResult? Problem)> ReadJsonDocumentAsync(HttpRequest request, IngestionOptions options)
+    {
+        var limit = options.MaxDocumentBytes;
+        var (body, problem) = await JsonBody.ReadAsync<PutDocumentRequest>(request, RequestLimit(options));
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
         if (body!.Text is { } text && Encoding.UTF8.GetByteCount(text) is var bytes && bytes > limit)
         {
-            return Problems.TooLarge($"text is {bytes} bytes; the limit (Ingestion:MaxDocumentBytes) is {limit}.");
+            return (null, TooLarge(bytes, options));
         }
 
         var document = new DocumentInput(body.Text ?? "", body.Title, body.ContentType, body.Metadata);
-        if (RagValidation.CheckDocument(document) is { } documentProblem)
+        return RagValidation.CheckDocument(document) is { } documentProblem
+            ? (null, Problems.BadRequest(documentProblem))
+            : (document, null);
+    }
+
+    /// <summary>A raw file's title and metadata, from headers or the query string.</summary>
+    private static (string? Title, IReadOnlyDictionary<string, MetadataValue>? Metadata, IResult? Problem) Describe(HttpRequest request)
+    {
+        var title = request.Headers[TitleHeader].FirstOrDefault() ?? request.Query["title"].FirstOrDefault();
+        if (title is not null)
         {
-            return Problems.BadRequest(documentProblem);
+            try
+            {
+                title = Uri.UnescapeDataString(title).Trim();
+            }
+            catch (UriFormatException)
+            {
+                return (null, null, Problems.BadRequest($"{TitleHeader} is not valid percent-encoded UTF-8."));
+            }
         }
 
-        var result = await rag.IngestAsync(collection, id, document, request.HttpContext.RequestAborted);
-        return result.Status == IngestStatus.Created
-            ? Results.Created($"/v1/collections/{collection}/documents/{id}", result)
-            : Results.Ok(result);
+        var source = request.Headers[MetadataHeader].FirstOrDefault() is { } header ? (header, MetadataHeader) : (request.Query["metadata"].FirstOrDefault(), "the 'metadata' query parameter");
+        var (metadata, problem) = ParseMetadata(source.Item1, source.Item2, request);
+        return (string.IsNullOrEmpty(title) ? null : title, metadata, problem);
     }
+
+    private static (IReadOnlyDictionary<string, MetadataValue>? Metadata, IResult? Problem) ParseMetadata(string? json, string where, HttpRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+            return (JsonSerializer.Deserialize<Dictionary<string, MetadataValue>>(json, options), null);
+        }
+        catch (JsonException exception)
+        {
+            return (null, Problems.BadRequest($"{where} must be a JSON object of metadata ({{\"team\": \"core\", \"year\": 2024}}): {exception.Message}"));
+        }
+    }
+
+    private static IResult Answer(string collection, string id, IngestResult result)
+    {
+        var location = $"/v1/collections/{collection}/documents/{id}";
+        return result.Status switch
+        {
+            IngestStatus.Created => Results.Created(location, result),
+            IngestStatus.Accepted => Results.Accepted(location, result),
+            _ => Results.Ok(result),
+        };
+    }
+
+    private static IResult TooLarge(long bytes, IngestionOptions options) =>
+        Problems.TooLarge($"The document is {bytes} bytes; the limit (Ingestion:MaxDocumentBytes) is {options.MaxDocumentBytes}.");
 
     private static async Task<IResult> GetAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken)
     {
@@ -76,14 +228,25 @@ public static class DocumentsApi
             : Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.");
     }
 
-    private static async Task<IResult> ListAsync(string collection, IRagClient rag, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string collection, string? status, IRagClient rag, CancellationToken cancellationToken)
     {
         if (RagValidation.CheckId(nameof(collection), collection) is { } problem)
         {
             return Problems.BadRequest(problem);
         }
 
-        var documents = await rag.ListAsync(collection, cancellationToken);
+        DocumentStatus? wanted = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<DocumentStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(status, out _))
+            {
+                return Problems.BadRequest($"status must be one of queued, processing, ready, failed; it was '{(status.Length > 32 ? status[..32] + "…" : status)}'.");
+            }
+
+            wanted = parsed;
+        }
+
+        var documents = wanted is { } only ? await rag.ListAsync(collection, only, cancellationToken) : await rag.ListAsync(collection, cancellationToken);
         return Results.Ok(new DocumentListResponse(collection, documents.Count, documents));
     }
 
@@ -91,5 +254,45 @@ public static class DocumentsApi
     {
         var problem = RagValidation.CheckId(nameof(collection), collection) ?? RagValidation.CheckId("document id", id);
         return problem is null ? null : Problems.BadRequest(problem);
+    }
+
+    /// <summary>A request body that refuses to be read past the document limit (for bodies without a Content-Length).</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            _read += read;
+            return _read > limit
+                ? throw new DocumentRejectedException($"The document is more than {limit} bytes; the limit (Ingestion:MaxDocumentBytes) is {limit}.", RejectionReason.TooLarge)
+                : read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read the request body asynchronously.");
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

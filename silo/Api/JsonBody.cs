@@ -24,7 +24,7 @@ public static class JsonBody
 
         if (request.ContentLength > limitBytes)
         {
-            return (null, Problems.TooLarge($"The request body is {request.ContentLength} bytes; the limit is {limitBytes}."));
+            return (null, Problems.TooLarge($"The request body is {request.ContentLength} bytes; the limit is {limitBytes} (derived from Ingestion:MaxDocumentBytes for documents)."));
         }
 
         byte[] body;
@@ -38,7 +38,7 @@ public static class JsonBody
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, Problems.TooLarge(exception.Message));
+            return (null, Problems.TooLarge($"The request body is larger than the limit of {limitBytes} bytes (derived from Ingestion:MaxDocumentBytes for documents)."));
         }
 
         if (body.Length == 0)
@@ -75,7 +75,7 @@ public static class JsonBody
         {
             if (buffer.Length + read > limitBytes)
             {
-                throw new InvalidDataException($"The request body is larger than the limit of {limitBytes} bytes.");
+                throw new InvalidDataException($"The request body is larger than the limit of {limitBytes} bytes (derived from Ingestion:MaxDocumentBytes for documents).");
             }
 
             buffer.Write(chunk, 0, read);

@@ -15,6 +15,11 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
         ArgumentNullException.ThrowIfNull(httpContext);
         var (status, title, detail) = Unavailable(exception) ?? exception switch
         {
+            DocumentRejectedException { Reason: RejectionReason.TooLarge } e => (StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message),
+            DocumentRejectedException e => (StatusCodes.Status400BadRequest, "Document rejected", e.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                "The request body is larger than the limit derived from Ingestion:MaxDocumentBytes."),
+            BadHttpRequestException e => (e.StatusCode, "Invalid request", e.Message),
             ArgumentException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message.Split(" (Parameter", 2)[0]),
             RagNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
             RagAccessDeniedException { Status: 401 } e => (StatusCodes.Status401Unauthorized, "Unauthorized", e.Message),

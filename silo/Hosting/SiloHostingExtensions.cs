@@ -39,7 +39,9 @@ public static class SiloHostingExtensions
             builder.Services.AddSingleton<IShardStore>(sp => new RedisShardStore(
                 redis.GetAsync,
                 sp.GetRequiredService<Serializer<ShardEntry>>(),
+                sp.GetRequiredService<Serializer<IndexedChunk[]>>(),
                 $"orleansrag:{options.ServiceId}"));
+            builder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(new OrleansRag.Ingestion.RedisDocumentSourceStore(redis.GetAsync, $"orleansrag:{options.ServiceId}"));
         }
 
         // Registered before the silo so that it runs first: bad connection strings fail fast and clearly.
@@ -92,11 +94,19 @@ public static class SiloHostingExtensions
                         o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
                     });
                 }
+
+                // Reminders resume background ingests whose silo died.
+                silo.UseRedisReminderService(o =>
+                {
+                    o.ConfigurationOptions = redisOptions;
+                    o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
+                });
             }
             else
             {
                 silo.AddMemoryGrainStorage(RagConstants.StorageName);
                 silo.AddMemoryGrainStorage("PubSubStore");
+                silo.UseInMemoryReminderService();
             }
 
             if (options.Tls.Enabled)

@@ -10,19 +10,13 @@ using Spectre.Console.Rendering;
 namespace OrleansRag.Cli.Commands;
 
 /// <summary>
-/// Walks a file or folder, uploads every .md/.markdown/.txt file with a progress bar (documents/s), and prints
-/// a summary: ingested, unchanged, failed with reasons. Exit code 1 when anything failed.
+/// Walks a file or folder, uploads every file of a format the service reads (.pdf .docx .html/.htm .md
+/// .markdown .txt .text) as it is, follows queued documents through to ready or failed with a progress bar
+/// (documents/s), and prints a summary: ingested, unchanged, failed with reasons, and every skipped file with
+/// its reason. Exit code 1 when anything failed.
 /// </summary>
 public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
 {
-    private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.OrdinalIgnoreCase)
-    {
-        [".md"] = RagConstants.Markdown,
-        [".markdown"] = RagConstants.Markdown,
-        [".txt"] = RagConstants.PlainText,
-        [".text"] = RagConstants.PlainText,
-    };
-
     public sealed class Settings : RagSettings
     {
         [CommandArgument(0, "<PATH>")]
@@ -34,6 +28,15 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
         [DefaultValue(4)]
         public int Parallel { get; init; } = 4;
 
+        [CommandOption("--no-wait")]
+        [Description("Do not wait for queued documents (PDF, DOCX, large files) to be ready.")]
+        public bool NoWait { get; init; }
+
+        [CommandOption("--wait-timeout <SECONDS>")]
+        [Description("How long to wait for queued documents to be ready.")]
+        [DefaultValue(1800)]
+        public int WaitTimeoutSeconds { get; init; } = 1800;
+
         public override ValidationResult Validate()
         {
             if (!File.Exists(Path) && !Directory.Exists(Path))
@@ -41,21 +44,48 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
                 return ValidationResult.Error($"'{Path}' is neither a file nor a folder.");
             }
 
+            if (WaitTimeoutSeconds < 1)
+            {
+                return ValidationResult.Error("--wait-timeout must be at least 1 second.");
+            }
+
             return Parallel is < 1 or > 64 ? ValidationResult.Error("--parallel must be between 1 and 64.") : base.Validate();
         }
     }
 
-    private sealed record Failure(string File, string Reason);
+    private sealed record Outcome(string File, string Reason);
+
+    private sealed record Upload(string File, string DocumentId, string ContentType);
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var (files, root) = Discover(settings.Path);
-        var skipped = files.Count(f => !ContentTypes.ContainsKey(System.IO.Path.GetExtension(f)));
-        var supported = files.Where(f => ContentTypes.ContainsKey(System.IO.Path.GetExtension(f))).ToList();
-        if (supported.Count == 0)
+        var skipped = new List<Outcome>();
+        var uploads = new List<Upload>();
+        foreach (var file in files)
         {
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]No .md, .markdown or .txt files under '{settings.Path}'.[/]");
+            var relative = System.IO.Path.GetRelativePath(root, file);
+            var type = ContentTypes.ForExtension(System.IO.Path.GetExtension(file));
+            if (type is null)
+            {
+                var extension = System.IO.Path.GetExtension(file);
+                skipped.Add(new Outcome(relative, extension.Length == 0 ? "no file extension" : $"{extension} is not a format the service reads"));
+            }
+            else if (new FileInfo(file).Length == 0)
+            {
+                skipped.Add(new Outcome(relative, "empty file"));
+            }
+            else
+            {
+                uploads.Add(new Upload(file, DocumentId(root, file), type.MediaType));
+            }
+        }
+
+        if (uploads.Count == 0)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]No files of a supported format ({string.Join(' ', ContentTypes.All.SelectMany(t => t.Extensions))}) under '{settings.Path}'.[/]");
+            PrintSkipped(skipped);
             return 1;
         }
 
@@ -64,7 +94,8 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
         var updated = 0;
         var unchanged = 0;
         var chunks = 0;
-        var failures = new ConcurrentBag<Failure>();
+        var failures = new ConcurrentBag<Outcome>();
+        var queued = new ConcurrentQueue<Upload>();
         var watch = Stopwatch.StartNew();
 
         await AnsiConsole.Progress()
@@ -72,57 +103,145 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new CountColumn(), new DocumentsPerSecondColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
-                var task = progress.AddTask($"Ingesting into '{settings.Collection}'", maxValue: supported.Count);
+                var task = progress.AddTask($"Ingesting into '{settings.Collection}'", maxValue: uploads.Count);
                 await Parallel.ForEachAsync(
-                    supported,
+                    uploads,
                     new ParallelOptions { MaxDegreeOfParallelism = settings.Parallel, CancellationToken = cancellationToken },
-                    async (file, token) =>
+                    async (upload, token) =>
                     {
+                        var relative = System.IO.Path.GetRelativePath(root, upload.File);
                         try
                         {
-                            var text = await ReadUtf8Async(file, token);
-                            var contentType = ContentTypes[System.IO.Path.GetExtension(file)];
-                            var result = await client.PutDocumentAsync(settings.Collection!, DocumentId(root, file),
-                                new DocumentInput(text, null, contentType, new Dictionary<string, MetadataValue> { ["source"] = System.IO.Path.GetRelativePath(root, file) }), token);
-                            Interlocked.Add(ref chunks, result.ChunkCount);
-                            _ = result.Status switch
+                            var result = await client.PutFileAsync(settings.Collection!, upload.DocumentId, upload.File, upload.ContentType,
+                                new Dictionary<string, MetadataValue> { ["source"] = relative.Replace('\\', '/') }, token);
+                            switch (result.Status)
                             {
-                                IngestStatus.Created => Interlocked.Increment(ref created),
-                                IngestStatus.Updated => Interlocked.Increment(ref updated),
-                                _ => Interlocked.Increment(ref unchanged),
-                            };
+                                case IngestStatus.Accepted:
+                                    queued.Enqueue(upload);
+                                    task.Description = Describe(settings, queued.Count);
+                                    return; // counted once it is ready or failed
+                                case IngestStatus.Created:
+                                    Interlocked.Increment(ref created);
+                                    break;
+                                case IngestStatus.Updated:
+                                    Interlocked.Increment(ref updated);
+                                    break;
+                                default:
+                                    Interlocked.Increment(ref unchanged);
+                                    break;
+                            }
+
+                            Interlocked.Add(ref chunks, result.ChunkCount);
                         }
                         catch (RagApiException exception) when (exception.Status is null)
                         {
                             throw; // the service is unreachable: stop, every other file would fail the same way
                         }
-                        catch (Exception exception) when (exception is RagApiException or IOException or DecoderFallbackException or UnauthorizedAccessException)
+                        catch (Exception exception) when (exception is RagApiException or IOException or UnauthorizedAccessException)
                         {
-                            failures.Add(new Failure(System.IO.Path.GetRelativePath(root, file), exception.Message));
+                            failures.Add(new Outcome(relative, exception.Message));
                         }
-                        finally
+
+                        task.Increment(1);
+                    });
+
+                if (settings.NoWait || queued.IsEmpty)
+                {
+                    return;
+                }
+
+                // Follow queued documents until each is ready or failed.
+                var deadline = DateTime.UtcNow.AddSeconds(settings.WaitTimeoutSeconds);
+                var waiting = queued.ToList();
+                while (waiting.Count > 0)
+                {
+                    task.Description = Describe(settings, waiting.Count);
+                    var still = new ConcurrentBag<Upload>();
+                    await Parallel.ForEachAsync(waiting, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallel, CancellationToken = cancellationToken }, async (upload, token) =>
+                    {
+                        var relative = System.IO.Path.GetRelativePath(root, upload.File);
+                        try
                         {
+                            var document = await client.GetDocumentAsync(settings.Collection!, upload.DocumentId, token);
+                            switch (document.Status)
+                            {
+                                case DocumentStatus.Ready:
+                                    _ = document.CreatedAt == document.UpdatedAt ? Interlocked.Increment(ref created) : Interlocked.Increment(ref updated);
+                                    Interlocked.Add(ref chunks, document.ChunkCount);
+                                    task.Increment(1);
+                                    break;
+                                case DocumentStatus.Failed:
+                                    failures.Add(new Outcome(relative, document.Error ?? "failed"));
+                                    task.Increment(1);
+                                    break;
+                                default:
+                                    still.Add(upload);
+                                    break;
+                            }
+                        }
+                        catch (RagApiException exception) when (exception.Status is not null)
+                        {
+                            failures.Add(new Outcome(relative, exception.Message));
                             task.Increment(1);
                         }
                     });
+
+                    waiting = [.. still];
+                    if (waiting.Count > 0 && DateTime.UtcNow > deadline)
+                    {
+                        foreach (var upload in waiting)
+                        {
+                            failures.Add(new Outcome(System.IO.Path.GetRelativePath(root, upload.File), $"still not ready after {settings.WaitTimeoutSeconds} s (see its status with GET .../documents/{upload.DocumentId})"));
+                            task.Increment(1);
+                        }
+
+                        break;
+                    }
+
+                    if (waiting.Count > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                    }
+                }
+
+                task.Description = $"Ingested into '{settings.Collection}'";
             });
 
+        var pending = settings.NoWait ? queued.Count : 0;
         var seconds = Math.Max(watch.Elapsed.TotalSeconds, 0.001);
-        var summary = new Table().Border(TableBorder.Rounded).AddColumns("ingested", "unchanged", "failed", "skipped (type)", "chunks", "docs/s");
+        var summary = new Table().Border(TableBorder.Rounded).AddColumns("ingested", "unchanged", "queued", "failed", "skipped", "chunks", "docs/s");
         summary.AddRow(
             (created + updated).ToString(CultureInfo.InvariantCulture) + (updated > 0 ? $" ({updated} updated)" : ""),
             unchanged.ToString(CultureInfo.InvariantCulture),
+            pending.ToString(CultureInfo.InvariantCulture),
             failures.Count.ToString(CultureInfo.InvariantCulture),
-            skipped.ToString(CultureInfo.InvariantCulture),
+            skipped.Count.ToString(CultureInfo.InvariantCulture),
             chunks.ToString(CultureInfo.InvariantCulture),
-            (supported.Count / seconds).ToString("F1", CultureInfo.InvariantCulture));
+            ((created + updated + unchanged) / seconds).ToString("F1", CultureInfo.InvariantCulture));
         AnsiConsole.Write(summary);
         foreach (var failure in failures.OrderBy(f => f.File, StringComparer.Ordinal))
         {
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]failed[/] {failure.File}: {failure.Reason}");
         }
 
+        PrintSkipped(skipped);
+        if (pending > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[blue]{pending} documents are queued[/]; 'orag list' shows their status.");
+        }
+
         return failures.IsEmpty ? 0 : 1;
+    }
+
+    private static string Describe(Settings settings, int processing) =>
+        $"Ingesting into '{settings.Collection}' ({processing} processing)";
+
+    private static void PrintSkipped(List<Outcome> skipped)
+    {
+        foreach (var skip in skipped.OrderBy(s => s.File, StringComparer.Ordinal))
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[yellow]skipped[/] {skip.File}: {skip.Reason}");
+        }
     }
 
     /// <summary>A document id from a path relative to the ingest root: folders joined by "__", other characters made safe.</summary>
@@ -152,19 +271,6 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
             .Order(StringComparer.Ordinal)
             .ToList();
         return (files, root);
-    }
-
-    private static async Task<string> ReadUtf8Async(string file, CancellationToken cancellationToken)
-    {
-        var bytes = await File.ReadAllBytesAsync(file, cancellationToken);
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new IOException("the file is not valid UTF-8 text.");
-        }
     }
 
     /// <summary>"done/total".</summary>

@@ -42,6 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             }).Build();
             siloBuilder.AddMemoryGrainStorage(RagConstants.StorageName);
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.UseInMemoryReminderService();
             siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
             siloBuilder.Services.AddSingleton<IShardStore>(SharedStore);
             siloBuilder.Services.AddRagGrainServices(configuration);

@@ -40,13 +40,15 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
         var (exit, output) = await RunAsync("ingest", _folder, "--collection", "cli");
         Assert.Equal(1, exit); // one file failed
         Assert.Contains("ingested", output, StringComparison.Ordinal);
-        Assert.Matches(@"│\s*2\s*│\s*0\s*│\s*1\s*│\s*1\s*│", output); // ingested, unchanged, failed, skipped
-        Assert.Contains("broken.txt: the file is not valid UTF-8 text.", output, StringComparison.Ordinal);
+        Assert.Matches(@"│\s*2\s*│\s*0\s*│\s*0\s*│\s*1\s*│\s*1\s*│", output); // ingested, unchanged, queued, failed, skipped
+        Assert.Contains("broken.txt: 400", output, StringComparison.Ordinal);
+        Assert.Contains("binary data", output, StringComparison.Ordinal);
+        Assert.Contains("skipped image.png: .png is not a format the service reads", output, StringComparison.Ordinal);
 
         File.Delete(Path.Combine(_folder, "broken.txt"));
         var (again, secondOutput) = await RunAsync("ingest", _folder, "--collection", "cli");
         Assert.Equal(0, again);
-        Assert.Matches(@"│\s*0\s*│\s*2\s*│\s*0\s*│\s*1\s*│", secondOutput);
+        Assert.Matches(@"│\s*0\s*│\s*2\s*│\s*0\s*│\s*0\s*│\s*1\s*│", secondOutput);
 
         var document = await host.Http.GetAsync("v1/collections/cli/documents/guides__bees.md");
         Assert.Equal(System.Net.HttpStatusCode.OK, document.StatusCode);

@@ -149,7 +149,7 @@ public sealed partial class HttpApiTests(RagHostFixture host)
         { "PUT", "v1/collections/bad/documents/d1", """{"text": "abc", """, "application/json", HttpStatusCode.BadRequest, "Malformed JSON" },
         { "PUT", "v1/collections/bad/documents/d1", """{"text": "x", "metadata": {"tags": [1,2]}}""", "application/json", HttpStatusCode.BadRequest, "metadata.tags" },
         { "PUT", "v1/collections/bad/documents/d1", null, "application/json", HttpStatusCode.BadRequest, "body is required" },
-        { "PUT", "v1/collections/bad/documents/d1", """{"text":"x"}""", "text/plain", HttpStatusCode.UnsupportedMediaType, "application/json" },
+        { "PUT", "v1/collections/bad/documents/d1", """{"text":"x"}""", "application/xml", HttpStatusCode.UnsupportedMediaType, "application/pdf" },
         { "PUT", "v1/collections/bad/documents/a%2Fb", """{"text":"x"}""", "application/json", HttpStatusCode.BadRequest, "path characters" },
         { "PUT", "v1/collections/bad/documents/has%20space", """{"text":"x"}""", "application/json", HttpStatusCode.BadRequest, "path characters" },
         { "PUT", "v1/collections/bad/documents/..hidden", """{"text":"x"}""", "application/json", HttpStatusCode.BadRequest, "must not start with '.'" },

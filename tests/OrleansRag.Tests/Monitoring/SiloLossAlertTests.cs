@@ -106,6 +106,7 @@ public sealed class SiloLossAlertTests : IAsyncLifetime
             }).Build();
             siloBuilder.AddMemoryGrainStorage(RagConstants.StorageName);
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
+            siloBuilder.UseInMemoryReminderService();
             siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
             siloBuilder.Configure<ClusterMembershipOptions>(o =>
             {

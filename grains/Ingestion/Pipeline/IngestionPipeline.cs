@@ -1,0 +1,170 @@
+using Microsoft.Extensions.Options;
+using OrleansRag.Embedding;
+
+namespace OrleansRag.Ingestion.Pipeline;
+
+/// <summary>The named stages of ingestion, as documents report them while they are processed.</summary>
+public static class IngestionStages
+{
+    public const string Extract = "extract";
+    public const string Normalise = "normalise";
+    public const string Chunk = "chunk";
+    public const string Embed = "embed";
+    public const string Index = "index";
+    public const string Commit = "commit";
+}
+
+/// <summary>What the pipeline is asked to ingest.</summary>
+/// <param name="DocumentId">The document's id (the title of last resort and the prefix of chunk ids).</param>
+/// <param name="Content">The file's bytes (JSON text arrives here as UTF-8).</param>
+/// <param name="ContentType">A media type of <see cref="ContentTypes"/>.</param>
+/// <param name="Title">The title given with the document, if any.</param>
+/// <param name="ChunkTokens">Word pieces per chunk (0 = whole document).</param>
+/// <param name="OverlapTokens">Word pieces of overlap.</param>
+public sealed record class PipelineRequest(string DocumentId, ReadOnlyMemory<byte> Content, string ContentType, string? Title, int ChunkTokens, int OverlapTokens);
+
+/// <summary>
+/// What the pipeline produced. Small documents come back whole (<see cref="Chunks"/>); larger ones were handed
+/// to the sink in <see cref="Parts"/> parts of at most <see cref="IngestionOptions.PartChunks"/> chunks.
+/// </summary>
+public sealed record class PipelineResult(string Title, int ChunkCount, int? PageCount, int Parts, IndexedChunk[]? Chunks);
+
+/// <summary>The index stage's target: where embedded chunks go, part by part, before they are committed.</summary>
+public interface IChunkSink
+{
+    Task StagePartAsync(int part, IndexedChunk[] chunks, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Ingestion as named stages, wired once at start-up: extract (the <see cref="IDocumentExtractor"/> of the
+/// content type) → normalise → chunk → embed (bounded batches through the silo's embedding service, each
+/// distinct chunk text embedded once) → index (parts handed to an <see cref="IChunkSink"/>). Commit belongs to
+/// the document grain, which owns write order. No stage keeps more than one part of embedded chunks pending.
+/// </summary>
+public sealed class IngestionPipeline
+{
+    private readonly Dictionary<string, IDocumentExtractor> _extractors;
+    private readonly ITextNormalizer _normalizer;
+    private readonly IDocumentChunker _chunker;
+    private readonly EmbeddingService _embeddings;
+    private readonly IngestionOptions _options;
+
+    public IngestionPipeline(IEnumerable<IDocumentExtractor> extractors, ITextNormalizer normalizer, IDocumentChunker chunker, EmbeddingService embeddings, IOptions<IngestionOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(extractors);
+        ArgumentNullException.ThrowIfNull(options);
+        _extractors = new Dictionary<string, IDocumentExtractor>(StringComparer.Ordinal);
+        foreach (var extractor in extractors)
+        {
+            if (!_extractors.TryAdd(extractor.ContentType, extractor))
+            {
+                throw new InvalidOperationException($"Two document extractors read {extractor.ContentType}: {_extractors[extractor.ContentType].GetType().Name} and {extractor.GetType().Name}.");
+            }
+        }
+
+        var missing = ContentTypes.MediaTypes.Where(t => !_extractors.ContainsKey(t)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"No document extractor is registered for {string.Join(", ", missing)} (declared in ContentTypes).");
+        }
+
+        _normalizer = normalizer;
+        _chunker = chunker;
+        _embeddings = embeddings;
+        _options = options.Value;
+    }
+
+    public ExtractionLimits Limits => new(_options.MaxDocumentBytes, _options.MaxExpandedBytes);
+
+    /// <summary>The quick check of bytes against their content type; throws <see cref="DocumentRejectedException"/>.</summary>
+    public void Check(string contentType, ReadOnlySpan<byte> content) => Extractor(contentType).Check(content);
+
+    public async Task<PipelineResult> RunAsync(PipelineRequest request, IChunkSink sink, Action<string>? stage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(sink);
+        var extractor = Extractor(request.ContentType);
+
+        // CPU-bound stages run on the thread pool, not on the calling grain's scheduler.
+        stage?.Invoke(IngestionStages.Extract);
+        var extracted = await Task.Run(() => extractor.Extract(request.Content, Limits, cancellationToken), cancellationToken);
+        stage?.Invoke(IngestionStages.Normalise);
+        extracted = await Task.Run(() => _normalizer.Normalize(extracted), cancellationToken);
+        if (extracted.Blocks.Count == 0)
+        {
+            throw new DocumentRejectedException("The document has no readable text.");
+        }
+
+        var title = !string.IsNullOrWhiteSpace(request.Title) ? request.Title.Trim() : extracted.Title ?? request.DocumentId;
+        var pageCount = extracted.PageCount;
+
+        stage?.Invoke(IngestionStages.Chunk);
+        var model = await _embeddings.GetModelAsync();
+        var plan = new ChunkingPlan(model.Tokenizer, ChunkBudget(model, title, request.ChunkTokens), request.OverlapTokens);
+        var pieces = await Task.Run(() => _chunker.Chunk(extracted, plan, cancellationToken).ToList(), cancellationToken);
+        extracted = null; // the blocks are not needed past this point
+
+        stage?.Invoke(IngestionStages.Embed);
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var pending = new List<IndexedChunk>(Math.Min(pieces.Count, _options.PartChunks));
+        var parts = 0;
+        for (var start = 0; start < pieces.Count; start += _options.EmbedBatchSize)
+        {
+            var batch = pieces.GetRange(start, Math.Min(_options.EmbedBatchSize, pieces.Count - start));
+            var inputs = batch.Select(piece => $"{title} {piece.Text}").ToArray();
+            var missing = inputs.Where(input => !vectors.ContainsKey(input)).Distinct(StringComparer.Ordinal).ToArray();
+            if (missing.Length > 0)
+            {
+                var embedded = await _embeddings.EmbedAsync(missing, EmbeddingKind.Document, cancellationToken);
+                for (var i = 0; i < missing.Length; i++)
+                {
+                    vectors[missing[i]] = embedded.Vectors[i];
+                }
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var piece = batch[i];
+                pending.Add(new IndexedChunk($"{request.DocumentId}#{piece.Index}", request.DocumentId, piece.Index, title, piece.Text, vectors[inputs[i]], piece.Page, piece.LastPage));
+            }
+
+            var more = start + batch.Count < pieces.Count;
+            if (pending.Count >= _options.PartChunks && more)
+            {
+                stage?.Invoke(IngestionStages.Index);
+                await sink.StagePartAsync(parts++, [.. pending], cancellationToken);
+                pending.Clear();
+                stage?.Invoke(IngestionStages.Embed);
+            }
+        }
+
+        if (parts == 0)
+        {
+            return new PipelineResult(title, pieces.Count, pageCount, 0, [.. pending]);
+        }
+
+        stage?.Invoke(IngestionStages.Index);
+        await sink.StagePartAsync(parts++, [.. pending], cancellationToken);
+        return new PipelineResult(title, pieces.Count, pageCount, parts, null);
+    }
+
+    private IDocumentExtractor Extractor(string contentType) =>
+        _extractors.TryGetValue(ContentTypes.Normalize(contentType), out var extractor)
+            ? extractor
+            : throw new DocumentRejectedException($"Content type '{contentType}' is not one OrleansRag reads; use one of: {ContentTypes.Describe()}.");
+
+    /// <summary>
+    /// Chunks are embedded as "title + ' ' + chunk" (as MTEB embeds title + text), so the title's word pieces
+    /// count against the model's limit; 0 keeps the document whole.
+    /// </summary>
+    private static int ChunkBudget(OnnxEmbedder model, string title, int chunkTokens)
+    {
+        if (chunkTokens == 0)
+        {
+            return 0;
+        }
+
+        var titleTokens = Math.Min(model.Tokenizer.CountTokens(title), model.MaxTokens / 4);
+        return Math.Max(32, Math.Min(chunkTokens, model.MaxTokens - 2 - titleTokens - 1));
+    }
+}

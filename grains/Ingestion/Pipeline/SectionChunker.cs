@@ -1,0 +1,67 @@
+using OrleansRag.Embedding;
+
+namespace OrleansRag.Ingestion.Pipeline;
+
+/// <summary>How to cut a document: the tokenizer that counts, the budget per chunk (0 = the whole document) and the overlap.</summary>
+public sealed record class ChunkingPlan(BertTokenizer Tokenizer, int MaxTokens, int OverlapTokens);
+
+/// <summary>The chunk stage.</summary>
+public interface IDocumentChunker
+{
+    /// <summary>The chunks of a document in order, numbered from 0.</summary>
+    IEnumerable<TextChunk> Chunk(ExtractedDocument document, ChunkingPlan plan, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Cuts each section (a heading and the blocks up to the next heading) with the token-aware
+/// <see cref="TextChunker"/>, so no chunk runs across a section boundary; chunks carry the pages they span.
+/// </summary>
+public sealed class SectionChunker : IDocumentChunker
+{
+    public IEnumerable<TextChunk> Chunk(ExtractedDocument document, ChunkingPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.MaxTokens == 0)
+        {
+            // The whole document as one chunk (the embedder truncates it at the model's limit; BM25 sees all of it).
+            var text = document.PlainText;
+            var pages = document.Blocks.Where(b => b.Page is not null).Select(b => b.Page!.Value).ToList();
+            yield return new TextChunk(0, text, plan.Tokenizer.CountTokens(text), pages.Count > 0 ? pages.Min() : null, pages.Count > 0 ? pages.Max() : null);
+            yield break;
+        }
+
+        var chunker = new TextChunker(plan.Tokenizer);
+        var next = 0;
+        foreach (var section in Sections(document.Blocks))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var chunk in chunker.Chunk(section.Select(b => new PagedParagraph(b.Text, b.Page)), plan.MaxTokens, plan.OverlapTokens, next))
+            {
+                next = chunk.Index + 1;
+                yield return chunk;
+            }
+        }
+    }
+
+    private static IEnumerable<List<TextBlock>> Sections(IReadOnlyList<TextBlock> blocks)
+    {
+        var section = new List<TextBlock>();
+        foreach (var block in blocks)
+        {
+            // A heading starts a section, unless the section so far holds only headings (a title over a subtitle).
+            if (block.Kind == BlockKind.Heading && section.Any(b => b.Kind != BlockKind.Heading))
+            {
+                yield return section;
+                section = [];
+            }
+
+            section.Add(block);
+        }
+
+        if (section.Count > 0)
+        {
+            yield return section;
+        }
+    }
+}
