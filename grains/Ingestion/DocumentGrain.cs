@@ -94,7 +94,7 @@ public sealed partial class DocumentGrain(
         DateTimeOffset? next = job is { Status: DocumentStatus.Queued, Attempts: > 0 } ? job.NextAttemptAt : null;
         return Task.FromResult<DocumentInfo?>(s.Exists
             ? new DocumentInfo(collection, documentId, s.Title, s.ContentType, s.Metadata, s.Text, s.ChunkCount, s.ContentHash, s.CreatedAt, s.UpdatedAt,
-                status, job?.Error, job?.Attempts ?? 0, next, stage, s.PageCount, s.SourceBytes, Searchable: true)
+                status, job?.Error, job?.Attempts ?? s.Attempts, next, stage, s.PageCount, s.SourceBytes, Searchable: true)
             : new DocumentInfo(collection, documentId, job!.Title ?? documentId, job.ContentType, job.Metadata, null, 0, job.ContentHash, job.SubmittedAt, job.SubmittedAt,
                 status, job.Error, job.Attempts, next, stage, null, job.SourceBytes, Searchable: false));
     }
@@ -286,7 +286,7 @@ public sealed partial class DocumentGrain(
             }
 
             superseded = state.State.Job;
-            status = await CommitAsync(result, version, shard, contentType, metadata, hash, text, bytes.Length, cancellationToken);
+            status = await CommitAsync(result, version, shard, contentType, metadata, hash, text, bytes.Length, attempts: 1, cancellationToken);
         }
         finally
         {
@@ -307,7 +307,7 @@ public sealed partial class DocumentGrain(
     /// document record is written. Runs under <see cref="_writes"/>.
     /// </summary>
     private async Task<IngestStatus> CommitAsync(PipelineResult result, string version, int shard, string contentType,
-        Dictionary<string, MetadataValue> metadata, string hash, string? text, long sourceBytes, CancellationToken cancellationToken)
+        Dictionary<string, MetadataValue> metadata, string hash, string? text, long sourceBytes, int attempts, CancellationToken cancellationToken)
     {
         var (collectionKey, documentId) = Parts;
         var current = state.State;
@@ -336,6 +336,7 @@ public sealed partial class DocumentGrain(
             Version = version,
             PageCount = result.PageCount,
             SourceBytes = sourceBytes,
+            Attempts = attempts,
         };
         try
         {
@@ -514,7 +515,7 @@ public sealed partial class DocumentGrain(
                 }
 
                 _stage = IngestionStages.Commit;
-                await CommitAsync(result, job.Id, shard, job.ContentType, job.Metadata, job.ContentHash, text: null, job.SourceBytes, cancellationToken);
+                await CommitAsync(result, job.Id, shard, job.ContentType, job.Metadata, job.ContentHash, text: null, job.SourceBytes, job.Attempts, cancellationToken);
             }
             finally
             {

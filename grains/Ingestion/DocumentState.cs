@@ -39,6 +39,9 @@ public sealed class DocumentState
 
     /// <summary>The latest submission while it is queued, processing or failed; null once it is served.</summary>
     [Id(13)] public IngestJob? Job { get; set; }
+
+    /// <summary>Attempts the served version took (1 unless transient failures were retried).</summary>
+    [Id(14)] public int Attempts { get; set; }
 }
 
 /// <summary>A submitted version on its way through the pipeline in the background.</summary>

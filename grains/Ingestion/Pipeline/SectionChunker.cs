@@ -13,8 +13,9 @@ public interface IDocumentChunker
 }
 
 /// <summary>
-/// Cuts each section (a heading and the blocks up to the next heading) with the token-aware
-/// <see cref="TextChunker"/>, so no chunk runs across a section boundary; chunks carry the pages they span.
+/// Cuts each section (a heading and the blocks up to the next heading; for paged formats also a page) with
+/// the token-aware <see cref="TextChunker"/>, so no chunk runs across a heading or a page break and a
+/// citation can name the page its text is on.
 /// </summary>
 public sealed class SectionChunker : IDocumentChunker
 {
@@ -49,8 +50,10 @@ public sealed class SectionChunker : IDocumentChunker
         var section = new List<TextBlock>();
         foreach (var block in blocks)
         {
-            // A heading starts a section, unless the section so far holds only headings (a title over a subtitle).
-            if (block.Kind == BlockKind.Heading && section.Any(b => b.Kind != BlockKind.Heading))
+            // A heading starts a section, unless the section so far holds only headings (a title over a subtitle);
+            // so does a new page.
+            if (block.Kind == BlockKind.Heading && section.Any(b => b.Kind != BlockKind.Heading)
+                || section.Count > 0 && block.Page != section[^1].Page)
             {
                 yield return section;
                 section = [];

@@ -13,6 +13,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
+    /// <summary>The store both silos share; tests inject storage failures through it.</summary>
+    public static FaultInjectingShardStore Store { get; } = new(new InMemoryShardStore());
+
     public async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder { Options = { InitialSilosCount = 2 } };
@@ -29,8 +32,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        /// <summary>Both in-process silos share one store, as they would share Redis in production.</summary>
-        private static readonly InMemoryShardStore SharedStore = new();
+        /// <summary>Both in-process silos share one source store, as they would share Redis in production.</summary>
+        private static readonly OrleansRag.Ingestion.InMemoryDocumentSourceStore SharedSources = new();
 
         public void Configure(ISiloBuilder siloBuilder)
         {
@@ -39,12 +42,17 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Ingestion:ShardCount"] = "4",
                 ["Ingestion:ChunkTokens"] = "64",
                 ["Ingestion:ChunkOverlapTokens"] = "16",
+                ["Ingestion:SyncMaxBytes"] = "4096",
+                ["Ingestion:PartChunks"] = "16",
+                ["Ingestion:MaxAttempts"] = "4",
+                ["Ingestion:RetryBaseDelay"] = "00:00:00.200",
             }).Build();
             siloBuilder.AddMemoryGrainStorage(RagConstants.StorageName);
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
             siloBuilder.UseInMemoryReminderService();
             siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
-            siloBuilder.Services.AddSingleton<IShardStore>(SharedStore);
+            siloBuilder.Services.AddSingleton<IShardStore>(Store);
+            siloBuilder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(SharedSources);
             siloBuilder.Services.AddRagGrainServices(configuration);
         }
     }

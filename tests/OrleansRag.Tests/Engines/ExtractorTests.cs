@@ -44,9 +44,9 @@ public sealed class ExtractorTests
 
         Assert.True(chunks.Count >= 6);
         Assert.All(chunks, c => Assert.NotNull(c.Page));
-        var marker = chunks.First(c => c.Text.Contains("marker-4", StringComparison.Ordinal));
-        Assert.InRange(4, marker.Page!.Value, marker.LastPage!.Value);
-        Assert.Contains(chunks, c => c.Page == 4 && c.LastPage == 4);
+        var marker = Assert.Single(chunks, c => c.Text.Contains("marker-4", StringComparison.Ordinal));
+        Assert.Equal(4, marker.Page);
+        Assert.All(chunks, c => Assert.Equal(c.Page, c.LastPage)); // no chunk runs across a page break
         Assert.Equal(Enumerable.Range(0, chunks.Count), chunks.Select(c => c.Index));
     }
 
