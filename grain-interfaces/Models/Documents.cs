@@ -95,7 +95,8 @@ public sealed record class DocumentInfo(
     string? Stage = null,
     int? PageCount = null,
     long? SourceBytes = null,
-    bool Searchable = true);
+    bool Searchable = true,
+    string? ProcessingSilo = null);
 
 /// <summary>A collection's identity, settings and size as the collection grain knows it.</summary>
 [GenerateSerializer, Immutable]

@@ -91,12 +91,13 @@ public sealed partial class DocumentGrain(
         var collection = GrainKeys.CollectionName(collectionKey);
         var status = job?.Status ?? DocumentStatus.Ready;
         var stage = status == DocumentStatus.Processing ? _stage : null;
+        var silo = status == DocumentStatus.Processing ? RuntimeIdentity : null;
         DateTimeOffset? next = job is { Status: DocumentStatus.Queued, Attempts: > 0 } ? job.NextAttemptAt : null;
         return Task.FromResult<DocumentInfo?>(s.Exists
             ? new DocumentInfo(collection, documentId, s.Title, s.ContentType, s.Metadata, s.Text, s.ChunkCount, s.ContentHash, s.CreatedAt, s.UpdatedAt,
-                status, job?.Error, job?.Attempts ?? s.Attempts, next, stage, s.PageCount, s.SourceBytes, Searchable: true)
+                status, job?.Error, job?.Attempts ?? s.Attempts, next, stage, s.PageCount, s.SourceBytes, Searchable: true, silo)
             : new DocumentInfo(collection, documentId, job!.Title ?? documentId, job.ContentType, job.Metadata, null, 0, job.ContentHash, job.SubmittedAt, job.SubmittedAt,
-                status, job.Error, job.Attempts, next, stage, null, job.SourceBytes, Searchable: false));
+                status, job.Error, job.Attempts, next, stage, null, job.SourceBytes, Searchable: false, silo));
     }
 
     public async Task<bool> DeleteAsync(CancellationToken cancellationToken = default)
