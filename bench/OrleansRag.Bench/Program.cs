@@ -3,8 +3,12 @@ using OrleansRag.Bench;
 // Benchmarks print figures; they assert nothing (see bench/README.md).
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- core [--docs 1500] [--questions 500] [--concurrency 1]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- storage --redis 127.0.0.1:6379 [--docs 300] [--shard-chunks 100000]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- files [--docs 150] [--large-mb 50]
 switch (args.FirstOrDefault())
 {
+    case "files":
+        await FileIngestBenchmark.RunAsync(args);
+        return 0;
     case "storage":
         await StorageBenchmark.RunAsync(args);
         return 0;
@@ -12,6 +16,6 @@ switch (args.FirstOrDefault())
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core' or 'storage'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'storage' or 'files'");
         return 2;
 }

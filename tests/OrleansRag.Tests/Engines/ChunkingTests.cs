@@ -92,8 +92,9 @@ public sealed class ChunkingTests
     [Fact]
     public void Markdown_is_parsed_to_plain_blocks_with_h1_as_title()
     {
-        var parsed = DocumentParser.Parse("# The *Title*\n\nSome **bold** text with a [link](http://x).\n\n- item one\n- item two\n", RagConstants.Markdown);
-        Assert.Equal("The Title", parsed.SuggestedTitle);
-        Assert.Equal("The Title\n\nSome bold text with a link.\n\nitem one\n\nitem two", parsed.Text);
+        var parsed = OrleansRag.Ingestion.Extractors.MarkdownExtractor.FromText("# The *Title*\n\nSome **bold** text with a [link](http://x).\n\n- item one\n- item two\n");
+        Assert.Equal("The Title", parsed.Title);
+        Assert.Equal("The Title\n\nSome bold text with a link.\n\nitem one\n\nitem two", parsed.PlainText);
+        Assert.Equal(OrleansRag.Ingestion.Pipeline.BlockKind.Heading, parsed.Blocks[0].Kind);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text;
 
 namespace OrleansRag.Tests.Http;
@@ -36,11 +37,14 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_folder, "owls.txt"), "Owls can rotate their heads about 270 degrees.");
         await File.WriteAllBytesAsync(Path.Combine(_folder, "broken.txt"), [0x48, 0x69, 0xFF, 0xFE, 0x00]);
         await File.WriteAllTextAsync(Path.Combine(_folder, "image.png"), "not a document");
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "guides", "tides.pdf"), Infrastructure.TestDocuments.Pdf(["Tide tables.", "Spring tides come after the full moon."]));
+        await File.WriteAllBytesAsync(Path.Combine(_folder, "empty.md"), []);
 
         var (exit, output) = await RunAsync("ingest", _folder, "--collection", "cli");
         Assert.Equal(1, exit); // one file failed
         Assert.Contains("ingested", output, StringComparison.Ordinal);
-        Assert.Matches(@"│\s*2\s*│\s*0\s*│\s*0\s*│\s*1\s*│\s*1\s*│", output); // ingested, unchanged, queued, failed, skipped
+        Assert.Matches(@"│\s*3\s*│\s*0\s*│\s*0\s*│\s*1\s*│\s*2\s*│", output); // ingested (the PDF waited for), unchanged, queued, failed, skipped
+        Assert.Contains("skipped empty.md: empty file", output, StringComparison.Ordinal);
         Assert.Contains("broken.txt: 400", output, StringComparison.Ordinal);
         Assert.Contains("binary data", output, StringComparison.Ordinal);
         Assert.Contains("skipped image.png: .png is not a format the service reads", output, StringComparison.Ordinal);
@@ -48,7 +52,10 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
         File.Delete(Path.Combine(_folder, "broken.txt"));
         var (again, secondOutput) = await RunAsync("ingest", _folder, "--collection", "cli");
         Assert.Equal(0, again);
-        Assert.Matches(@"│\s*0\s*│\s*2\s*│\s*0\s*│\s*0\s*│\s*1\s*│", secondOutput);
+        Assert.Matches(@"│\s*0\s*│\s*3\s*│\s*0\s*│\s*0\s*│\s*2\s*│", secondOutput);
+        var pdf = await host.Http.GetFromJsonAsync<System.Text.Json.JsonElement>("v1/collections/cli/documents/guides__tides.pdf");
+        Assert.Equal("ready", pdf.GetProperty("status").GetString());
+        Assert.Equal(2, pdf.GetProperty("pageCount").GetInt32());
 
         var document = await host.Http.GetAsync("v1/collections/cli/documents/guides__bees.md");
         Assert.Equal(System.Net.HttpStatusCode.OK, document.StatusCode);
