@@ -121,6 +121,7 @@ public sealed partial class DocumentGrain(
             }
             catch
             {
+                current.ContentHash = ""; // the shard no longer has it: the same content again must be ingested anew
                 state.State = current;
                 throw;
             }
@@ -319,8 +320,19 @@ public sealed partial class DocumentGrain(
         }
 
         var summary = new DocumentSummary(documentId, result.Title, contentType, result.ChunkCount, hash, now, DocumentStatus.Ready, null, result.PageCount);
-        var added = await ShardGrain(collectionKey, shard).CommitDocumentAsync(new ShardCommit(summary, metadata, version, result.Parts, result.Chunks), cancellationToken);
-        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync(added ? 1 : 0);
+        // Once the shard has switched, the commit runs to its end: a cancelled caller must not leave record and shard apart.
+        cancellationToken = CancellationToken.None;
+        try
+        {
+            await ShardGrain(collectionKey, shard).CommitDocumentAsync(new ShardCommit(summary, metadata, version, result.Parts, result.Chunks), cancellationToken);
+        }
+        catch
+        {
+            current.ContentHash = ""; // the shard may hold the new version: never answer "unchanged" until a retry completes
+            throw;
+        }
+
+        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync(current.Exists ? 0 : 1);
 
         state.State = new DocumentState
         {
@@ -345,7 +357,8 @@ public sealed partial class DocumentGrain(
         }
         catch
         {
-            state.State = current; // not durable: a retry must not see "unchanged"
+            current.ContentHash = ""; // not durable, and the shard serves the new version: a retry must not see "unchanged"
+            state.State = current;
             throw;
         }
 
@@ -461,6 +474,11 @@ public sealed partial class DocumentGrain(
         else if (state.State.Job is not { Status: DocumentStatus.Queued or DocumentStatus.Processing })
         {
             await ForgetReminderAsync();
+            if (state.State.Job is { Status: DocumentStatus.Queued or DocumentStatus.Processing })
+            {
+                // A job was queued while the reminder was being removed: it needs its reminder back.
+                await BestEffortAsync(() => this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod));
+            }
         }
     }
 
@@ -476,10 +494,18 @@ public sealed partial class DocumentGrain(
                 return;
             }
 
-            job.Status = DocumentStatus.Processing;
-            job.Attempts++;
-            _stage = IngestionStages.Extract;
-            await state.WriteStateAsync(cancellationToken); // the attempt counts even if this silo dies now
+            if (job.Attempts >= _options.MaxAttempts)
+            {
+                // Attempts that ended with their silo (a file that crashes the process) count too.
+                unmarked = new InvalidOperationException($"the silo running attempt {job.Attempts} stopped before it ended");
+            }
+            else
+            {
+                job.Status = DocumentStatus.Processing;
+                job.Attempts++;
+                _stage = IngestionStages.Extract;
+                await state.WriteStateAsync(cancellationToken); // the attempt counts even if this silo dies now
+            }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -492,7 +518,7 @@ public sealed partial class DocumentGrain(
 
         if (unmarked is not null)
         {
-            await RetryLaterAsync(job, unmarked);
+            await RetryLaterAsync(job, unmarked); // fails the job once its attempts are used up
             return;
         }
 

@@ -53,11 +53,9 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         var documentId = commit.Summary.Id;
         var wasSearchable = _searchable.Contains(documentId);
         var previous = _entries.GetValueOrDefault(documentId);
-        if (previous is { Version: { } committed } && committed == commit.Version && wasSearchable)
-        {
-            return false; // a retried commit of the version that is served already
-        }
 
+        // A retried commit of the version that is served already is written again (its parts made permanent
+        // again, its status ready again): re-staging may have touched them.
         IndexedChunk[] chunks;
         if (commit.PartCount == 0)
         {

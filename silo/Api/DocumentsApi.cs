@@ -46,6 +46,11 @@ public static class DocumentsApi
             return invalid;
         }
 
+        if (request.ContentType is { Length: > 0 } given && !MediaTypeHeaderValue.TryParse(given, out _))
+        {
+            return Problems.UnsupportedMediaType($"Content-Type '{given}' cannot be parsed; send application/json, multipart/form-data or one of: {ContentTypes.Describe()}.");
+        }
+
         var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
         var cancellationToken = request.HttpContext.RequestAborted;
         IngestResult result;
