@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansRag.Client;
 using OrleansRag.Silo;
 
 namespace OrleansRag.Bench;
@@ -27,6 +29,13 @@ internal static class BenchHost
 
         return RagHost.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(all));
     }
+
+    /// <summary>
+    /// The SDK client over the host's grains, as the default tenant in open mode (the host's own IRagClient is
+    /// resolved per HTTP request).
+    /// </summary>
+    public static IRagClient Client(WebApplication app) =>
+        new RagClient(app.Services.GetRequiredService<IGrainFactory>(), Security.RagPrincipal.LocalAdmin.Tenant, apiKey: null);
 
     private static int FreePort()
     {

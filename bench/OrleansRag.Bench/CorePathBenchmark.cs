@@ -24,7 +24,7 @@ internal static class CorePathBenchmark
             ["Query:AnswerCacheEntries"] = "0", // measure real work, not the cache
         });
         await app.StartAsync();
-        var rag = app.Services.GetRequiredService<IRagClient>();
+        var rag = BenchHost.Client(app);
         var embeddings = app.Services.GetRequiredService<EmbeddingService>();
         var model = await embeddings.GetModelAsync();
 
@@ -59,12 +59,7 @@ internal static class CorePathBenchmark
 
         // 2. Ingest through the grains: parse, chunk, embed, persist, index.
         watch.Restart();
-        var chunks = 0;
-        await Parallel.ForEachAsync(documents, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (d, token) =>
-        {
-            var result = await rag.IngestAsync("bench", d.Id, new DocumentInput(d.Text, d.Title), token);
-            Interlocked.Add(ref chunks, result.ChunkCount);
-        });
+        var chunks = await SciFact.IngestAsync(rag, "bench", documents);
         var ingestSeconds = watch.Elapsed.TotalSeconds;
         Console.WriteLine($"ingest: {documents.Count} documents, {chunks} chunks in {ingestSeconds:F1} s = {chunks / ingestSeconds:F1} chunks/s ({documents.Count / ingestSeconds:F1} docs/s)");
 
@@ -84,13 +79,12 @@ internal static class CorePathBenchmark
         });
         var askSeconds = watch.Elapsed.TotalSeconds;
         Array.Sort(latencies);
-        Console.WriteLine($"ask: {questions.Count} questions in {askSeconds:F1} s = {questions.Count / askSeconds:F1} questions/s; latency p50 {Percentile(latencies, 50):F1} ms, p95 {Percentile(latencies, 95):F1} ms, p99 {Percentile(latencies, 99):F1} ms, max {latencies[^1]:F1} ms");
+        Console.WriteLine($"ask: {questions.Count} questions in {askSeconds:F1} s = {questions.Count / askSeconds:F1} questions/s; latency p50 {Percentiles.Of(latencies, 50):F1} ms, p95 {Percentiles.Of(latencies, 95):F1} ms, p99 {Percentiles.Of(latencies, 99):F1} ms, max {latencies[^1]:F1} ms");
         Console.WriteLine($"process: peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024:F0} MiB");
 
         await app.StopAsync();
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 
 internal sealed record BenchOptions(int Documents, int Questions, int Concurrency)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OrleansRag.Client;
 
 namespace OrleansRag.Bench;
 
@@ -13,4 +14,16 @@ internal static class SciFact
     public static List<string> Queries(int count) =>
         [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "scifact", "queries.jsonl")).Take(count)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)];
+
+    /// <summary>Ingests <paramref name="documents"/> into <paramref name="collection"/>, 8 in flight; returns the chunk count.</summary>
+    public static async Task<int> IngestAsync(IRagClient rag, string collection, IEnumerable<(string Id, string Title, string Text)> documents)
+    {
+        var chunks = 0;
+        await Parallel.ForEachAsync(documents, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (d, token) =>
+        {
+            var result = await rag.IngestAsync(collection, d.Id, new DocumentInput(d.Text, d.Title), token);
+            Interlocked.Add(ref chunks, result.ChunkCount);
+        });
+        return chunks;
+    }
 }

@@ -33,15 +33,10 @@ internal static class StorageBenchmark
         {
             var app = BenchHost.Build(settings);
             await app.StartAsync();
-            var rag = app.Services.GetRequiredService<IRagClient>();
+            var rag = BenchHost.Client(app);
             await rag.IngestAsync("warmup", "w", new DocumentInput("Warm-up document.", "w"));
             var watch = Stopwatch.StartNew();
-            var chunks = 0;
-            await Parallel.ForEachAsync(documents, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (d, token) =>
-            {
-                var result = await rag.IngestAsync("bench", d.Id, new DocumentInput(d.Text, d.Title), token);
-                Interlocked.Add(ref chunks, result.ChunkCount);
-            });
+            var chunks = await SciFact.IngestAsync(rag, "bench", documents);
             Console.WriteLine($"ingest with {name} storage: {chunks} chunks in {watch.Elapsed.TotalSeconds:F1} s = {chunks / watch.Elapsed.TotalSeconds:F1} chunks/s");
             await app.StopAsync();
             await app.DisposeAsync();

@@ -141,7 +141,7 @@ public sealed class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var registry = Registry(tenant, collection);
-        var info = await registry.GetInfoAsync().WaitAsync(cancellationToken);
+        var info = await registry.GetInfoAsync(cancellationToken);
         return info.Exists
             ? await registry.ListDocumentsAsync().WaitAsync(cancellationToken)
             : throw RagNotFoundException.Collection(collection);
@@ -153,7 +153,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(query), query, options), nameof(query));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Query(tenant, collection).SearchAsync(query, options).WaitAsync(cancellationToken)
+        return await Query(tenant, collection).SearchAsync(query, options, cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -163,7 +163,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Query(tenant, collection).AskAsync(question, options).WaitAsync(cancellationToken)
+        return await Query(tenant, collection).AskAsync(question, options, cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -189,7 +189,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        var info = await Registry(tenant, collection).GetInfoAsync().WaitAsync(cancellationToken);
+        var info = await Registry(tenant, collection).GetInfoAsync(cancellationToken);
         return info.Exists ? info : null;
     }
 

@@ -9,8 +9,9 @@ namespace OrleansRag;
 /// </summary>
 public interface ICollectionGrain : IGrainWithStringKey
 {
-    [ReadOnly]
-    Task<CollectionInfo> GetInfoAsync();
+    /// <summary>The collection's info as this activation holds it; interleaves with writes, so reads never wait behind them.</summary>
+    [AlwaysInterleave]
+    Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Creates the collection on first use (with the silo's default settings) and returns its info.</summary>
     [RequiresRole(RagRole.Writer)]

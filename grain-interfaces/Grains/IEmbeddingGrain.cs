@@ -3,5 +3,5 @@ namespace OrleansRag;
 /// <summary>Embeds texts with the silo's ONNX model; a stateless worker, so calls stay on the calling silo.</summary>
 public interface IEmbeddingGrain : IGrainWithIntegerKey
 {
-    Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind);
+    Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind, CancellationToken cancellationToken = default);
 }

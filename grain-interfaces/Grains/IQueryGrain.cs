@@ -4,11 +4,8 @@ namespace OrleansRag;
 public interface IQueryGrain : IGrainWithStringKey
 {
     /// <summary>Null when the collection does not exist.</summary>
-    Task<SearchResponse?> SearchAsync(string query, SearchOptions options);
+    Task<SearchResponse?> SearchAsync(string query, SearchOptions options, CancellationToken cancellationToken = default);
 
-    /// <summary>Null when the collection does not exist.</summary>
-    Task<AskResponse?> AskAsync(string question, SearchOptions options);
-
-    /// <summary>The sources an answer to <paramref name="question"/> would use; null when the collection does not exist.</summary>
-    Task<AnswerSources?> RetrieveForAnswerAsync(string question, SearchOptions options);
+    /// <summary>Null when the collection does not exist. Cancelling stops the work: embedding, shard searches, the model request.</summary>
+    Task<AskResponse?> AskAsync(string question, SearchOptions options, CancellationToken cancellationToken = default);
 }

@@ -31,11 +31,11 @@ public interface IRetrievalShardGrain : IGrainWithStringKey
 
     /// <summary>Exact top-k of this shard by cosine similarity (Dense) or BM25 with collection-wide statistics (Bm25).</summary>
     [ReadOnly]
-    Task<SearchHit[]> SearchAsync(ShardQuery query);
+    Task<SearchHit[]> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>This shard's BM25 statistics for the distinct query terms.</summary>
     [ReadOnly]
-    Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms);
+    Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms, CancellationToken cancellationToken = default);
 
     [ReadOnly]
     Task<DocumentSummary[]> ListDocumentsAsync();

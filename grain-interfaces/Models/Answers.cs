@@ -47,7 +47,3 @@ public enum AskStreamEventKind
 /// <summary>One event of a streamed answer.</summary>
 [GenerateSerializer, Immutable]
 public sealed record class AskStreamEvent(AskStreamEventKind Kind, string? Text = null, AskResponse? Response = null, string? Error = null);
-
-/// <summary>The retrieved sources of an answer, the question's embedding and how long each step took.</summary>
-[GenerateSerializer, Immutable]
-public sealed record class AnswerSources(string Collection, SearchHit[] Hits, float[] QuestionVector, double EmbedMs, double RetrieveMs);

@@ -1,6 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace OrleansRag;
 
-/// <summary>A chunk with its embedding, as a retrieval shard stores it.</summary>
+/// <summary>
+/// A chunk with its embedding, as a retrieval shard stores it. <see cref="Sentences"/> are the chunk's sentences
+/// and their vectors from the chunk's own forward pass; null for chunks stored before sentence vectors existed or
+/// with them turned off (the extractive generator then embeds the sentences itself).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record class IndexedChunk(
     string ChunkId,
@@ -10,9 +16,34 @@ public sealed record class IndexedChunk(
     string Text,
     float[] Vector,
     int? Page = null,
-    int? LastPage = null);
+    int? LastPage = null,
+    SentenceVectors? Sentences = null);
 
-/// <summary>A retrieved chunk and its cosine similarity to the query.</summary>
+/// <summary>
+/// The sentences of a chunk's text as character spans, each with a unit-length vector quantised to int8: the mean
+/// of the sentence's token states in the chunk's forward pass, scaled so that its largest component is ±127.
+/// About 390 bytes per sentence for a 384-dimension model.
+/// </summary>
+/// <param name="Spans">Start and length (UTF-16 units) of each sentence in the chunk text, as pairs.</param>
+/// <param name="Values">Sentence count × dimensions quantised components, sentence by sentence.</param>
+/// <param name="Scales">Per sentence: the factor that turns its quantised components back into the unit vector.</param>
+[GenerateSerializer, Immutable]
+public sealed record class SentenceVectors(
+    int[] Spans,
+    sbyte[] Values,
+    float[] Scales)
+{
+    public int Count => Scales.Length;
+
+    public int Dimensions => Scales.Length == 0 ? 0 : Values.Length / Scales.Length;
+
+    public (int Start, int Length) Span(int sentence) => (Spans[2 * sentence], Spans[2 * sentence + 1]);
+}
+
+/// <summary>
+/// A retrieved chunk and its cosine similarity to the query. <see cref="Sentences"/> are set only on hits
+/// retrieved for answer generation and never serialised to JSON.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record class SearchHit(
     string DocumentId,
@@ -22,7 +53,16 @@ public sealed record class SearchHit(
     string Text,
     float Score,
     int? Page = null,
-    int? LastPage = null);
+    int? LastPage = null,
+    [property: JsonIgnore] SentenceVectors? Sentences = null)
+{
+    /// <summary>The hit of <paramref name="chunk"/> at <paramref name="score"/>, with the chunk's sentence vectors.</summary>
+    public static SearchHit Of(IndexedChunk chunk, float score)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        return new(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, score, chunk.Page, chunk.LastPage, chunk.Sentences);
+    }
+}
 
 /// <summary>
 /// A document version switched into a shard's index at once: its chunks inline (<see cref="Chunks"/>, small
@@ -92,7 +132,7 @@ public sealed record class Bm25Stats(long ChunkCount, long TotalLength, long[] D
     }
 }
 
-/// <summary>What a query grain asks of one shard.</summary>
+/// <summary>What a query asks of one shard; <see cref="WithSentences"/> returns hits with their sentence vectors (for answers).</summary>
 [GenerateSerializer, Immutable]
 public sealed record class ShardQuery(
     SearchMode Mode,
@@ -102,4 +142,5 @@ public sealed record class ShardQuery(
     string[]? Terms = null,
     string[]? DistinctTerms = null,
     Bm25Stats? Stats = null,
-    MetadataFilter? Filter = null);
+    MetadataFilter? Filter = null,
+    bool WithSentences = false);

@@ -10,9 +10,9 @@ namespace OrleansRag.Embedding;
 [Reentrant]
 public sealed class EmbeddingGrain(EmbeddingService embeddings) : Grain, IEmbeddingGrain
 {
-    public Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind)
+    public Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        return embeddings.EmbedAsync(texts, kind);
+        return embeddings.EmbedAsync(texts, kind, cancellationToken);
     }
 }

@@ -5,20 +5,39 @@ using Microsoft.Extensions.Options;
 
 namespace OrleansRag.Embedding;
 
+/// <summary>Which queue a text waits in: questions never wait behind ingestion.</summary>
+public enum EmbeddingLane
+{
+    /// <summary>Question-time work (a question, a sentence of an old chunk): served first.</summary>
+    Interactive,
+
+    /// <summary>Ingestion batches: a batch starts only while no interactive text is waiting or running.</summary>
+    Bulk,
+}
+
+/// <summary>A passage embedded as "heading text", with the character spans of its text's sentences.</summary>
+public sealed record class Passage(string Heading, string Text, IReadOnlyList<(int Start, int Length)> Sentences);
+
 /// <summary>
-/// The silo's one ONNX session and the queue in front of it. Concurrent requests are pooled, sorted by token
-/// length and cut into batches of up to <see cref="EmbeddingOptions.MaxBatchSize"/> texts of similar length,
-/// so little compute is spent on padding. Inference runs on one dedicated thread; ONNX Runtime parallelises
-/// inside each batch.
+/// The silo's one ONNX session and the two queues in front of it. Concurrent requests are pooled, sorted by
+/// token length and cut into batches of up to <see cref="EmbeddingOptions.MaxBatchSize"/> texts of similar
+/// length, so little compute is spent on padding. Each lane has its own inference thread: interactive texts
+/// (questions) run at once, beside a bulk batch already running, and no bulk batch starts while one waits or
+/// runs, so a question waits for at most the bulk batch in flight and never for the ingestion backlog. ONNX
+/// Runtime parallelises inside each batch. A caller's cancellation drops its texts that have not started.
 /// </summary>
 public sealed partial class EmbeddingService : IHostedService, IDisposable
 {
     private readonly EmbeddingOptions _options;
     private readonly ILogger<EmbeddingService> _logger;
-    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<WorkItem> _interactive = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<WorkItem> _bulk = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource<OnnxEmbedder> _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _interactiveIdle = Completed();
+    private int _interactivePending;
     private OnnxEmbedder? _embedder;
-    private Task _worker = Task.CompletedTask;
+    private Task _workers = Task.CompletedTask;
     private long _queued;
 
     public EmbeddingService(IOptions<EmbeddingOptions> options, ILogger<EmbeddingService> logger)
@@ -31,7 +50,7 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     /// <summary>True once the model is loaded (for the readiness probe).</summary>
     public bool IsReady => _loaded.Task.IsCompletedSuccessfully;
 
-    /// <summary>Texts waiting for inference.</summary>
+    /// <summary>Texts waiting for inference, both lanes.</summary>
     public long QueueLength => Interlocked.Read(ref _queued);
 
     /// <summary>The loaded model; waits for start-up to finish.</summary>
@@ -53,16 +72,19 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
             throw;
         }
 
-        _worker = Task.Run(() => RunWorkerAsync(_embedder!), CancellationToken.None);
+        _workers = Task.WhenAll(
+            Task.Run(() => RunWorkerAsync(_embedder!, _interactive.Reader, EmbeddingLane.Interactive), CancellationToken.None),
+            Task.Run(() => RunWorkerAsync(_embedder!, _bulk.Reader, EmbeddingLane.Bulk), CancellationToken.None));
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
+        _interactive.Writer.TryComplete();
+        _bulk.Writer.TryComplete();
         try
         {
-            await _worker.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _workers.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -70,58 +92,113 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Embeds <paramref name="texts"/> and returns unit-length vectors plus their token counts.</summary>
-    public async Task<EmbeddingBatch> EmbedAsync(IReadOnlyList<string> texts, EmbeddingKind kind, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Embeds <paramref name="texts"/> and returns unit-length vectors plus their token counts; queries go to
+    /// the interactive lane, documents to the bulk lane.
+    /// </summary>
+    public Task<EmbeddingBatch> EmbedAsync(IReadOnlyList<string> texts, EmbeddingKind kind, CancellationToken cancellationToken = default) =>
+        EmbedAsync(texts, kind, kind == EmbeddingKind.Query ? EmbeddingLane.Interactive : EmbeddingLane.Bulk, cancellationToken);
+
+    /// <summary>Embeds <paramref name="texts"/> in <paramref name="lane"/>.</summary>
+    public async Task<EmbeddingBatch> EmbedAsync(IReadOnlyList<string> texts, EmbeddingKind kind, EmbeddingLane lane, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         using var activity = RagTelemetry.ActivitySource.StartActivity("embed");
         activity?.SetTag("orleansrag.embedding.texts", texts.Count);
         activity?.SetTag("orleansrag.embedding.kind", kind.ToString());
-        Monitoring.RagInstruments.Embedded(texts.Count);
         var model = await _loaded.Task.ConfigureAwait(false);
         var items = new WorkItem[texts.Count];
         for (var i = 0; i < texts.Count; i++)
         {
-            items[i] = new WorkItem(model.Tokenize(texts[i] ?? "", kind));
-            Interlocked.Increment(ref _queued);
-            if (!_queue.Writer.TryWrite(items[i]))
+            items[i] = new WorkItem(model.Tokenize(texts[i] ?? "", kind), null, cancellationToken);
+        }
+
+        var outputs = await RunAsync(items, lane, cancellationToken).ConfigureAwait(false);
+        return new EmbeddingBatch(model.Name, [.. outputs.Select(o => o.Vector)], [.. items.Select(item => item.Ids.Length)]);
+    }
+
+    /// <summary>
+    /// Embeds passages for ingestion (bulk lane): each passage's vector, exactly as <see cref="EmbedAsync(IReadOnlyList{string}, EmbeddingKind, CancellationToken)"/>
+    /// gives for "heading text", and a vector per sentence pooled from the same forward pass
+    /// (<see cref="EmbeddingOutput.SpanVectors"/>, aligned with <see cref="Passage.Sentences"/>; null when the
+    /// sentences could not be placed).
+    /// </summary>
+    public async Task<EmbeddingOutput[]> EmbedPassagesAsync(IReadOnlyList<Passage> passages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passages);
+        using var activity = RagTelemetry.ActivitySource.StartActivity("embed");
+        activity?.SetTag("orleansrag.embedding.texts", passages.Count);
+        activity?.SetTag("orleansrag.embedding.kind", nameof(EmbeddingKind.Document));
+        var model = await _loaded.Task.ConfigureAwait(false);
+        var items = new WorkItem[passages.Count];
+        for (var i = 0; i < passages.Count; i++)
+        {
+            var (ids, spans) = model.EncodePassage(passages[i].Heading, passages[i].Text, passages[i].Sentences);
+            items[i] = new WorkItem(ids, spans, cancellationToken);
+        }
+
+        return await RunAsync(items, EmbeddingLane.Bulk, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<EmbeddingOutput[]> RunAsync(WorkItem[] items, EmbeddingLane lane, CancellationToken cancellationToken)
+    {
+        Monitoring.RagInstruments.Embedded(items.Length);
+        var queue = lane == EmbeddingLane.Interactive ? _interactive : _bulk;
+        if (lane == EmbeddingLane.Interactive)
+        {
+            EnterInteractive(items.Length);
+        }
+
+        Interlocked.Add(ref _queued, items.Length);
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (!queue.Writer.TryWrite(items[i]))
             {
+                for (var unsent = i; unsent < items.Length; unsent++)
+                {
+                    Finish(items[unsent], lane);
+                }
+
                 throw new InvalidOperationException("The embedding service is shutting down.");
             }
         }
 
-        var vectors = new float[items.Length][];
-        var tokens = new int[items.Length];
+        var outputs = new EmbeddingOutput[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
-            vectors[i] = await items[i].Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            tokens[i] = items[i].Ids.Length;
+            outputs[i] = await items[i].Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return new EmbeddingBatch(model.Name, vectors, tokens);
+        return outputs;
     }
 
-    private async Task RunWorkerAsync(OnnxEmbedder model)
+    private async Task RunWorkerAsync(OnnxEmbedder model, ChannelReader<WorkItem> reader, EmbeddingLane lane)
     {
-        var reader = _queue.Reader;
         var pending = new List<WorkItem>(256);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (!reader.TryRead(out var first))
-            {
-                continue;
-            }
-
-            pending.Add(first);
             while (pending.Count < 1024 && reader.TryRead(out var next))
             {
-                pending.Add(next);
+                if (next.CancellationToken.IsCancellationRequested)
+                {
+                    next.Result.TrySetCanceled(next.CancellationToken);
+                    Finish(next, lane);
+                }
+                else
+                {
+                    pending.Add(next);
+                }
             }
 
             pending.Sort(static (a, b) => a.Ids.Length.CompareTo(b.Ids.Length));
             foreach (var batch in Buckets(pending, _options.MaxBatchSize))
             {
-                Run(model, batch);
+                if (lane == EmbeddingLane.Bulk)
+                {
+                    await InteractiveIdle().ConfigureAwait(false);
+                }
+
+                Run(model, batch, lane);
             }
 
             pending.Clear();
@@ -149,14 +226,30 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         }
     }
 
-    private void Run(OnnxEmbedder model, List<WorkItem> batch)
+    private void Run(OnnxEmbedder model, List<WorkItem> batch, EmbeddingLane lane)
     {
+        batch.RemoveAll(item =>
+        {
+            if (!item.CancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            item.Result.TrySetCanceled(item.CancellationToken);
+            Finish(item, lane);
+            return true;
+        });
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
         try
         {
-            var vectors = model.EmbedBatch(batch.Select(item => item.Ids).ToArray());
+            var outputs = model.EmbedBatch([.. batch.Select(item => item.Ids)], [.. batch.Select(item => item.TokenSpans)]);
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Result.TrySetResult(vectors[i]);
+                batch[i].Result.TrySetResult(outputs[i]);
             }
         }
         catch (Exception exception)
@@ -169,21 +262,81 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         }
         finally
         {
-            Interlocked.Add(ref _queued, -batch.Count);
+            foreach (var item in batch)
+            {
+                Finish(item, lane);
+            }
         }
+    }
+
+    private void Finish(WorkItem item, EmbeddingLane lane)
+    {
+        Interlocked.Decrement(ref _queued);
+        if (lane == EmbeddingLane.Interactive)
+        {
+            LeaveInteractive(1);
+        }
+    }
+
+    private void EnterInteractive(int count)
+    {
+        lock (_gate)
+        {
+            if (_interactivePending == 0)
+            {
+                _interactiveIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            _interactivePending += count;
+        }
+    }
+
+    private void LeaveInteractive(int count)
+    {
+        TaskCompletionSource? idle = null;
+        lock (_gate)
+        {
+            _interactivePending -= count;
+            if (_interactivePending == 0)
+            {
+                idle = _interactiveIdle;
+            }
+        }
+
+        idle?.TrySetResult();
+    }
+
+    private Task InteractiveIdle()
+    {
+        lock (_gate)
+        {
+            return _interactiveIdle.Task;
+        }
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var source = new TaskCompletionSource();
+        source.SetResult();
+        return source;
     }
 
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
+        _interactive.Writer.TryComplete();
+        _bulk.Writer.TryComplete();
         _embedder?.Dispose();
     }
 
-    internal sealed class WorkItem(int[] ids)
+    internal sealed class WorkItem(int[] ids, int[]? tokenSpans, CancellationToken cancellationToken)
     {
         public int[] Ids { get; } = ids;
 
-        public TaskCompletionSource<float[]> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int[]? TokenSpans { get; } = tokenSpans;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<EmbeddingOutput> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedding model {Model} loaded: {Dimensions} dimensions, {Pooling} pooling, in {ElapsedMs:F0} ms")]

@@ -82,8 +82,61 @@ public sealed class OnnxEmbedder : IDisposable
         return Tokenizer.Encode(prefix.Length == 0 ? text : prefix + text, MaxTokens);
     }
 
+    /// <summary>
+    /// Token ids of a passage embedded as "<paramref name="heading"/> <paramref name="text"/>" (exactly the ids
+    /// <see cref="Tokenize"/> gives that string), and the token span of each of the text's
+    /// <paramref name="sentences"/> (character spans, in order, separated by whitespace only) as (start, length)
+    /// pairs. A sentence cut off by the model's limit gets the tokens left of it, or length 0 when none are;
+    /// spans are null when a sentence's word pieces do not line up with the passage's (a text whose sentences
+    /// are not whitespace-separated).
+    /// </summary>
+    public (int[] Ids, int[]? TokenSpans) EncodePassage(string heading, string text, IReadOnlyList<(int Start, int Length)> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(heading);
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(sentences);
+        var lead = heading.Length == 0 ? "" : heading + " ";
+        var ids = Tokenize(lead + text, EmbeddingKind.Document);
+        if (sentences.Count == 0)
+        {
+            return (ids, []);
+        }
+
+        var spans = new int[sentences.Count * 2];
+        var cursor = 1 + Tokenizer.CountTokens(DocumentPrefix + lead); // after [CLS], the prefix and the heading
+        var limit = ids.Length - 1; // [SEP]
+        for (var i = 0; i < sentences.Count; i++)
+        {
+            var (start, length) = sentences[i];
+            var pieces = Tokenizer.Encode(text.Substring(start, length), int.MaxValue);
+            var count = pieces.Length - 2; // without [CLS] and [SEP]
+            var visible = Math.Clamp(limit - cursor, 0, count);
+            if (!ids.AsSpan(Math.Min(cursor, limit), visible).SequenceEqual(pieces.AsSpan(1, visible)))
+            {
+                return (ids, null);
+            }
+
+            spans[2 * i] = Math.Min(cursor, limit);
+            spans[2 * i + 1] = visible;
+            cursor += count;
+        }
+
+        return (ids, spans);
+    }
+
     /// <summary>Runs one padded batch and returns a unit-length vector per sequence.</summary>
     public float[][] EmbedBatch(IReadOnlyList<int[]> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return [.. EmbedBatch(batch, null).Select(output => output.Vector)];
+    }
+
+    /// <summary>
+    /// Runs one padded batch: a unit-length vector per sequence and, for each sequence with token spans, a
+    /// unit-length vector per span (the mean of the span's token states; null for an empty span). The spans
+    /// cost no second model run: they pool the same hidden states.
+    /// </summary>
+    public EmbeddingOutput[] EmbedBatch(IReadOnlyList<int[]> batch, IReadOnlyList<int[]?>? tokenSpans)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
@@ -116,37 +169,59 @@ public sealed class OnnxEmbedder : IDisposable
         using var outputs = _session.Run(runOptions, names, values, [_outputName]);
         var hidden = outputs[0].GetTensorDataAsSpan<float>();
 
-        var result = new float[rows][];
+        var result = new EmbeddingOutput[rows];
         for (var r = 0; r < rows; r++)
         {
-            var vector = new float[Dimensions];
-            var length = batch[r].Length;
             var rowStart = r * columns * Dimensions;
-            if (Pooling == PoolingMode.Cls)
+            var vector = Pooling == PoolingMode.Cls
+                ? Normalized(hidden.Slice(rowStart, Dimensions).ToArray())
+                : MeanPool(hidden, rowStart, 0, batch[r].Length)!;
+            float[]?[]? spanVectors = null;
+            if (tokenSpans?[r] is { } spans)
             {
-                hidden.Slice(rowStart, Dimensions).CopyTo(vector);
-            }
-            else
-            {
-                for (var t = 0; t < length; t++)
+                spanVectors = new float[spans.Length / 2][];
+                for (var s = 0; s < spanVectors.Length; s++)
                 {
-                    TensorPrimitives.Add(vector, hidden.Slice(rowStart + t * Dimensions, Dimensions), vector);
+                    spanVectors[s] = MeanPool(hidden, rowStart, spans[2 * s], spans[2 * s + 1]);
                 }
-
-                TensorPrimitives.Divide(vector, length, vector);
             }
 
-            var norm = TensorPrimitives.Norm(vector);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(vector, norm, vector);
-            }
-
-            result[r] = vector;
+            result[r] = new EmbeddingOutput(vector, spanVectors);
         }
 
         return result;
     }
 
+    /// <summary>The unit-length mean of <paramref name="length"/> token states from <paramref name="first"/>; null when empty.</summary>
+    private float[]? MeanPool(ReadOnlySpan<float> hidden, int rowStart, int first, int length)
+    {
+        if (length <= 0)
+        {
+            return null;
+        }
+
+        var vector = new float[Dimensions];
+        for (var t = first; t < first + length; t++)
+        {
+            TensorPrimitives.Add(vector, hidden.Slice(rowStart + t * Dimensions, Dimensions), vector);
+        }
+
+        return Normalized(vector);
+    }
+
+    private static float[] Normalized(float[] vector)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+
+        return vector;
+    }
+
     public void Dispose() => _session.Dispose();
 }
+
+/// <summary>One sequence's unit-length embedding and, when asked, one per token span (null for an empty span).</summary>
+public readonly record struct EmbeddingOutput(float[] Vector, float[]?[]? SpanVectors);

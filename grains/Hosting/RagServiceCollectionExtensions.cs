@@ -42,6 +42,9 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<EmbeddingService>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddingService>());
         services.AddSingleton<AnswerCache>();
+        services.AddSingleton<CollectionDirectory>();
+        services.AddSingleton<Retriever>();
+        services.AddSingleton<AnswerPipeline>();
         services.AddSingleton<LanguageModelGenerator>(); // resolved only when Generation:Provider names a model
         services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
         services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();

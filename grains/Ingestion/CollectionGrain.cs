@@ -32,7 +32,7 @@ public sealed class CollectionGrain(
     [PersistentState("collection", RagConstants.StorageName)] IPersistentState<CollectionState> state,
     IOptions<IngestionOptions> options) : Grain, ICollectionGrain
 {
-    public Task<CollectionInfo> GetInfoAsync() => Task.FromResult(Info());
+    public Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default) => Task.FromResult(Info());
 
     public Task<CollectionInfo> EnsureCreatedAsync() => CreateAsync(new CollectionSettings());
 

@@ -34,6 +34,13 @@ public sealed class IngestionOptions
     [Range(1, 1024)]
     public int EmbedBatchSize { get; set; } = 32;
 
+    /// <summary>
+    /// Store a vector per sentence with each chunk (pooled from the chunk's own forward pass, int8, ~390 bytes per
+    /// sentence with the default model), so the extractive generator embeds nothing at question time. Off saves
+    /// that memory; answers then embed their candidate sentences when asked.
+    /// </summary>
+    public bool SentenceVectors { get; set; } = true;
+
     /// <summary>Chunks per stored part of a large document (each part is one shard call and one storage write).</summary>
     [Range(16, 65536)]
     public int PartChunks { get; set; } = 256;

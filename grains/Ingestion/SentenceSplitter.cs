@@ -55,6 +55,30 @@ public static partial class SentenceSplitter
     /// <summary>All sentences of a text, paragraph by paragraph.</summary>
     public static IEnumerable<string> SplitText(string text) => Paragraphs(text).SelectMany(Sentences);
 
+    /// <summary>
+    /// Where each sentence of <see cref="SplitText"/> lies in <paramref name="text"/>, as (start, length); null
+    /// when a sentence is not a literal substring (its whitespace was collapsed), which chunk texts never cause.
+    /// </summary>
+    public static List<(int Start, int Length)>? Spans(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var spans = new List<(int Start, int Length)>();
+        var cursor = 0;
+        foreach (var sentence in SplitText(text))
+        {
+            var at = text.IndexOf(sentence, cursor, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return null;
+            }
+
+            spans.Add((at, sentence.Length));
+            cursor = at + sentence.Length;
+        }
+
+        return spans;
+    }
+
     [GeneratedRegex(@"\n[ \t]*\n+")]
     private static partial Regex BlankLine();
 

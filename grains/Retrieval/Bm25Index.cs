@@ -128,7 +128,7 @@ public sealed class Bm25Index
         var hits = scores.Select(pair =>
         {
             var chunk = _slots[pair.Key]!.Chunk;
-            return new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, (float)pair.Value, chunk.Page, chunk.LastPage);
+            return SearchHit.Of(chunk, (float)pair.Value);
         });
         if (allow is not null)
         {

@@ -127,9 +127,10 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         return _searchable.Remove(documentId);
     }
 
-    public Task<SearchHit[]> SearchAsync(ShardQuery query)
+    public Task<SearchHit[]> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
         using var activity = RagTelemetry.ActivitySource.StartActivity("retrieve");
         activity?.SetTag("orleansrag.shard", ShardKey);
         activity?.SetTag("orleansrag.search.mode", query.Mode.ToString());
@@ -144,10 +145,25 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
             _ => throw new ArgumentException($"Shards run dense or BM25 queries, not {query.Mode}.", nameof(query)),
         };
         activity?.SetTag("orleansrag.search.hits", hits.Length);
+        if (!query.WithSentences)
+        {
+            for (var i = 0; i < hits.Length; i++)
+            {
+                if (hits[i].Sentences is not null)
+                {
+                    hits[i] = hits[i] with { Sentences = null };
+                }
+            }
+        }
+
         return Task.FromResult(hits);
     }
 
-    public Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms) => Task.FromResult(_lexical.Stats(distinctTerms));
+    public Task<Bm25Stats> GetBm25StatsAsync(string[] distinctTerms, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(_lexical.Stats(distinctTerms));
+    }
 
     public Task<DocumentSummary[]> ListDocumentsAsync() => Task.FromResult(_entries.Values.Select(e => e.Summary).ToArray());
 

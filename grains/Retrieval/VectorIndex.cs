@@ -163,8 +163,7 @@ public sealed class VectorIndex(int dimensions)
 
     private SearchHit Hit(int row, float score)
     {
-        var chunk = _chunks[row];
-        return new SearchHit(chunk.DocumentId, chunk.ChunkIndex, chunk.ChunkId, chunk.Title, chunk.Text, score, chunk.Page, chunk.LastPage);
+        return SearchHit.Of(_chunks[row], score);
     }
 
     private void RemoveRow(int row)

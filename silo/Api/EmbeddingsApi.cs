@@ -35,7 +35,7 @@ public static class EmbeddingsApi
         return v1;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains, EmbeddingService embeddings)
+    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains, EmbeddingService embeddings, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<EmbeddingsRequest>(request, 16 * 1024 * 1024);
         if (problem is not null)
@@ -66,7 +66,7 @@ public static class EmbeddingsApi
             return Problems.BadRequest(inputProblem);
         }
 
-        var batch = await grains.GetGrain<IEmbeddingGrain>(0).EmbedAsync(inputs!, EmbeddingKind.Document);
+        var batch = await grains.GetGrain<IEmbeddingGrain>(0).EmbedAsync(inputs!, EmbeddingKind.Document, cancellationToken);
         var data = batch.Vectors.Select((vector, index) => new EmbeddingData(
             "embedding", index, format == "base64" ? Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan())) : vector)).ToList();
         var tokens = batch.TokenCounts.Sum();

@@ -37,8 +37,9 @@ public interface IChunkSink
 
 /// <summary>
 /// Ingestion as named stages, wired once at start-up: extract (the <see cref="IDocumentExtractor"/> of the
-/// content type) → normalise → chunk → embed (bounded batches through the silo's embedding service, each
-/// distinct chunk text embedded once) → index (parts handed to an <see cref="IChunkSink"/>). Commit belongs to
+/// content type) → normalise → chunk → embed (bounded batches through the silo's embedding service's bulk
+/// lane, each distinct chunk text embedded once; each chunk's sentence vectors are pooled from the same forward
+/// pass and stored with it as int8, so answers embed nothing but the question) → index (parts handed to an <see cref="IChunkSink"/>). Commit belongs to
 /// the document grain, which owns write order. No stage keeps more than one part of embedded chunks pending.
 /// </summary>
 public sealed class IngestionPipeline
@@ -105,27 +106,29 @@ public sealed class IngestionPipeline
         extracted = null; // the blocks are not needed past this point
 
         stage?.Invoke(IngestionStages.Embed);
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var embedded = new Dictionary<string, EmbeddedPiece>(StringComparer.Ordinal);
         var pending = new List<IndexedChunk>(Math.Min(pieces.Count, _options.PartChunks));
         var parts = 0;
         for (var start = 0; start < pieces.Count; start += _options.EmbedBatchSize)
         {
             var batch = pieces.GetRange(start, Math.Min(_options.EmbedBatchSize, pieces.Count - start));
-            var inputs = batch.Select(piece => $"{title} {piece.Text}").ToArray();
-            var missing = inputs.Where(input => !vectors.ContainsKey(input)).Distinct(StringComparer.Ordinal).ToArray();
+            var missing = batch.Select(piece => piece.Text).Where(text => !embedded.ContainsKey(text)).Distinct(StringComparer.Ordinal).ToArray();
             if (missing.Length > 0)
             {
-                var embedded = await _embeddings.EmbedAsync(missing, EmbeddingKind.Document, cancellationToken);
+                var spans = missing.Select(text => _options.SentenceVectors ? SentenceSplitter.Spans(text) : null).ToArray();
+                var outputs = await _embeddings.EmbedPassagesAsync(
+                    [.. missing.Select((text, i) => new Passage(title, text, spans[i] ?? []))], cancellationToken);
                 for (var i = 0; i < missing.Length; i++)
                 {
-                    vectors[missing[i]] = embedded.Vectors[i];
+                    var sentences = spans[i] is { } found && outputs[i].SpanVectors is { } pooled ? SentenceVectorCodec.Encode(found, pooled) : null;
+                    embedded[missing[i]] = new EmbeddedPiece(outputs[i].Vector, sentences);
                 }
             }
 
-            for (var i = 0; i < batch.Count; i++)
+            foreach (var piece in batch)
             {
-                var piece = batch[i];
-                pending.Add(new IndexedChunk($"{request.DocumentId}#{piece.Index}", request.DocumentId, piece.Index, title, piece.Text, vectors[inputs[i]], piece.Page, piece.LastPage));
+                var (vector, sentences) = embedded[piece.Text];
+                pending.Add(new IndexedChunk($"{request.DocumentId}#{piece.Index}", request.DocumentId, piece.Index, title, piece.Text, vector, piece.Page, piece.LastPage, sentences));
             }
 
             var more = start + batch.Count < pieces.Count;
@@ -147,6 +150,8 @@ public sealed class IngestionPipeline
         await sink.StagePartAsync(parts++, [.. pending], cancellationToken);
         return new PipelineResult(title, pieces.Count, pageCount, parts, null);
     }
+
+    private sealed record EmbeddedPiece(float[] Vector, SentenceVectors? Sentences);
 
     private IDocumentExtractor Extractor(string contentType) =>
         _extractors.TryGetValue(ContentTypes.Normalize(contentType), out var extractor)

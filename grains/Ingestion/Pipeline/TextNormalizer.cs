@@ -78,7 +78,8 @@ public sealed partial class TextNormalizer : ITextNormalizer
         return builder.ToString().TrimEnd();
     }
 
-    // A lower-case letter, a hyphen at the end of a line, and a lower-case letter on the next.
-    [GeneratedRegex(@"(\p{Ll})-[ \t]*\r?\n[ \t]*(\p{Ll})")]
+    // A lower-case letter, a hyphen (ASCII, or U+2010 as man and groff write it) at the end of a line, and a
+    // lower-case letter on the next.
+    [GeneratedRegex(@"(\p{Ll})[-\u2010][ \t]*\r?\n[ \t]*(\p{Ll})")]
     private static partial Regex HyphenatedBreak();
 }

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OrleansRag.Embedding;
+using OrleansRag.Query;
+
+namespace OrleansRag.Generation;
+
+/// <summary>
+/// An optional stage between retrieval and generation that reorders or trims the retrieved chunks (a
+/// cross-encoder, a business rule). Registered implementations run in registration order; none is registered
+/// by default.
+/// </summary>
+public interface IRerankStage
+{
+    Task<SearchHit[]> RerankAsync(string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The one answer path, for asks and streamed asks alike: find the collection (<see cref="CollectionDirectory"/>,
+/// off the collection grain) → retrieve (<see cref="Retriever"/>, with sentence vectors) → the answer cache
+/// (keyed by the retrieved content, so never stale) → rerank stages → generate: the language model when one is
+/// configured, else the extractive generator; when the model fails before answering, the extractive answer
+/// stands in, marked degraded (<see cref="FallbackAsync"/>, the only place that happens). The caller's token
+/// reaches the embedding queue, every shard call and the model request.
+/// </summary>
+public sealed class AnswerPipeline(
+    CollectionDirectory collections,
+    Retriever retriever,
+    AnswerCache cache,
+    EmbeddingService embeddings,
+    IEnumerable<IRerankStage> rerankers,
+    IOptions<GenerationOptions> options,
+    IServiceProvider services)
+{
+    private readonly ExtractiveGenerator _extractive = new(options.Value.MaxSentences, options.Value.MinScore);
+    private readonly IRerankStage[] _rerankers = [.. rerankers];
+
+    /// <summary>The whole answer; null when the collection does not exist.</summary>
+    public async Task<AskResponse?> AskAsync(string collectionKey, string question, SearchOptions searchOptions, CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        var prepared = await PrepareAsync(collectionKey, question, searchOptions, cancellationToken);
+        if (prepared is null)
+        {
+            return null;
+        }
+
+        var response = await cache.GetOrComputeAsync(prepared.CacheKey, async token =>
+        {
+            var generate = Stopwatch.StartNew();
+            var hits = await RerankAsync(prepared, token);
+            var answer = await GenerateAsync(question, prepared.Vector, hits, token);
+            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+        }, cancellationToken);
+
+        // A cached answer reports this request's own timings.
+        return response.Cached ? response with { Timings = prepared.Timings(0, total.Elapsed.TotalMilliseconds) } : response;
+    }
+
+    /// <summary>
+    /// Token events as the answer is produced, then Done with the whole answer (or one Error event: an unknown
+    /// collection, a model stream that broke after its first token). A cached answer streams as one token.
+    /// </summary>
+    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions searchOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        var prepared = await PrepareAsync(collectionKey, question, searchOptions, cancellationToken);
+        if (prepared is null)
+        {
+            yield return new AskStreamEvent(AskStreamEventKind.Error, Error: $"Collection '{GrainKeys.CollectionName(collectionKey)}' does not exist.");
+            yield break;
+        }
+
+        if (cache.TryGet(prepared.CacheKey, out var cached))
+        {
+            yield return new AskStreamEvent(AskStreamEventKind.Token, cached.Answer);
+            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: cached with { Cached = true, Timings = prepared.Timings(0, total.Elapsed.TotalMilliseconds) });
+            yield break;
+        }
+
+        var generate = Stopwatch.StartNew();
+        var hits = await RerankAsync(prepared, cancellationToken);
+        GeneratedAnswer? answer = null;
+        if (options.Value.UsesLanguageModel && hits.Length > 0)
+        {
+            var model = services.GetRequiredService<LanguageModelGenerator>();
+            IAsyncEnumerator<AskStreamEvent>? stream = null;
+            var opened = false;
+            try
+            {
+                stream = model.StreamAsync(question, hits, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                opened = await stream.MoveNextAsync();
+            }
+            catch (LanguageModelUnavailableException exception)
+            {
+                answer = await FallbackAsync(model, exception, question, prepared.Vector, hits, cancellationToken);
+            }
+
+            if (answer is null)
+            {
+                await using (stream)
+                {
+                    for (var more = opened; more; more = await stream!.MoveNextAsync())
+                    {
+                        var item = stream!.Current;
+                        if (item.Kind == AskStreamEventKind.Done && item.Response is { } done)
+                        {
+                            var response = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+                            cache.Set(prepared.CacheKey, response);
+                            item = item with { Response = response };
+                        }
+
+                        yield return item;
+                    }
+                }
+
+                yield break;
+            }
+        }
+
+        answer ??= await ExtractAsync(question, prepared.Vector, hits, cancellationToken);
+        var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+        cache.Set(prepared.CacheKey, final);
+        yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
+        yield return new AskStreamEvent(AskStreamEventKind.Done, Response: final);
+    }
+
+    /// <summary>
+    /// The extractive answer: candidate sentences scored with their stored vectors; only sentences of chunks
+    /// stored without vectors are embedded now (interactive lane).
+    /// </summary>
+    public async Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hits);
+        var candidates = ExtractiveGenerator.Candidates(hits);
+        if (candidates.Count == 0)
+        {
+            return new GeneratedAnswer(ExtractiveGenerator.NoAnswer, []);
+        }
+
+        var vectors = new float[candidates.Count][];
+        var missing = new List<int>();
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (candidates[i] is { StoredVector: >= 0, Source.Sentences: { } stored } candidate)
+            {
+                vectors[i] = SentenceVectorCodec.Decode(stored, candidate.StoredVector);
+            }
+            else
+            {
+                missing.Add(i);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            var embedded = await embeddings.EmbedAsync([.. missing.Select(i => candidates[i].Text)], EmbeddingKind.Document, EmbeddingLane.Interactive, cancellationToken);
+            for (var m = 0; m < missing.Count; m++)
+            {
+                vectors[missing[m]] = embedded.Vectors[m];
+            }
+        }
+
+        return _extractive.Generate(question, questionVector, candidates, vectors);
+    }
+
+    private async Task<Prepared?> PrepareAsync(string collectionKey, string question, SearchOptions searchOptions, CancellationToken cancellationToken)
+    {
+        Retriever.Validate(nameof(question), question, searchOptions);
+        var info = await collections.FindAsync(collectionKey, cancellationToken);
+        if (info is null)
+        {
+            return null;
+        }
+
+        var sources = await retriever.RetrieveAsync(collectionKey, info, question, searchOptions with { PerDocument = false }, forAnswer: true, cancellationToken);
+        var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(question, cancellationToken);
+        return new Prepared(info.Name, question, sources, vector, AnswerCache.Key(collectionKey, question, searchOptions, sources.Hits));
+    }
+
+    private async Task<SearchHit[]> RerankAsync(Prepared prepared, CancellationToken cancellationToken)
+    {
+        var hits = prepared.Sources.Hits;
+        foreach (var reranker in _rerankers)
+        {
+            hits = await reranker.RerankAsync(prepared.Question, prepared.Vector, hits, cancellationToken);
+        }
+
+        return hits;
+    }
+
+    private async Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken)
+    {
+        using var activity = RagTelemetry.ActivitySource.StartActivity("generate");
+        activity?.SetTag("orleansrag.generation.provider", options.Value.Provider);
+        activity?.SetTag("orleansrag.generation.sources", hits.Length);
+        if (options.Value.UsesLanguageModel && hits.Length > 0)
+        {
+            var model = services.GetRequiredService<LanguageModelGenerator>();
+            try
+            {
+                return await model.GenerateAsync(question, hits, cancellationToken);
+            }
+            catch (LanguageModelUnavailableException exception)
+            {
+                return await FallbackAsync(model, exception, question, questionVector, hits, cancellationToken);
+            }
+        }
+
+        return await ExtractAsync(question, questionVector, hits, cancellationToken);
+    }
+
+    /// <summary>The extractive answer standing in for a failed model, marked degraded with the reason.</summary>
+    private async Task<GeneratedAnswer> FallbackAsync(LanguageModelGenerator model, LanguageModelUnavailableException exception, string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken)
+    {
+        model.RecordFallback(exception.Message);
+        Activity.Current?.SetTag("orleansrag.generation.degraded", true);
+        return await ExtractAsync(question, questionVector, hits, cancellationToken) with { Degraded = true, DegradedReason = exception.Message };
+    }
+
+    /// <summary>What one ask retrieved, and the cache key derived from it.</summary>
+    private sealed record Prepared(string Collection, string Question, RetrievedSources Sources, float[] Vector, string CacheKey)
+    {
+        public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs);
+
+        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs) =>
+            new(Collection, Question, answer.Answer, answer.Citations, Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason);
+    }
+}
