@@ -4,9 +4,10 @@ namespace OrleansRag.Embedding;
 
 /// <summary>
 /// Stateless worker over the silo's <see cref="EmbeddingService"/>: calls run on the silo that makes them and
-/// are reentrant, so concurrent requests meet in the service's batching queue.
+/// are reentrant, so concurrent requests meet in the service's batching queue. One activation per silo, so that
+/// a caller's cancellation reaches the activation running its call (see <see cref="Query.QueryGrain"/>).
 /// </summary>
-[StatelessWorker]
+[StatelessWorker(1)]
 [Reentrant]
 public sealed class EmbeddingGrain(EmbeddingService embeddings) : Grain, IEmbeddingGrain
 {

@@ -9,8 +9,11 @@ namespace OrleansRag.Query;
 /// Searches and answers for one collection: the entry into the grains, where a query's invariants are checked.
 /// Searches run the <see cref="Retriever"/>; asks the <see cref="AnswerPipeline"/>. A reentrant stateless
 /// worker, so it runs on the silo that received the request; it never waits on the collection grain's writes.
+/// One activation per silo (reentrant, so it serves many requests at once): Orleans routes a caller's cancellation
+/// to some activation of a stateless worker, not to the one running the call (dotnet/orleans#9877), so with
+/// several activations an abandoned ask would run on to the end, model request included.
 /// </summary>
-[StatelessWorker]
+[StatelessWorker(1)]
 [Reentrant]
 public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, CollectionDirectory collections) : Grain, IQueryGrain
 {
