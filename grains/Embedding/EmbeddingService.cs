@@ -39,6 +39,8 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     private OnnxEmbedder? _embedder;
     private Task _workers = Task.CompletedTask;
     private long _queued;
+    private long _interactiveTexts;
+    private long _bulkTexts;
 
     public EmbeddingService(IOptions<EmbeddingOptions> options, ILogger<EmbeddingService> logger)
     {
@@ -52,6 +54,12 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
 
     /// <summary>Texts waiting for inference, both lanes.</summary>
     public long QueueLength => Interlocked.Read(ref _queued);
+
+    /// <summary>Texts submitted to the interactive lane since start.</summary>
+    public long InteractiveTexts => Interlocked.Read(ref _interactiveTexts);
+
+    /// <summary>Texts submitted to the bulk lane since start.</summary>
+    public long BulkTexts => Interlocked.Read(ref _bulkTexts);
 
     /// <summary>The loaded model; waits for start-up to finish.</summary>
     public Task<OnnxEmbedder> GetModelAsync() => _loaded.Task;
@@ -143,6 +151,7 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     private async Task<EmbeddingOutput[]> RunAsync(WorkItem[] items, EmbeddingLane lane, CancellationToken cancellationToken)
     {
         Monitoring.RagInstruments.Embedded(items.Length);
+        Interlocked.Add(ref lane == EmbeddingLane.Interactive ? ref _interactiveTexts : ref _bulkTexts, items.Length);
         var queue = lane == EmbeddingLane.Interactive ? _interactive : _bulk;
         if (lane == EmbeddingLane.Interactive)
         {

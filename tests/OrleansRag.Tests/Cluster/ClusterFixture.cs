@@ -13,7 +13,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
-    /// <summary>The store both silos share; tests inject storage failures through it.</summary>
+    /// <summary>
+    /// The store both silos share; tests inject storage failures through it (and into grain state through
+    /// <see cref="FaultInjectingGrainStorage"/>).
+    /// </summary>
     public static FaultInjectingShardStore Store { get; } = new(new InMemoryShardStore());
 
     public async Task InitializeAsync()
@@ -33,6 +36,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         /// <summary>Both in-process silos share one source store, as they would share Redis in production.</summary>
+        private const string InnerStorage = "rag-memory";
+
         private static readonly OrleansRag.Ingestion.InMemoryDocumentSourceStore SharedSources = new();
 
         public void Configure(ISiloBuilder siloBuilder)
@@ -47,7 +52,9 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Ingestion:MaxAttempts"] = "4",
                 ["Ingestion:RetryBaseDelay"] = "00:00:00.200",
             }).Build();
-            siloBuilder.AddMemoryGrainStorage(RagConstants.StorageName);
+            siloBuilder.AddMemoryGrainStorage(InnerStorage);
+            siloBuilder.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(RagConstants.StorageName, (services, _) =>
+                new FaultInjectingGrainStorage(services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(InnerStorage)));
             siloBuilder.AddMemoryGrainStorage("PubSubStore");
             siloBuilder.UseInMemoryReminderService();
             siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
