@@ -60,6 +60,50 @@ public sealed partial class ExtractiveGeneratorTests
         Assert.Equal(expected, ExtractiveGenerator.WithMarker(sentence, n));
     }
 
+    [Theory]
+    [InlineData("DESCRIPTION The default signal for kill is TERM.", "The default signal for kill is TERM.")]
+    [InlineData("EXIT STATUS The command returns zero on success.", "The command returns zero on success.")]
+    [InlineData("The sig\u2010 nal is sent to every process in the group.", "The signal is sent to every process in the group.")]
+    [InlineData("Pre- and post-processing steps run in order.", "Pre- and post-processing steps run in order.")]
+    [InlineData("DNA methylation changes with age.", "DNA methylation changes with age.")]
+    public void Layout_artefacts_are_cleaned_from_quoted_sentences(string sentence, string expected)
+    {
+        Assert.Equal(expected, ExtractiveGenerator.Clean(sentence));
+    }
+
+    [Fact]
+    public void Headings_are_not_quoted()
+    {
+        SearchHit[] sources = [new("man", 0, "man#0", "kill(1)", "Sending signals to processes\n\nThe kill command sends a signal to a process.", 0.6f)];
+        Assert.Equal(["The kill command sends a signal to a process."], ExtractiveGenerator.Candidates(sources).Select(c => c.Text));
+    }
+
+    [Fact]
+    public void Sentences_are_quoted_in_document_order_and_from_the_best_document_only()
+    {
+        SearchHit[] sources =
+        [
+            new("apache", 0, "apache#0", "Apache License 2.0",
+                "Redistributions of the Apache License 2.0 work must include a copy of the license. "
+                + "The Apache License 2.0 grants each user a patent license from every contributor. "
+                + "Modified files under the Apache License 2.0 must carry notices stating that they were changed.", 0.62f),
+            new("mpl", 0, "mpl#0", "Mozilla Public License",
+                "The Mozilla Public License is a weak copyleft license. Files covered by the MPL must stay under the MPL when modified.", 0.48f),
+        ];
+        var question = "What must redistributions and modified files under the Apache License 2.0 include?";
+        var candidates = ExtractiveGenerator.Candidates(sources);
+        var vectors = TestModel.Embed([.. candidates.Select(c => c.Text)]);
+        var questionVector = TestModel.Embedder.EmbedBatch([TestModel.Embedder.Tokenize(question, EmbeddingKind.Query)])[0];
+        var answer = new ExtractiveGenerator(3, 0.45).Generate(question, questionVector, candidates, vectors);
+
+        Assert.Equal(["apache"], answer.Citations.Select(c => c.DocumentId));
+        var quoted = candidates.Where(c => answer.Answer.Contains(c.Text.TrimEnd('.'), StringComparison.Ordinal)).ToList();
+        Assert.True(quoted.Count >= 2, answer.Answer);
+        var positions = quoted.Select(c => answer.Answer.IndexOf(c.Text.TrimEnd('.'), StringComparison.Ordinal)).ToList();
+        Assert.Equal(positions.Order(), positions); // in the order the document has them
+        Assert.Equal(quoted.Select(c => c.Position).Order(), quoted.Select(c => c.Position));
+    }
+
     [GeneratedRegex(@"\[(\d+)\]")]
     private static partial Regex Marker();
 
