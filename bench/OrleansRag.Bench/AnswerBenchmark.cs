@@ -53,7 +53,7 @@ internal static partial class AnswerBenchmark
 
         if (!args.Contains("--no-agreement"))
         {
-            await AgreementAsync(app, questions.Take(BenchArgs.Int(args, "--agreement", 200)).ToList());
+            await AgreementAsync(app, SciFact.QueriesWithIds(BenchArgs.Int(args, "--agreement", 200)), documents.Select(d => d.Id).ToHashSet(StringComparer.Ordinal));
         }
 
         if (!args.Contains("--no-load"))
@@ -69,8 +69,10 @@ internal static partial class AnswerBenchmark
     /// question time, through the same generator on the same retrieved chunks: how often the same sentences are
     /// quoted.
     /// </summary>
-    private static async Task AgreementAsync(WebApplication app, List<string> questions)
+    private static async Task AgreementAsync(WebApplication app, List<(string Id, string Text)> questions, HashSet<string> ingested)
     {
+        var relevant = SciFact.Relevant();
+        int judged = 0, storedRelevant = 0, aloneRelevant = 0;
         var retriever = app.Services.GetRequiredService<Retriever>();
         var pipeline = app.Services.GetRequiredService<AnswerPipeline>();
         var embeddings = app.Services.GetRequiredService<EmbeddingService>();
@@ -81,7 +83,7 @@ internal static partial class AnswerBenchmark
             ?? throw new InvalidOperationException("The bench collection does not exist.");
         int same = 0, sameFirst = 0, bothAnswered = 0, noAnswerAgree = 0;
         double jaccard = 0;
-        foreach (var question in questions)
+        foreach (var (id, question) in questions)
         {
             var found = await retriever.RetrieveAsync(key, info, question, new SearchOptions(Mode: SearchMode.Hybrid), forAnswer: true, CancellationToken.None);
             var stored = await pipeline.ExtractAsync(question, found.Vector!, found.Hits, CancellationToken.None);
@@ -95,6 +97,13 @@ internal static partial class AnswerBenchmark
             same += a.SetEquals(b) ? 1 : 0;
             sameFirst += a.Count > 0 && b.Count > 0 && FirstQuoted(stored.Answer) == FirstQuoted(alone.Answer) ? 1 : 0;
             noAnswerAgree += (stored.Answer == ExtractiveGenerator.NoAnswer) == (alone.Answer == ExtractiveGenerator.NoAnswer) ? 1 : 0;
+            if (relevant.TryGetValue(id, out var truth) && truth.Overlaps(ingested))
+            {
+                judged++;
+                storedRelevant += stored.Citations.Count > 0 && truth.Contains(stored.Citations[0].DocumentId) ? 1 : 0;
+                aloneRelevant += alone.Citations.Count > 0 && truth.Contains(alone.Citations[0].DocumentId) ? 1 : 0;
+            }
+
             if (a.Count > 0 && b.Count > 0)
             {
                 bothAnswered++;
@@ -103,6 +112,7 @@ internal static partial class AnswerBenchmark
         }
 
         Console.WriteLine($"agreement of stored sentence vectors with sentences embedded at question time, {questions.Count} SciFact claims: same quoted sentences {100.0 * same / questions.Count:F1}%, same first sentence {100.0 * sameFirst / questions.Count:F1}%, mean Jaccard of quoted sentences {jaccard / Math.Max(1, bothAnswered):F3} (over {bothAnswered} answered both ways), answer/no-answer agree {100.0 * noAnswerAgree / questions.Count:F1}%");
+        Console.WriteLine($"first citation is a relevant document (SciFact qrels, {judged} claims whose relevant document is in the collection): stored vectors {100.0 * storedRelevant / Math.Max(1, judged):F1}%, sentences embedded at question time {100.0 * aloneRelevant / Math.Max(1, judged):F1}%");
     }
 
     /// <summary>Ask latency one at a time while 1,000 other documents are ingested into another collection, 8 in flight.</summary>

@@ -11,6 +11,20 @@ internal static class SciFact
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Select(e => (e.GetProperty("_id").GetString()!, e.GetProperty("title").GetString()!, e.GetProperty("text").GetString()!))];
 
+    /// <summary>Relevant corpus ids per query id (train and test qrels).</summary>
+    public static Dictionary<string, HashSet<string>> Relevant() =>
+        Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "data", "scifact", "qrels"), "*.tsv")
+            .SelectMany(file => File.ReadLines(file).Skip(1))
+            .Select(line => line.Split('\t'))
+            .GroupBy(parts => parts[0], parts => parts[1])
+            .ToDictionary(g => g.Key, g => g.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+
+    /// <summary>The first <paramref name="count"/> queries with their ids.</summary>
+    public static List<(string Id, string Text)> QueriesWithIds(int count) =>
+        [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "scifact", "queries.jsonl")).Take(count)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Select(e => (e.GetProperty("_id").GetString()!, e.GetProperty("text").GetString()!))];
+
     public static List<string> Queries(int count) =>
         [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "scifact", "queries.jsonl")).Take(count)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)];
