@@ -62,7 +62,7 @@ public static class RagValidation
 
         if (!Enum.IsDefined(options.Mode))
         {
-            return $"mode must be one of dense, bm25, hybrid; it was {(int)options.Mode}.";
+            return $"mode must be one of {string.Join(", ", Enum.GetNames<SearchMode>().Select(n => n.ToLowerInvariant()))}; it was {(int)options.Mode}.";
         }
 
         return CheckTopK(options.TopK)

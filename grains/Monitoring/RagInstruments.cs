@@ -20,7 +20,13 @@ public static class RagInstruments
 
     private static readonly Meter Meter = new(RagTelemetry.Name);
     private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>(Requests, "{request}", "Requests by operation (ingest, search, ask) and outcome (ok, error).");
-    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(RequestDuration, "s", "Time to serve a request, by operation.");
+    /// <summary>
+    /// Buckets from 5 ms to 60 s (the advice every exporter follows, /metrics included): the OpenTelemetry default
+    /// (0, 5, 10, 25 … seconds) would put every request in one bucket.
+    /// </summary>
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
+        RequestDuration, "s", "Time to serve a request, by operation.", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricsChannel.BucketBounds });
     private static readonly Counter<long> Cache = Meter.CreateCounter<long>(CacheRequests, "{request}", "Answer-cache lookups by result (hit, miss).");
     private static readonly Counter<long> Embeddings = Meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
     private static readonly Counter<long> Texts = Meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");

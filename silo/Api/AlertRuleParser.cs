@@ -153,7 +153,7 @@ public static class AlertRuleParser
         };
         if (parsed is null)
         {
-            return $"comparator must be >, >=, < or <=; it was {element.GetRawText()}.";
+            return $"comparator must be >, >=, < or <= (or {string.Join(", ", System.Enum.GetNames<AlertComparator>().Select(n => JsonNamingPolicy.CamelCase.ConvertName(n)))}); it was {element.GetRawText()}.";
         }
 
         value = parsed.Value;

@@ -17,7 +17,7 @@ public static class ApiExtensions
         services.ConfigureHttpJsonOptions(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
 
         // The request limits follow Ingestion:MaxDocumentBytes, so that the error a large document gets names that setting.
@@ -37,7 +37,7 @@ public static class ApiExtensions
         v1.MapGet("/me", (HttpContext context) => ApiKeyAuthenticationHandler.PrincipalOf(context.User) is { } me
                 ? Results.Ok(new { keyId = me.KeyId, tenant = me.Tenant, role = me.Role })
                 : Results.Unauthorized())
-            .WithTags("Access").WithName("WhoAmI");
+            .WithTags("Access").WithName("WhoAmI").WithSummary("The calling key's id, tenant and role");
         v1.MapCollectionsApi();
         v1.MapDocumentsApi();
         v1.MapQueryApi();

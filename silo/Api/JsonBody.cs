@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -9,7 +11,7 @@ namespace OrleansRag.Silo.Api;
 /// Reads a JSON request body with explicit, named failures: wrong media type (415), over the size limit (413),
 /// not UTF-8 (400), malformed JSON (400) or missing (400). Minimal APIs' own binding gives bare 400s.
 /// </summary>
-public static class JsonBody
+public static partial class JsonBody
 {
     public const int SmallBodyLimit = 256 * 1024;
 
@@ -61,10 +63,62 @@ public static class JsonBody
         }
         catch (JsonException exception)
         {
-            var where = exception.Path is { Length: > 0 } path && !exception.Message.Contains(path, StringComparison.Ordinal) ? $" (at {path})" : "";
-            return (null, Problems.BadRequest($"Malformed JSON: {exception.Message}{where}"));
+            var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+            return (null, Problems.BadRequest(Describe(exception, options.GetTypeInfo(typeof(T)))));
         }
     }
+
+    /// <summary>
+    /// What was wrong with a body that did not bind, in the API's own words: the field, and what it accepts (the
+    /// allowed values of an enum, a number, true or false); never a .NET type name.
+    /// </summary>
+    public static string Describe(JsonException exception, JsonTypeInfo body)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(body);
+        var path = exception.Path is { Length: > 1 } p ? p : null;
+        var field = path is null ? null : FieldName().Match(path) is { Success: true } m ? m.Groups[1].Value : null;
+        var property = field is null ? null : body.Properties.FirstOrDefault(x => x.Name == field);
+        if (property is not null && IsTypeMismatch(exception))
+        {
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var expected = type switch
+            {
+                _ when type.IsEnum => $"one of {string.Join(", ", AllowedValues(type, body.Options).Select(v => $"\"{v}\""))}",
+                _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "a whole number",
+                _ when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "a number",
+                _ when type == typeof(bool) => "true or false",
+                _ when type == typeof(string) => "a string",
+                _ when typeof(System.Collections.IDictionary).IsAssignableFrom(type) => "an object",
+                _ when type != typeof(JsonElement) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type) => "an array",
+                _ => "a JSON value of another kind",
+            };
+            return $"'{field}' must be {expected}{(path == $"$.{field}" ? "" : $" (at {path})")}.";
+        }
+
+        if (IsTypeMismatch(exception))
+        {
+            return path is null ? "The request body must be a JSON object." : $"The value at {path} has the wrong type.";
+        }
+
+        // Malformed JSON: System.Text.Json's reader messages name positions and characters, not types.
+        return $"Malformed JSON: {exception.Message}{(path is not null && !exception.Message.Contains(path, StringComparison.Ordinal) ? $" (at {path})" : "")}";
+    }
+
+    /// <summary>The names an enum accepts on the wire (as the API's converter writes them).</summary>
+    public static IEnumerable<string> AllowedValues(Type enumType, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(enumType);
+        ArgumentNullException.ThrowIfNull(options);
+        return Enum.GetValues(enumType).Cast<object>().Select(value => JsonSerializer.Serialize(value, enumType, options).Trim('"'));
+    }
+
+    /// <summary>A value of the wrong kind (the reader itself was fine): the only JsonException whose message names a .NET type.</summary>
+    private static bool IsTypeMismatch(JsonException exception) =>
+        exception.Message.Contains("could not be converted", StringComparison.Ordinal) || exception.InnerException is InvalidOperationException or FormatException;
+
+    [GeneratedRegex(@"^\$\.([^.\[]+)")]
+    private static partial Regex FieldName();
 
     private static async Task<byte[]> ReadLimitedAsync(Stream body, long limitBytes, CancellationToken cancellationToken)
     {
