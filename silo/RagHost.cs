@@ -29,6 +29,7 @@ public static class RagHost
         builder.AddRagSecurity(); // also the per-request, tenant-scoped IRagClient
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddRagApi();
+        builder.Services.AddRagOpenApi();
         builder.Services.AddRagHealthChecks();
         builder.Services.AddSampleCorpus(builder.Configuration);
 
@@ -45,6 +46,7 @@ public static class RagHost
         app.MapRagTelemetry();
         app.MapRagDashboard();
         app.MapRagApi();
+        app.MapRagApiDescription();
         return app;
     }
 }

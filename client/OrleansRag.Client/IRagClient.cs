@@ -53,6 +53,9 @@ public interface IRagClient
     /// <summary>Creates a collection with its own settings (shards, chunking), or returns the existing one.</summary>
     Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default);
 
+    /// <summary>The tenant's collections with their sizes (documents, chunks), by name.</summary>
+    Task<IReadOnlyList<CollectionSize>> ListCollectionsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>A collection's settings and size; null when it does not exist.</summary>
     Task<CollectionInfo?> GetCollectionAsync(string collection, CancellationToken cancellationToken = default);
 

@@ -193,6 +193,13 @@ public sealed class RagClient : IRagClient
         return info.Exists ? info : null;
     }
 
+    public async Task<IReadOnlyList<CollectionSize>> ListCollectionsAsync(CancellationToken cancellationToken = default)
+    {
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(cancellationToken);
+    }
+
     /// <summary>Who the cluster says this client is (its key's id, tenant and role; the local admin without keys).</summary>
     public async Task<RagPrincipal> WhoAmIAsync(CancellationToken cancellationToken = default)
     {

@@ -115,3 +115,15 @@ public sealed record class CollectionInfo(
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null);
+
+/// <summary>One collection in a tenant's listing: its settings and size.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.CollectionSize")]
+public sealed record class CollectionSize(
+    [property: Id(0)] string Name,
+    [property: Id(1)] int ShardCount,
+    [property: Id(2)] int DocumentCount,
+    [property: Id(3)] long ChunkCount,
+    [property: Id(4)] int? ChunkTokens);
+
+/// <summary>GET /v1/collections.</summary>
+public sealed record class CollectionList(IReadOnlyList<CollectionSize> Collections);

@@ -67,7 +67,7 @@ public sealed record Alert(
     [property: Id(5)] DateTimeOffset? StartsAt,
     [property: Id(6)] DateTimeOffset? EndsAt,
     [property: Id(7)] double? Value,
-    [property: Id(8)] TimeSpan RepeatInterval = default);
+    [property: Id(8)] TimeSpan RepeatInterval);
 
 /// <summary>A silence: alerts whose labels match every matcher send nothing until it expires.</summary>
 [GenerateSerializer]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
@@ -28,10 +29,29 @@ public sealed class CollectionState
 /// active (it is tiny and every query reads it), so reads keep working while storage is away.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed class CollectionGrain(
+public sealed partial class CollectionGrain(
     [PersistentState("collection", RagConstants.StorageName)] IPersistentState<CollectionState> state,
-    IOptions<IngestionOptions> options) : Grain, ICollectionGrain
+    IOptions<IngestionOptions> options,
+    ILogger<CollectionGrain> logger) : Grain, ICollectionGrain
 {
+    /// <summary>Whether this activation has recorded the collection in its tenant's registry.</summary>
+    private bool _registered;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Created)
+        {
+            try
+            {
+                await RegisterAsync(); // collections created before the tenant registry existed appear in listings too
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogRegistrationFailed(exception, this.GetPrimaryKeyString());
+            }
+        }
+    }
+
     public Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default) => Task.FromResult(Info());
 
     public Task<CollectionInfo> EnsureCreatedAsync() => CreateAsync(new CollectionSettings());
@@ -56,7 +76,19 @@ public sealed class CollectionGrain(
                 GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard)).CountAsync()));
         }
 
+        await RegisterAsync();
         return Info();
+    }
+
+    /// <summary>Records the collection with its tenant, once per activation (every create or first write retries until it succeeds).</summary>
+    private async Task RegisterAsync()
+    {
+        if (!_registered)
+        {
+            var key = this.GetPrimaryKeyString();
+            await GrainFactory.GetGrain<ITenantGrain>(key[..key.IndexOf('/', StringComparison.Ordinal)]).AddCollectionAsync(GrainKeys.CollectionName(key));
+            _registered = true;
+        }
     }
 
     public Task ContentChangedAsync(int documentCountDelta) => WriteAsync(s =>
@@ -110,4 +142,7 @@ public sealed class CollectionGrain(
         state.State.DocumentCount,
         state.State.ChunkTokens,
         state.State.ChunkOverlapTokens);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Collection} could not be recorded in its tenant's registry; its next write tries again")]
+    private partial void LogRegistrationFailed(Exception exception, string collection);
 }

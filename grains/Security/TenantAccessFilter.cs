@@ -81,6 +81,11 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     private static string? TenantOf(IIncomingGrainCallContext context)
     {
         var type = context.InterfaceMethod.DeclaringType;
+        if (type == typeof(ITenantGrain))
+        {
+            return context.TargetId.Key.ToString(); // the key is the tenant
+        }
+
         var key = type is not null && KeyedByTenant.Contains(type) ? context.TargetId.Key.ToString()
             : type == typeof(IAnswerStreamGrain) ? context.Request.GetArgument(0) as string // the collection key
             : null;

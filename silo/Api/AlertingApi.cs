@@ -15,11 +15,14 @@ public static class AlertingApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         var rules = v1.MapGroup("/alert-rules").WithTags("Alerting").RequireAuthorization(SecurityExtensions.Admin);
-        rules.MapGet("/", async (IGrainFactory grains) => Results.Ok(await Manager(grains).ListRulesAsync()));
+        rules.MapGet("/", async (IGrainFactory grains) => Results.Ok(await Manager(grains).ListRulesAsync()))
+            .WithName("ListAlertRules").WithSummary("Every alert rule").Produces<AlertRule[]>();
         rules.MapGet("/{name}", async (string name, IGrainFactory grains) =>
-            await Manager(grains).GetRuleAsync(name) is { } rule ? Results.Ok(rule) : Problems.NotFound($"Alert rule '{name}' does not exist."));
+            await Manager(grains).GetRuleAsync(name) is { } rule ? Results.Ok(rule) : Problems.NotFound($"Alert rule '{name}' does not exist."))
+            .WithName("GetAlertRule").WithSummary("One alert rule").Produces<AlertRule>().ProducesProblems(404);
         rules.MapPut("/{name}", (string name, HttpRequest request, IGrainFactory grains) => PutAsync(name, request, grains, createOnly: false))
-            .Audited("alert-rule.put");
+            .Audited("alert-rule.put").WithName("PutAlertRule").WithSummary("Create or replace an alert rule")
+            .Accepts<AlertRuleBody>("application/json").Produces<AlertRule>(StatusCodes.Status201Created).Produces<AlertRule>().ProducesProblems(400, 413, 415);
         rules.MapPost("/", async (HttpRequest request, IGrainFactory grains) =>
         {
             var (body, problem) = await JsonBody.ReadAsync<JsonDocument>(request, JsonBody.SmallBodyLimit);
@@ -34,27 +37,35 @@ public static class AlertingApi
                     ? await PutAsync(name.GetString()!, body.RootElement, grains, createOnly: true)
                     : Problems.BadRequest("name: a rule needs a name.");
             }
-        }).Audited("alert-rule.create");
+        }).Audited("alert-rule.create").WithName("CreateAlertRule").WithSummary("Create an alert rule (409 when the name exists)")
+            .Accepts<AlertRuleBody>("application/json").Produces<AlertRule>(StatusCodes.Status201Created).ProducesProblems(400, 409, 413, 415);
         rules.MapDelete("/{name}", async (string name, IGrainFactory grains) =>
             await Manager(grains).DeleteRuleAsync(name) ? Results.NoContent() : Problems.NotFound($"Alert rule '{name}' does not exist."))
-            .Audited("alert-rule.delete");
+            .Audited("alert-rule.delete").WithName("DeleteAlertRule").WithSummary("Delete an alert rule (its firing alerts resolve)")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
 
         var alerts = v1.MapGroup("/alerts").WithTags("Alerting").RequireAuthorization(SecurityExtensions.Admin);
-        alerts.MapGet("/", async (IGrainFactory grains) => Results.Ok(new { active = await Manager(grains).ActiveAlertsAsync() }));
-        alerts.MapGet("/history", async (int? limit, IGrainFactory grains) => Results.Ok(new { history = await Manager(grains).HistoryAsync(limit ?? 100) }));
+        alerts.MapGet("/", async (IGrainFactory grains) => Results.Ok(new ActiveAlerts(await Manager(grains).ActiveAlertsAsync())))
+            .WithName("ListActiveAlerts").WithSummary("Alerts pending, firing or without data").Produces<ActiveAlerts>();
+        alerts.MapGet("/history", async (int? limit, IGrainFactory grains) => Results.Ok(new AlertHistory(await Manager(grains).HistoryAsync(limit ?? 100))))
+            .WithName("AlertHistory").WithSummary("The latest alert state changes").Produces<AlertHistory>();
 
         var silences = v1.MapGroup("/silences").WithTags("Alerting").RequireAuthorization(SecurityExtensions.Admin);
-        silences.MapGet("/", async (IGrainFactory grains) => Results.Ok(await Manager(grains).ListSilencesAsync()));
-        silences.MapPost("/", AddSilenceAsync).Audited("silence.create");
+        silences.MapGet("/", async (IGrainFactory grains) => Results.Ok(await Manager(grains).ListSilencesAsync()))
+            .WithName("ListSilences").WithSummary("Silences, active and expired").Produces<Silence[]>();
+        silences.MapPost("/", AddSilenceAsync).Audited("silence.create").WithName("CreateSilence").WithSummary("Silence the alerts whose labels match")
+            .Accepts<SilenceBody>("application/json").Produces<Silence>(StatusCodes.Status201Created).ProducesProblems(400, 413, 415);
         silences.MapDelete("/{id}", async (string id, IGrainFactory grains) =>
             await Manager(grains).DeleteSilenceAsync(id) ? Results.NoContent() : Problems.NotFound($"Silence '{id}' does not exist."))
-            .Audited("silence.delete");
+            .Audited("silence.delete").WithName("DeleteSilence").WithSummary("End a silence").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
 
         v1.MapGet("/metrics/summary", async (string? window, IGrainFactory grains) =>
             AlertRuleParser.ParseDuration(window ?? "5m") is { } span && span > TimeSpan.Zero
                 ? Results.Ok(await grains.GetGrain<IMetricsGrain>(MetricsChannel.Key).GetSummaryAsync(span))
                 : Problems.BadRequest($"window must be a positive duration like \"5m\"; it was \"{window}\"."))
-            .WithTags("Alerting").RequireAuthorization(SecurityExtensions.Admin);
+            .WithTags("Alerting").RequireAuthorization(SecurityExtensions.Admin)
+            .WithName("MetricsSummary").WithSummary("Request rates, latency, errors, cache hit rate and every silo's gauges over a window")
+            .Produces<MetricsSummary>().ProducesProblems(400);
         return v1;
     }
 

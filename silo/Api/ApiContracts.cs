@@ -39,3 +39,22 @@ public sealed record CreateCollectionRequest(int? ShardCount, int? ChunkTokens, 
 
 /// <summary>GET /v1/collections/{collection}/documents.</summary>
 public sealed record DocumentListResponse(string Collection, int Count, IReadOnlyList<DocumentSummary> Documents);
+
+/// <summary>
+/// Body of PUT /v1/alert-rules/{name} and POST /v1/alert-rules, as the OpenAPI document describes it
+/// (<see cref="AlertRuleParser"/> reads it; durations are strings like "5m" or "00:05:00", the comparator one of
+/// &gt;, &gt;=, &lt;, &lt;=).
+/// </summary>
+public sealed record AlertRuleBody(
+    string? Name, string Metric, Monitoring.AlertAggregation? Aggregation, string Window, string Comparator, double Threshold, string? For,
+    Monitoring.AlertSeverity? Severity, Dictionary<string, string>? Labels, Dictionary<string, string>? Annotations, string? RepeatInterval,
+    string? NoDataAfter, string? Operation);
+
+/// <summary>Body of POST /v1/silences: label matchers, and a duration ("2h") or an end time.</summary>
+public sealed record SilenceBody(Dictionary<string, string> Matchers, string? Duration, DateTimeOffset? EndsAt, string? Comment);
+
+/// <summary>GET /v1/alerts.</summary>
+public sealed record ActiveAlerts(IReadOnlyList<Monitoring.Alert> Active);
+
+/// <summary>GET /v1/alerts/history.</summary>
+public sealed record AlertHistory(IReadOnlyList<Monitoring.Alert> History);

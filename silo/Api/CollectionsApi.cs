@@ -10,8 +10,14 @@ public static class CollectionsApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         var collections = v1.MapGroup("/collections").WithTags("Collections");
-        collections.MapPut("/{collection}", CreateAsync).WithName("CreateCollection").RequireAuthorization(SecurityExtensions.Admin).Audited("collection.create");
-        collections.MapGet("/{collection}", GetAsync).WithName("GetCollection");
+        collections.MapPut("/{collection}", CreateAsync).WithName("CreateCollection").RequireAuthorization(SecurityExtensions.Admin).Audited("collection.create")
+            .WithSummary("Create a collection with its settings (fixed at creation); the same settings again answer 200")
+            .Accepts<CreateCollectionRequest>("application/json").Produces<CollectionInfo>(StatusCodes.Status201Created).Produces<CollectionInfo>()
+            .ProducesProblems(400, 409, 413, 415);
+        collections.MapGet("/", async (IRagClient rag, CancellationToken cancellationToken) => Results.Ok(new CollectionList(await rag.ListCollectionsAsync(cancellationToken))))
+            .WithName("ListCollections").WithSummary("The tenant's collections with their sizes").Produces<CollectionList>();
+        collections.MapGet("/{collection}", GetAsync).WithName("GetCollection").WithSummary("A collection's settings and size")
+            .Produces<CollectionInfo>().ProducesProblems(400, 404);
         return v1;
     }
 

@@ -25,11 +25,52 @@ public static class DocumentsApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         var documents = v1.MapGroup("/collections/{collection}/documents").WithTags("Documents");
-        documents.MapPut("/{id}", PutAsync).WithName("PutDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.upsert");
-        documents.MapGet("/{id}", GetAsync).WithName("GetDocument");
-        documents.MapDelete("/{id}", DeleteAsync).WithName("DeleteDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.delete");
-        documents.MapGet("/", ListAsync).WithName("ListDocuments");
+        documents.MapPut("/{id}", PutAsync).WithName("PutDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.upsert")
+            .WithSummary("Add or replace a document: JSON text (ingested while you wait), or a file as the body or a multipart part named 'file' (202, ingested in the background)")
+            .Accepts<PutDocumentRequest>("application/json").AddOpenApiOperationTransformer(DescribeFileBodies)
+            .Produces<IngestResult>(StatusCodes.Status201Created).Produces<IngestResult>().Produces<IngestResult>(StatusCodes.Status202Accepted)
+            .ProducesProblems(400, 413, 415, 503);
+        documents.MapGet("/{id}", GetAsync).WithName("GetDocument").WithSummary("A document with the status of its latest version")
+            .Produces<DocumentInfo>().ProducesProblems(400, 404);
+        documents.MapDelete("/{id}", DeleteAsync).WithName("DeleteDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.delete")
+            .WithSummary("Delete a document").Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 404);
+        documents.MapGet("/", ListAsync).WithName("ListDocuments").WithSummary("The collection's documents, optionally only those with one status")
+            .Produces<DocumentListResponse>().ProducesProblems(400);
         return v1;
+    }
+
+    /// <summary>The file formats a document PUT also takes, as the raw body or a multipart part named 'file'.</summary>
+    private static Task DescribeFileBodies(Microsoft.OpenApi.OpenApiOperation operation, Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.RequestBody is not Microsoft.OpenApi.OpenApiRequestBody body)
+        {
+            operation.RequestBody = body = new Microsoft.OpenApi.OpenApiRequestBody();
+        }
+
+        var content = body.Content ??= new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>(StringComparer.Ordinal);
+        foreach (var type in ContentTypes.All)
+        {
+            content.TryAdd(type.MediaType, new Microsoft.OpenApi.OpenApiMediaType
+            {
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Format = "binary" },
+            });
+        }
+
+        content.TryAdd("multipart/form-data", new Microsoft.OpenApi.OpenApiMediaType
+        {
+            Schema = new Microsoft.OpenApi.OpenApiSchema
+            {
+                Type = Microsoft.OpenApi.JsonSchemaType.Object,
+                Required = new HashSet<string>(StringComparer.Ordinal) { "file" },
+                Properties = new Dictionary<string, Microsoft.OpenApi.IOpenApiSchema>(StringComparer.Ordinal)
+                {
+                    ["file"] = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Format = "binary" },
+                    ["title"] = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String },
+                    ["metadata"] = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, Description = "A JSON object of metadata values." },
+                },
+            },
+        });
+        return Task.CompletedTask;
     }
 
     /// <summary>The request limit that fits the largest document: a JSON string may escape every byte (2x), plus the envelope.</summary>
@@ -245,7 +286,7 @@ public static class DocumentsApi
         {
             if (!Enum.TryParse<DocumentStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(status, out _))
             {
-                return Problems.BadRequest($"status must be one of queued, processing, ready, failed; it was '{(status.Length > 32 ? status[..32] + "…" : status)}'.");
+                return Problems.BadRequest($"status must be one of {string.Join(", ", Enum.GetNames<DocumentStatus>().Select(JsonNamingPolicy.CamelCase.ConvertName))}; it was '{(status.Length > 32 ? status[..32] + "…" : status)}'.");
             }
 
             wanted = parsed;

@@ -31,7 +31,9 @@ public static class EmbeddingsApi
     public static RouteGroupBuilder MapEmbeddingsApi(this RouteGroupBuilder v1)
     {
         ArgumentNullException.ThrowIfNull(v1);
-        v1.MapPost("/embeddings", CreateAsync).WithTags("Embeddings").WithName("CreateEmbeddings");
+        v1.MapPost("/embeddings", CreateAsync).WithTags("Embeddings").WithName("CreateEmbeddings")
+            .WithSummary("OpenAI-compatible embeddings from the silo's model")
+            .Accepts<EmbeddingsRequest>("application/json").Produces<EmbeddingsResponse>().ProducesProblems(400, 413, 415);
         return v1;
     }
 

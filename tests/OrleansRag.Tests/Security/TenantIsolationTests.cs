@@ -16,6 +16,7 @@ public sealed class TenantIsolationTests(SecuredHostFixture host) : IClassFixtur
     private static IEnumerable<Call> Calls(string tenant, string run) =>
     [
         new("me", HttpMethod.Get, "v1/me", null, RagRole.Reader, HttpStatusCode.OK),
+        new("list collections", HttpMethod.Get, "v1/collections", null, RagRole.Reader, HttpStatusCode.OK),
         new("get collection", HttpMethod.Get, "v1/collections/shared", null, RagRole.Reader, HttpStatusCode.OK),
         new("list documents", HttpMethod.Get, "v1/collections/shared/documents", null, RagRole.Reader, HttpStatusCode.OK),
         new("get document", HttpMethod.Get, $"v1/collections/shared/documents/{tenant}-doc-1", null, RagRole.Reader, HttpStatusCode.OK),

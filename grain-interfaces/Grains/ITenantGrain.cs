@@ -1,0 +1,11 @@
+namespace OrleansRag;
+
+/// <summary>A tenant's registry of collections; key: the tenant id.</summary>
+public interface ITenantGrain : IGrainWithStringKey
+{
+    /// <summary>Records that <paramref name="collection"/> exists (called by its collection grain; idempotent).</summary>
+    Task AddCollectionAsync(string collection);
+
+    /// <summary>The tenant's collections with their sizes, by name.</summary>
+    Task<CollectionSize[]> ListCollectionsAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,52 @@
+namespace OrleansRag.Ingestion;
+
+/// <summary>Persisted names of a tenant's collections.</summary>
+[GenerateSerializer, Alias("OrleansRag.TenantState")]
+public sealed class TenantState
+{
+    [Id(0)] public SortedSet<string> Collections { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// A tenant's registry of collections: names only (each collection grain registers itself when it is created or
+/// activated), so its writes stay tiny; sizes come from the collection grains and their shards when listed.
+/// </summary>
+public sealed class TenantGrain(
+    [PersistentState("tenant", RagConstants.StorageName)] IPersistentState<TenantState> state) : Grain, ITenantGrain
+{
+    public async Task AddCollectionAsync(string collection)
+    {
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        if (state.State.Collections.Add(collection))
+        {
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                state.State.Collections.Remove(collection); // not recorded: the next registration tries again
+                throw;
+            }
+        }
+    }
+
+    public async Task<CollectionSize[]> ListCollectionsAsync(CancellationToken cancellationToken = default)
+    {
+        var tenant = this.GetPrimaryKeyString();
+        var sizes = await Task.WhenAll(state.State.Collections.Select(async Task<CollectionSize?> (name) =>
+        {
+            var key = GrainKeys.Collection(tenant, name);
+            var info = await GrainFactory.GetGrain<ICollectionGrain>(key).GetInfoAsync(cancellationToken);
+            if (!info.Exists)
+            {
+                return null;
+            }
+
+            var chunks = await Task.WhenAll(Enumerable.Range(0, info.ShardCount).Select(shard =>
+                GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(key, shard)).CountAsync()));
+            return new CollectionSize(name, info.ShardCount, info.DocumentCount, chunks.Sum(c => (long)c), info.ChunkTokens);
+        }));
+        return [.. sizes.OfType<CollectionSize>()];
+    }
+}
