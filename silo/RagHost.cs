@@ -41,6 +41,8 @@ public static class RagHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDefaultFiles(); // the web page (wwwroot/index.html) at /; it calls the public API like any program
+        app.UseStaticFiles();
         app.UseRagSecurity();
         app.MapRagHealth();
         app.MapRagTelemetry();

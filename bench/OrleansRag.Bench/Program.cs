@@ -5,10 +5,14 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- storage --redis 127.0.0.1:6379 [--docs 300] [--shard-chunks 100000]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- files [--docs 150] [--large-mb 50]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- answers [--docs 1500] [--questions 500] [--show 20]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- alerts [--minutes 10] [--docs 500]
 switch (args.FirstOrDefault())
 {
     case "files":
         await FileIngestBenchmark.RunAsync(args);
+        return 0;
+    case "alerts":
+        await AlertLoadBenchmark.RunAsync(args);
         return 0;
     case "answers":
         await AnswerBenchmark.RunAsync(args);
@@ -20,6 +24,6 @@ switch (args.FirstOrDefault())
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'storage' or 'files'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'alerts', 'storage' or 'files'");
         return 2;
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using OrleansRag.Security;
 
 namespace OrleansRag.Monitoring;
 
@@ -31,7 +32,11 @@ public static class RagInstruments
     private static readonly Counter<long> Embeddings = Meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
     private static readonly Counter<long> Texts = Meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");
 
-    /// <summary>Runs one request of <paramref name="operation"/>, recording its count, outcome and duration.</summary>
+    /// <summary>
+    /// Runs one request of <paramref name="operation"/>, recording its count, outcome (ok; error for faults of the
+    /// service, the only ones error rates count; rejected for bad input or access; cancelled when the caller gave up)
+    /// and duration.
+    /// </summary>
     public static async Task<T> TrackAsync<T>(string operation, Func<Task<T>> request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -43,12 +48,28 @@ public static class RagInstruments
             outcome = "ok";
             return result;
         }
+        catch (OperationCanceledException)
+        {
+            outcome = "cancelled"; // the caller gave up: not a fault of the service
+            throw;
+        }
+        catch (Exception exception) when (exception is ArgumentException or RagAccessDeniedException or DocumentRejectedException)
+        {
+            outcome = "rejected"; // bad input or no access: the caller's fault, answered with a 4xx
+            throw;
+        }
         finally
         {
-            var operationTag = new KeyValuePair<string, object?>("operation", operation);
-            RequestCounter.Add(1, operationTag, new KeyValuePair<string, object?>("outcome", outcome));
-            Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, operationTag);
+            Record(operation, started, outcome);
         }
+    }
+
+    /// <summary>Records one request of <paramref name="operation"/> that began at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    public static void Record(string operation, long started, string outcome)
+    {
+        var operationTag = new KeyValuePair<string, object?>("operation", operation);
+        RequestCounter.Add(1, operationTag, new KeyValuePair<string, object?>("outcome", outcome));
+        Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, operationTag);
     }
 
     public static void CacheLookup(bool hit) => Cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));

@@ -22,7 +22,7 @@ public static class AlertingApi
             .WithName("GetAlertRule").WithSummary("One alert rule").Produces<AlertRule>().ProducesProblems(404);
         rules.MapPut("/{name}", (string name, HttpRequest request, IGrainFactory grains) => PutAsync(name, request, grains, createOnly: false))
             .Audited("alert-rule.put").WithName("PutAlertRule").WithSummary("Create or replace an alert rule")
-            .Accepts<AlertRuleBody>("application/json").Produces<AlertRule>(StatusCodes.Status201Created).Produces<AlertRule>().ProducesProblems(400, 413, 415);
+            .DescribesBody<AlertRuleBody>("application/json").Produces<AlertRule>(StatusCodes.Status201Created).Produces<AlertRule>().ProducesProblems(400, 413, 415);
         rules.MapPost("/", async (HttpRequest request, IGrainFactory grains) =>
         {
             var (body, problem) = await JsonBody.ReadAsync<JsonDocument>(request, JsonBody.SmallBodyLimit);
@@ -38,7 +38,7 @@ public static class AlertingApi
                     : Problems.BadRequest("name: a rule needs a name.");
             }
         }).Audited("alert-rule.create").WithName("CreateAlertRule").WithSummary("Create an alert rule (409 when the name exists)")
-            .Accepts<AlertRuleBody>("application/json").Produces<AlertRule>(StatusCodes.Status201Created).ProducesProblems(400, 409, 413, 415);
+            .DescribesBody<AlertRuleBody>("application/json").Produces<AlertRule>(StatusCodes.Status201Created).ProducesProblems(400, 409, 413, 415);
         rules.MapDelete("/{name}", async (string name, IGrainFactory grains) =>
             await Manager(grains).DeleteRuleAsync(name) ? Results.NoContent() : Problems.NotFound($"Alert rule '{name}' does not exist."))
             .Audited("alert-rule.delete").WithName("DeleteAlertRule").WithSummary("Delete an alert rule (its firing alerts resolve)")
@@ -54,7 +54,7 @@ public static class AlertingApi
         silences.MapGet("/", async (IGrainFactory grains) => Results.Ok(await Manager(grains).ListSilencesAsync()))
             .WithName("ListSilences").WithSummary("Silences, active and expired").Produces<Silence[]>();
         silences.MapPost("/", AddSilenceAsync).Audited("silence.create").WithName("CreateSilence").WithSummary("Silence the alerts whose labels match")
-            .Accepts<SilenceBody>("application/json").Produces<Silence>(StatusCodes.Status201Created).ProducesProblems(400, 413, 415);
+            .DescribesBody<SilenceBody>("application/json").Produces<Silence>(StatusCodes.Status201Created).ProducesProblems(400, 413, 415);
         silences.MapDelete("/{id}", async (string id, IGrainFactory grains) =>
             await Manager(grains).DeleteSilenceAsync(id) ? Results.NoContent() : Problems.NotFound($"Silence '{id}' does not exist."))
             .Audited("silence.delete").WithName("DeleteSilence").WithSummary("End a silence").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);

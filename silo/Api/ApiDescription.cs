@@ -44,6 +44,31 @@ public static class ApiDescription
         return app;
     }
 
+    /// <summary>
+    /// Describes the JSON body an endpoint reads itself (<see cref="JsonBody"/>) in the OpenAPI document only. Not
+    /// <c>Accepts</c>: that is routing metadata, and routing would then answer other content types with a bare 415
+    /// before the endpoint can say which types it takes (files, multipart).
+    /// </summary>
+    public static RouteHandlerBuilder DescribesBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken);
+            if (operation.RequestBody is not OpenApiRequestBody body)
+            {
+                operation.RequestBody = body = new OpenApiRequestBody();
+            }
+
+            body.Required = true;
+            body.Content ??= new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal);
+            foreach (var type in contentTypes)
+            {
+                body.Content[type] = new OpenApiMediaType { Schema = schema };
+            }
+        });
+    }
+
     /// <summary>The problem responses an endpoint answers with besides its success.</summary>
     public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statuses)
     {

@@ -12,7 +12,7 @@ public static class CollectionsApi
         var collections = v1.MapGroup("/collections").WithTags("Collections");
         collections.MapPut("/{collection}", CreateAsync).WithName("CreateCollection").RequireAuthorization(SecurityExtensions.Admin).Audited("collection.create")
             .WithSummary("Create a collection with its settings (fixed at creation); the same settings again answer 200")
-            .Accepts<CreateCollectionRequest>("application/json").Produces<CollectionInfo>(StatusCodes.Status201Created).Produces<CollectionInfo>()
+            .DescribesBody<CreateCollectionRequest>("application/json").Produces<CollectionInfo>(StatusCodes.Status201Created).Produces<CollectionInfo>()
             .ProducesProblems(400, 409, 413, 415);
         collections.MapGet("/", async (IRagClient rag, CancellationToken cancellationToken) => Results.Ok(new CollectionList(await rag.ListCollectionsAsync(cancellationToken))))
             .WithName("ListCollections").WithSummary("The tenant's collections with their sizes").Produces<CollectionList>();

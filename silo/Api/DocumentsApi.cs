@@ -27,7 +27,7 @@ public static class DocumentsApi
         var documents = v1.MapGroup("/collections/{collection}/documents").WithTags("Documents");
         documents.MapPut("/{id}", PutAsync).WithName("PutDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.upsert")
             .WithSummary("Add or replace a document: JSON text (ingested while you wait), or a file as the body or a multipart part named 'file' (202, ingested in the background)")
-            .Accepts<PutDocumentRequest>("application/json").AddOpenApiOperationTransformer(DescribeFileBodies)
+            .DescribesBody<PutDocumentRequest>("application/json").AddOpenApiOperationTransformer(DescribeFileBodies)
             .Produces<IngestResult>(StatusCodes.Status201Created).Produces<IngestResult>().Produces<IngestResult>(StatusCodes.Status202Accepted)
             .ProducesProblems(400, 413, 415, 503);
         documents.MapGet("/{id}", GetAsync).WithName("GetDocument").WithSummary("A document with the status of its latest version")

@@ -33,7 +33,7 @@ public static class EmbeddingsApi
         ArgumentNullException.ThrowIfNull(v1);
         v1.MapPost("/embeddings", CreateAsync).WithTags("Embeddings").WithName("CreateEmbeddings")
             .WithSummary("OpenAI-compatible embeddings from the silo's model")
-            .Accepts<EmbeddingsRequest>("application/json").Produces<EmbeddingsResponse>().ProducesProblems(400, 413, 415);
+            .DescribesBody<EmbeddingsRequest>("application/json").Produces<EmbeddingsResponse>().ProducesProblems(400, 413, 415);
         return v1;
     }
 

@@ -15,7 +15,7 @@ public static class QueryApi
         collections.MapPost("/search", (string collection, HttpRequest request, IRagClient rag) =>
             RunAsync<SearchRequest>(collection, request, "query", async (_, text, options, token) => Results.Ok(await rag.SearchAsync(collection, text, options, token))))
             .WithName("Search").WithSummary("Search a collection (dense, BM25 or hybrid, with metadata filters)")
-            .Accepts<SearchRequest>("application/json").Produces<SearchResponse>().ProducesProblems(400, 404, 413, 415);
+            .DescribesBody<SearchRequest>("application/json").Produces<SearchResponse>().ProducesProblems(400, 404, 413, 415);
         collections.MapPost("/ask", (string collection, HttpRequest request, IRagClient rag, ILoggerFactory logs) =>
             RunAsync<AskRequest>(collection, request, "question", async (body, text, options, token) =>
             {
@@ -30,7 +30,7 @@ public static class QueryApi
                     : TypedResults.ServerSentEvents(Stream(rag.AskStreamAsync(collection, text, options, token), logs.CreateLogger(typeof(QueryApi)), token));
             }))
             .WithName("Ask").WithSummary("Ask a question: an answer with numbered citations, or Server-Sent Events with \"stream\": true")
-            .Accepts<AskRequest>("application/json").Produces<AskResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .DescribesBody<AskRequest>("application/json").Produces<AskResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .ProducesProblems(400, 404, 413, 415);
         return v1;
     }

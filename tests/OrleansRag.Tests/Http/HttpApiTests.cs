@@ -163,7 +163,7 @@ public sealed partial class HttpApiTests(RagHostFixture host)
         { "POST", "v1/collections/bad/search", """{"query":"x","topK":101}""", "application/json", HttpStatusCode.BadRequest, "topK must be between 1 and 100" },
         { "POST", "v1/collections/bad/ask", """{"question":"x","topK":-3}""", "application/json", HttpStatusCode.BadRequest, "topK must be between 1 and 100" },
         { "POST", "v1/collections/bad/ask", """{"question":"  "}""", "application/json", HttpStatusCode.BadRequest, "question must not be empty" },
-        { "POST", "v1/collections/bad/search", """{"query":"x","topK":"ten"}""", "application/json", HttpStatusCode.BadRequest, "Malformed JSON" },
+        { "POST", "v1/collections/bad/search", """{"query":"x","topK":"ten"}""", "application/json", HttpStatusCode.BadRequest, "'topK' must be a whole number" },
         { "POST", "v1/embeddings", """{"input":""}""", "application/json", HttpStatusCode.BadRequest, "input must not be an empty string" },
         { "POST", "v1/embeddings", """{"input":[1,2,3]}""", "application/json", HttpStatusCode.BadRequest, "input[0]" },
         { "POST", "v1/embeddings", """{"input":"x","model":"text-embedding-3-small"}""", "application/json", HttpStatusCode.BadRequest, "all-MiniLM-L6-v2" },

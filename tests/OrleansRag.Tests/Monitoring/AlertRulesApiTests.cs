@@ -53,7 +53,7 @@ public sealed class AlertRulesApiTests(RagHostFixture host)
         }
 
         var names = rules.Select(r => r.GetProperty("name").GetString()).ToHashSet();
-        Assert.Superset(new HashSet<string?> { "HighResponseTime", "HighErrorRate", "LowCacheHitRate", "HighCpu", "HighMemory", "ServiceUnavailable" }, names);
+        Assert.Superset(new HashSet<string?> { "HighSearchLatency", "HighAskLatency", "HighErrorRate", "HighCpu", "HighMemory", "ServiceUnavailable" }, names);
         var unavailable = rules.Single(r => r.GetProperty("name").GetString() == "ServiceUnavailable");
         Assert.Equal("critical", unavailable.GetProperty("severity").GetString());
         Assert.Equal("00:00:30", unavailable.GetProperty("noDataAfter").GetString());

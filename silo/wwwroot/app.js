@@ -1,0 +1,375 @@
+// OrleansRag web page: plain JavaScript over the public HTTP API (the same calls any program makes).
+// The API key is entered once and kept in session storage; in open mode on loopback no key is needed.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const KEY = "orleansrag.apiKey";
+const COLLECTION = "orleansrag.collection";
+const extensionTypes = {
+  pdf: "application/pdf",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  html: "text/html", htm: "text/html",
+  md: "text/markdown", markdown: "text/markdown",
+  txt: "text/plain", text: "text/plain",
+};
+
+/** A failed call, as the problem details (RFC 7807) describe it. */
+class Problem extends Error {
+  constructor(status, title, detail) {
+    super(detail || title);
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+  }
+}
+
+function headers(extra = {}) {
+  const key = sessionStorage.getItem(KEY);
+  return key ? { ...extra, Authorization: `Bearer ${key}` } : extra;
+}
+
+async function problemOf(response) {
+  let title = `${response.status} ${response.statusText}`;
+  let detail = "";
+  try {
+    const body = await response.json();
+    title = body.title || title;
+    detail = body.detail || "";
+  } catch {
+    // not problem details: keep the status line
+  }
+  return new Problem(response.status, title, detail);
+}
+
+async function api(method, path, body, extraHeaders = {}) {
+  const init = { method, headers: headers(extraHeaders) };
+  if (body !== undefined) {
+    if (body instanceof Blob) {
+      init.body = body;
+    } else {
+      init.body = JSON.stringify(body);
+      init.headers["Content-Type"] = "application/json";
+    }
+  }
+  const response = await fetch(path, init);
+  if (!response.ok) {
+    throw await problemOf(response);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function showProblem(error) {
+  const problem = error instanceof Problem ? error : new Problem(0, "Request failed", error.message);
+  $("#error-title").textContent = problem.title;
+  $("#error-detail").textContent = problem.detail;
+  $("#error").hidden = false;
+}
+
+function clearProblem() {
+  $("#error").hidden = true;
+}
+
+/** Runs an action; a failure is shown as the problem details say. */
+async function guarded(action) {
+  clearProblem();
+  try {
+    await action();
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+function collection() {
+  const name = $("#collection").value.trim();
+  if (!name) {
+    throw new Problem(0, "No collection", "Pick or type a collection first.");
+  }
+  sessionStorage.setItem(COLLECTION, name);
+  return encodeURIComponent(name);
+}
+
+function element(tag, properties = {}, ...children) {
+  const { dataset, ...rest } = properties;
+  const node = Object.assign(document.createElement(tag), rest);
+  Object.assign(node.dataset, dataset ?? {});
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+// ---- identity and collections -------------------------------------------------------------------
+
+async function loadIdentity() {
+  try {
+    const me = await api("GET", "v1/me");
+    $("#whoami").textContent = `${me.tenant} · ${me.role}`;
+  } catch (error) {
+    $("#whoami").textContent = "";
+    if (error.status === 401) {
+      showProblem(error);
+    }
+  }
+}
+
+async function loadCollections() {
+  const list = await api("GET", "v1/collections");
+  const options = list.collections.map((c) =>
+    element("option", { value: c.name, label: `${c.name} (${c.documentCount} documents, ${c.chunkCount} chunks)` }));
+  $("#collections").replaceChildren(...options);
+  if (!$("#collection").value && list.collections.length > 0) {
+    $("#collection").value = list.collections[0].name;
+  }
+}
+
+// ---- ask, streamed ---------------------------------------------------------------------------------
+
+/** Reads Server-Sent Events from a fetch response: yields {event, data}. */
+async function* serverSentEvents(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length > 0) yield { event, data: JSON.parse(data.join("\n")) };
+    }
+    if (done) return;
+  }
+}
+
+function renderAnswer(text, citations) {
+  const answer = $("#answer");
+  answer.replaceChildren();
+  const known = new Set(citations.map((c) => c.n));
+  let last = 0;
+  for (const match of text.matchAll(/\[(\d+)\]/g)) {
+    answer.append(text.slice(last, match.index));
+    const n = Number(match[1]);
+    answer.append(known.has(n)
+      ? element("a", { className: "cite", href: `#cite-${n}`, textContent: `[${n}]`, onclick: (e) => { e.preventDefault(); selectCitation(n); } })
+      : match[0]);
+    last = match.index + match[0].length;
+  }
+  answer.append(text.slice(last));
+  $("#citations").replaceChildren(...citations.map((c) => element("li", { id: `cite-${c.n}`, value: c.n },
+    element("span", { className: "title", textContent: c.title || c.documentId }),
+    element("span", { className: "muted", textContent: ` — ${c.documentId}${c.page ? `, page ${c.page}` : ""}` }),
+    element("p", { className: "snippet", textContent: c.snippet }))));
+}
+
+function selectCitation(n) {
+  for (const item of document.querySelectorAll("#citations li")) item.classList.remove("selected");
+  const item = document.getElementById(`cite-${n}`);
+  if (item) {
+    item.classList.add("selected");
+    item.scrollIntoView({ block: "nearest" });
+  }
+}
+
+async function ask(question) {
+  const path = `v1/collections/${collection()}/ask`;
+  const answer = $("#answer");
+  answer.textContent = "";
+  $("#citations").replaceChildren();
+  $("#answer-meta").textContent = "";
+  const response = await fetch(path, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify({ question, stream: true }),
+  });
+  if (!response.ok) {
+    throw await problemOf(response);
+  }
+  answer.classList.add("streaming");
+  let text = "";
+  try {
+    for await (const { event, data } of serverSentEvents(response)) {
+      if (event === "token") {
+        text += data.text;
+        answer.textContent = text;
+      } else if (event === "done") {
+        renderAnswer(data.answer, data.citations);
+        const t = data.timings;
+        $("#answer-meta").textContent = `${data.cached ? "cached · " : ""}${data.degraded ? `degraded (${data.degradedReason}) · ` : ""}`
+          + `${Math.round(t.totalMs)} ms (embed ${Math.round(t.embedMs)}, retrieve ${Math.round(t.retrieveMs)}, generate ${Math.round(t.generateMs)})`;
+      } else if (event === "error") {
+        throw new Problem(0, "The answer broke off", data.message);
+      }
+    }
+  } finally {
+    answer.classList.remove("streaming");
+  }
+}
+
+// ---- search ----------------------------------------------------------------------------------------
+
+async function search(query) {
+  const body = { query, mode: $("#mode").value, topK: Number($("#top-k").value) || 10 };
+  const filter = $("#filter").value.trim();
+  if (filter) {
+    try {
+      body.filter = JSON.parse(filter);
+    } catch (error) {
+      throw new Problem(0, "The filter is not JSON", error.message);
+    }
+  }
+  const result = await api("POST", `v1/collections/${collection()}/search`, body);
+  $("#search-meta").textContent = `${result.hits.length} results in ${Math.round(result.timings.totalMs)} ms (${result.mode})`;
+  $("#hits").replaceChildren(...result.hits.map((hit) => element("li", {},
+    element("span", { className: "title", textContent: hit.title || hit.documentId }),
+    element("span", { className: "muted", textContent: ` — ${hit.documentId}${hit.page ? `, page ${hit.page}` : ""} · score ${hit.score.toFixed(3)}` }),
+    element("p", { className: "snippet", textContent: hit.text.length > 400 ? `${hit.text.slice(0, 400)}…` : hit.text }))));
+}
+
+// ---- documents -------------------------------------------------------------------------------------
+
+function documentId(fileName) {
+  const id = fileName.replace(/[^A-Za-z0-9._~:@-]+/g, "-").replace(/^[.-]+/, "").slice(0, 200);
+  return id || `document-${Date.now()}`;
+}
+
+function mediaType(file) {
+  const extension = file.name.split(".").pop().toLowerCase();
+  return extensionTypes[extension] || file.type || "application/octet-stream";
+}
+
+async function upload(file) {
+  const name = collection();
+  const id = documentId(file.name);
+  const status = element("span", { textContent: "uploading…" });
+  $("#uploads").prepend(element("li", { dataset: { document: id } }, element("strong", { textContent: file.name }), " → ", status));
+  try {
+    // The title comes from the document itself (PDF and DOCX properties, HTML <title>, the first heading).
+    const result = await api("PUT", `v1/collections/${name}/documents/${encodeURIComponent(id)}`, file, { "Content-Type": mediaType(file) });
+    await follow(name, id, result, status);
+  } catch (error) {
+    status.textContent = `failed: ${error.detail || error.message}`;
+    status.className = "status-failed";
+    showProblem(error);
+  }
+  await loadDocuments();
+}
+
+/** Follows a document's status until it is ready or failed. */
+async function follow(name, id, result, status) {
+  const deadline = Date.now() + 30 * 60 * 1000;
+  let info = { status: result.documentStatus, chunkCount: result.chunkCount };
+  while (info.status !== "ready" && info.status !== "failed" && Date.now() < deadline) {
+    status.textContent = `${info.status}${info.stage ? ` (${info.stage})` : ""}…`;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    info = await api("GET", `v1/collections/${name}/documents/${encodeURIComponent(id)}`);
+  }
+  status.textContent = info.status === "ready" ? `ready, ${info.chunkCount} chunks` : `${info.status}${info.error ? `: ${info.error}` : ""}`;
+  status.className = `status-${info.status}`;
+}
+
+async function loadDocuments() {
+  const name = $("#collection").value.trim();
+  if (!name) return;
+  let list;
+  try {
+    list = await api("GET", `v1/collections/${encodeURIComponent(name)}/documents`);
+  } catch (error) {
+    if (error.status === 404) {
+      $("#documents tbody").replaceChildren();
+      return;
+    }
+    throw error;
+  }
+  $("#documents tbody").replaceChildren(...list.documents.map((d) => element("tr", { dataset: { document: d.id } },
+    element("td", { textContent: d.id }),
+    element("td", { textContent: d.title }),
+    element("td", { textContent: d.contentType }),
+    element("td", { textContent: d.error ? `${d.status}: ${d.error}` : d.status, className: `status-${d.status}` }),
+    element("td", { textContent: d.chunkCount }),
+    element("td", { textContent: new Date(d.updatedAt).toLocaleString() }),
+    element("td", {}, element("button", { type: "button", textContent: "Delete", onclick: () => guarded(() => remove(d.id)) })))));
+}
+
+async function remove(id) {
+  if (!confirm(`Delete ${id}?`)) return;
+  await api("DELETE", `v1/collections/${collection()}/documents/${encodeURIComponent(id)}`);
+  await loadDocuments();
+}
+
+// ---- operations ------------------------------------------------------------------------------------
+
+async function loadOperations() {
+  const summary = await api("GET", "v1/metrics/summary?window=5m");
+  const ms = (value) => (value === null || value === undefined ? "—" : `${value.toFixed(1)} ms`);
+  $("#operations tbody").replaceChildren(...Object.entries(summary.operations).map(([name, o]) => element("tr", {},
+    element("td", { textContent: name }), element("td", { textContent: o.requests }), element("td", { textContent: o.qps.toFixed(2) }),
+    element("td", { textContent: `${(o.errorRate * 100).toFixed(1)} %` }), element("td", { textContent: ms(o.avgLatencyMs) }), element("td", { textContent: ms(o.p95LatencyMs) }))));
+  $("#cache").textContent = summary.cacheHitRate === null ? "answer cache: no lookups" : `answer cache hit rate ${(summary.cacheHitRate * 100).toFixed(1)} %`;
+  $("#silos tbody").replaceChildren(...summary.silos.map((s) => element("tr", {},
+    element("td", { textContent: s.silo }), element("td", { textContent: `${s.cpuPercent.toFixed(0)} %` }),
+    element("td", { textContent: `${(s.workingSetBytes / 1048576).toFixed(0)} MiB (${s.memoryPercent.toFixed(1)} %)` }),
+    element("td", { textContent: s.embeddingQueueLength }), element("td", { textContent: new Date(s.lastSeen).toLocaleTimeString() }))));
+  const alerts = await api("GET", "v1/alerts");
+  const firing = alerts.active.filter((a) => a.state === "firing" || a.state === "noData");
+  $("#alerts").replaceChildren(...(firing.length === 0
+    ? [element("li", { className: "muted", textContent: "none" })]
+    : firing.map((a) => element("li", { textContent: `${a.labels.severity ?? ""} ${a.rule} ${Object.entries(a.labels).filter(([k]) => k !== "alertname" && k !== "severity").map(([k, v]) => `${k}=${v}`).join(" ")} — ${a.annotations.summary ?? a.state}` }))));
+}
+
+// ---- wiring ----------------------------------------------------------------------------------------
+
+function selectTab(name) {
+  for (const tab of document.querySelectorAll("nav [role=tab]")) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+  for (const panel of document.querySelectorAll("[role=tabpanel]")) panel.hidden = panel.id !== `tab-${name}`;
+  if (name === "documents") guarded(loadDocuments);
+  if (name === "operations") guarded(loadOperations);
+}
+
+for (const tab of document.querySelectorAll("nav [role=tab]")) {
+  tab.addEventListener("click", () => selectTab(tab.dataset.tab));
+}
+
+$("#error-close").addEventListener("click", clearProblem);
+$("#key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = $("#api-key").value.trim();
+  if (key) sessionStorage.setItem(KEY, key); else sessionStorage.removeItem(KEY);
+  $("#api-key").value = "";
+  guarded(async () => { await loadIdentity(); await loadCollections(); });
+});
+$("#refresh-collections").addEventListener("click", () => guarded(loadCollections));
+$("#collection").addEventListener("change", () => {
+  if (!$("#tab-documents").hidden) guarded(loadDocuments);
+});
+$("#ask-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(() => ask($("#question").value));
+});
+$("#search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(() => search($("#query").value));
+});
+$("#refresh-documents").addEventListener("click", () => guarded(loadDocuments));
+$("#refresh-operations").addEventListener("click", () => guarded(loadOperations));
+$("#files").addEventListener("change", (event) => {
+  const files = [...event.target.files];
+  event.target.value = "";
+  guarded(() => Promise.all(files.map(upload)));
+});
+const drop = $("#drop");
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  const files = [...event.dataTransfer.files];
+  guarded(() => Promise.all(files.map(upload)));
+});
+
+$("#collection").value = sessionStorage.getItem(COLLECTION) ?? "";
+guarded(async () => { await loadIdentity(); await loadCollections(); });
