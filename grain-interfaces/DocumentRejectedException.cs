@@ -15,7 +15,7 @@ public enum RejectionReason
 /// HTTP 400/413 when found while the request waits, a <c>failed</c> status when found in the background. Never
 /// retried. The message names the problem for the person who sent the file.
 /// </summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.DocumentRejectedException")]
 public sealed class DocumentRejectedException : Exception
 {
     public DocumentRejectedException()

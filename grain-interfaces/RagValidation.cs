@@ -155,12 +155,12 @@ public static class RagValidation
     /// <summary>Maps null/empty to text/plain, drops parameters (charset) and lower-cases; "markdown" aliases accepted.</summary>
     public static string NormalizeContentType(string? contentType) => ContentTypes.Normalize(contentType);
 
-    /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="problem"/> is not null.</summary>
+    /// <summary>Throws <see cref="RagValidationException"/> when <paramref name="problem"/> is not null.</summary>
     public static void ThrowIfInvalid(string? problem, string paramName)
     {
         if (problem is not null)
         {
-            throw new ArgumentException(problem, paramName);
+            throw new RagValidationException(problem, paramName);
         }
     }
 

@@ -58,7 +58,7 @@ internal static class AlertLoadBenchmark
             while (DateTime.UtcNow < end)
             {
                 var index = Interlocked.Increment(ref next);
-                var question = random.NextDouble() < 0.2 && index > 10 ? questions[random.Next(index)] : questions[index % questions.Count];
+                var question = random.NextDouble() < 0.2 && index > 10 ? questions[random.Next(Math.Min(index, questions.Count))] : questions[index % questions.Count];
                 await TimedAsync("ask", () => rag.AskAsync("load", question));
                 await Task.Delay(random.Next(200, 1200));
             }
@@ -103,7 +103,18 @@ internal static class AlertLoadBenchmark
         }
 
         watch.Restart();
-        await Task.WhenAll(AskerAsync(1), AskerAsync(2), SearcherAsync(3), WriterAsync(), ReporterAsync());
+        await Task.WhenAll(new[] { AskerAsync(1), AskerAsync(2), SearcherAsync(3), WriterAsync(), ReporterAsync() }.Select(async loop =>
+        {
+            try
+            {
+                await loop;
+            }
+            catch (Exception exception)
+            {
+                Interlocked.Increment(ref failures);
+                Console.WriteLine($"  a load loop stopped: {exception}");
+            }
+        }));
         Console.WriteLine($"mixed load for {watch.Elapsed.TotalMinutes:F1} min, {failures} failed requests:");
         foreach (var (operation, latencies) in stats)
         {

@@ -4,6 +4,7 @@ namespace OrleansRag;
 /// One streamed answer; key: a fresh Guid per stream. Streams live on a grain of their own because an
 /// IAsyncEnumerable grain call must reach the same activation on every step, which stateless workers do not promise.
 /// </summary>
+[Alias("OrleansRag.IAnswerStreamGrain")]
 public interface IAnswerStreamGrain : IGrainWithGuidKey
 {
     /// <summary>

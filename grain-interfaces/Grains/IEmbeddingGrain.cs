@@ -1,6 +1,7 @@
 namespace OrleansRag;
 
 /// <summary>Embeds texts with the silo's ONNX model; a stateless worker, so calls stay on the calling silo.</summary>
+[Alias("OrleansRag.IEmbeddingGrain")]
 public interface IEmbeddingGrain : IGrainWithIntegerKey
 {
     Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind, CancellationToken cancellationToken = default);

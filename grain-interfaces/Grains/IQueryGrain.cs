@@ -1,6 +1,7 @@
 namespace OrleansRag;
 
 /// <summary>Runs searches and questions against one collection; key: tenant/collection.</summary>
+[Alias("OrleansRag.IQueryGrain")]
 public interface IQueryGrain : IGrainWithStringKey
 {
     /// <summary>Null when the collection does not exist.</summary>

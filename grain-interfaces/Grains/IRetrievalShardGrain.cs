@@ -4,6 +4,7 @@ using OrleansRag.Security;
 namespace OrleansRag;
 
 /// <summary>A slice of a collection's vector index; key: tenant/collection/shardNumber.</summary>
+[Alias("OrleansRag.IRetrievalShardGrain")]
 public interface IRetrievalShardGrain : IGrainWithStringKey
 {
     /// <summary>Stores one part of a document version that is not searchable until <see cref="CommitDocumentAsync"/>.</summary>

@@ -1,6 +1,7 @@
 namespace OrleansRag;
 
 /// <summary>A tenant's registry of collections; key: the tenant id.</summary>
+[Alias("OrleansRag.ITenantGrain")]
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Records that <paramref name="collection"/> exists (called by its collection grain; idempotent).</summary>

@@ -1,7 +1,7 @@
 namespace OrleansRag;
 
 /// <summary>A numbered source of an answer; the answer's [n] markers point here.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.Citation")]
 public sealed record class Citation(
     int N,
     string DocumentId,
@@ -11,10 +11,10 @@ public sealed record class Citation(
     float Score,
     int? Page = null);
 
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.AskTimings")]
 public sealed record class AskTimings(double EmbedMs, double RetrieveMs, double GenerateMs, double TotalMs);
 
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.AskResponse")]
 public sealed record class AskResponse(
     string Collection,
     string Question,
@@ -29,7 +29,7 @@ public sealed record class AskResponse(
 /// What a generator returns: the answer text and its citations; Degraded when the language model failed and
 /// the extractive generator answered instead.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.GeneratedAnswer")]
 public sealed record class GeneratedAnswer(string Answer, IReadOnlyList<Citation> Citations, bool Degraded = false, string? DegradedReason = null);
 
 public enum AskStreamEventKind
@@ -45,5 +45,5 @@ public enum AskStreamEventKind
 }
 
 /// <summary>One event of a streamed answer.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.AskStreamEvent")]
 public sealed record class AskStreamEvent(AskStreamEventKind Kind, string? Text = null, AskResponse? Response = null, string? Error = null);

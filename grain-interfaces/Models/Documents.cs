@@ -1,7 +1,7 @@
 namespace OrleansRag;
 
 /// <summary>A document to ingest as text (plain, Markdown or HTML) with a title and metadata (for filters).</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentInput")]
 public sealed record class DocumentInput(
     string Text,
     string? Title = null,
@@ -44,13 +44,13 @@ public enum DocumentStatus
 /// (see <see cref="ContentTypes"/>); the title defaults to the document's own (PDF info, DOCX core title,
 /// HTML &lt;title&gt;, first heading).
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentUpload")]
 public sealed record class DocumentUpload(
     string ContentType,
     string? Title = null,
     IReadOnlyDictionary<string, MetadataValue>? Metadata = null);
 
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.IngestResult")]
 public sealed record class IngestResult(
     string Collection,
     string DocumentId,
@@ -60,7 +60,7 @@ public sealed record class IngestResult(
     DocumentStatus DocumentStatus = DocumentStatus.Ready);
 
 /// <summary>One line of a collection listing.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentSummary")]
 public sealed record class DocumentSummary(
     string Id,
     string Title,
@@ -76,7 +76,7 @@ public sealed record class DocumentSummary(
 /// A document as returned by GET: the version that is served (title, metadata, chunks) and the status of the
 /// latest one sent. <c>Text</c> is the text as sent for documents ingested as JSON text, null for files.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentInfo")]
 public sealed record class DocumentInfo(
     string Collection,
     string Id,
@@ -99,7 +99,7 @@ public sealed record class DocumentInfo(
     string? ProcessingSilo = null);
 
 /// <summary>A collection's identity, settings and size as the collection grain knows it.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.CollectionInfo")]
 public sealed record class CollectionInfo(
     string Name,
     bool Exists,
@@ -113,7 +113,7 @@ public sealed record class CollectionInfo(
 /// Settings fixed when a collection is created (null = the silo's configured default). ChunkTokens 0 keeps
 /// each document whole as one chunk (the embedder truncates it at the model's limit, as MTEB does).
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.CollectionSettings")]
 public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null);
 
 /// <summary>One collection in a tenant's listing: its settings and size.</summary>

@@ -8,5 +8,5 @@ public enum EmbeddingKind
 }
 
 /// <summary>Unit-length embeddings, one per input text, and the word pieces each used.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.EmbeddingBatch")]
 public sealed record class EmbeddingBatch(string Model, float[][] Vectors, int[] TokenCounts);

@@ -9,7 +9,7 @@ namespace OrleansRag;
 /// A metadata value: a string (ISO-8601 strings also compare as dates), a number, a boolean or a list of
 /// strings. In JSON it is written as the plain value.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.MetadataValue")]
 [JsonConverter(typeof(MetadataValueJsonConverter))]
 public sealed record class MetadataValue(string? Text = null, double? Number = null, bool? Boolean = null, string[]? List = null)
 {

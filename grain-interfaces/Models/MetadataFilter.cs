@@ -18,7 +18,7 @@ public enum FilterOperator
 /// when k exist. JSON form: {"field":"team","eq":"core"}, {"field":"year","gte":2020,"lt":2024},
 /// {"field":"tags","in":["a","b"]}, {"and":[…]}, {"or":[…]}, {"not":{…}}.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.MetadataFilter")]
 public sealed record class MetadataFilter(
     FilterOperator Operator,
     string? Field = null,

@@ -7,7 +7,7 @@ namespace OrleansRag;
 /// and their vectors from the chunk's own forward pass; null for chunks stored before sentence vectors existed or
 /// with them turned off (the extractive generator then embeds the sentences itself).
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.IndexedChunk")]
 public sealed record class IndexedChunk(
     string ChunkId,
     string DocumentId,
@@ -27,7 +27,7 @@ public sealed record class IndexedChunk(
 /// <param name="Spans">Start and length (UTF-16 units) of each sentence in the chunk text, as pairs.</param>
 /// <param name="Values">Sentence count × dimensions quantised components, sentence by sentence.</param>
 /// <param name="Scales">Per sentence: the factor that turns its quantised components back into the unit vector.</param>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.SentenceVectors")]
 public sealed record class SentenceVectors(
     int[] Spans,
     sbyte[] Values,
@@ -44,7 +44,7 @@ public sealed record class SentenceVectors(
 /// A retrieved chunk and its cosine similarity to the query. <see cref="Sentences"/> are set only on hits
 /// retrieved for answer generation and never serialised to JSON.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.SearchHit")]
 public sealed record class SearchHit(
     string DocumentId,
     int ChunkIndex,
@@ -68,7 +68,7 @@ public sealed record class SearchHit(
 /// A document version switched into a shard's index at once: its chunks inline (<see cref="Chunks"/>, small
 /// documents) or the <see cref="PartCount"/> parts staged before under <see cref="Version"/>.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.ShardCommit")]
 public sealed record class ShardCommit(
     DocumentSummary Summary,
     IReadOnlyDictionary<string, MetadataValue>? Metadata,
@@ -90,7 +90,7 @@ public enum SearchMode
 }
 
 /// <summary>Options of a search or question beyond the text itself.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.SearchOptions")]
 public sealed record class SearchOptions(
     int TopK = RagConstants.DefaultTopK,
     SearchMode Mode = SearchMode.Dense,
@@ -101,10 +101,10 @@ public sealed record class SearchOptions(
     public const int DefaultRrfK = 60;
 }
 
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.SearchTimings")]
 public sealed record class SearchTimings(double EmbedMs, double RetrieveMs, double TotalMs);
 
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.SearchResponse")]
 public sealed record class SearchResponse(
     string Collection,
     string Query,
@@ -113,7 +113,7 @@ public sealed record class SearchResponse(
     SearchMode Mode = SearchMode.Dense);
 
 /// <summary>Corpus statistics BM25 needs; summed over shards so that scores compare across shards.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.Bm25Stats")]
 public sealed record class Bm25Stats(long ChunkCount, long TotalLength, long[] DocumentFrequencies)
 {
     public static Bm25Stats Sum(IReadOnlyList<Bm25Stats> parts)
@@ -133,7 +133,7 @@ public sealed record class Bm25Stats(long ChunkCount, long TotalLength, long[] D
 }
 
 /// <summary>What a query asks of one shard; <see cref="WithSentences"/> returns hits with their sentence vectors (for answers).</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.ShardQuery")]
 public sealed record class ShardQuery(
     SearchMode Mode,
     int TopK,

@@ -38,7 +38,7 @@ public enum AlertState
 }
 
 /// <summary>An alert rule, like a Prometheus alerting rule: metric, aggregation over a window, comparison, for, severity.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.AlertRule")]
 [Immutable]
 public sealed record AlertRule(
     [property: Id(0)] string Name,
@@ -56,7 +56,7 @@ public sealed record AlertRule(
     [property: Id(12)] string? Operation = null);
 
 /// <summary>One alert (a rule's series) as operators and notifications see it.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.Alert")]
 [Immutable]
 public sealed record Alert(
     [property: Id(0)] string Rule,
@@ -70,7 +70,7 @@ public sealed record Alert(
     [property: Id(8)] TimeSpan RepeatInterval);
 
 /// <summary>A silence: alerts whose labels match every matcher send nothing until it expires.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.Silence")]
 [Immutable]
 public sealed record Silence(
     [property: Id(0)] string Id,
@@ -86,6 +86,7 @@ public sealed record Silence(
 
 /// <summary>The cluster's alerting: rules (one grain each), silences, history.</summary>
 [RequiresRole(RagRole.Admin)]
+[Alias("OrleansRag.Monitoring.IAlertManagerGrain")]
 public interface IAlertManagerGrain : IGrainWithStringKey
 {
     Task<AlertRule[]> ListRulesAsync();
@@ -123,6 +124,7 @@ public interface IAlertManagerGrain : IGrainWithStringKey
 
 /// <summary>One alert rule, evaluated on a timer; key: the rule's name.</summary>
 [RequiresRole(RagRole.Admin)]
+[Alias("OrleansRag.Monitoring.IAlertRuleGrain")]
 public interface IAlertRuleGrain : IGrainWithStringKey
 {
     Task SetAsync(AlertRule rule);
@@ -141,6 +143,7 @@ public interface IAlertRuleGrain : IGrainWithStringKey
 
 /// <summary>Groups, de-duplicates and sends notifications for alert changes; key: the group key.</summary>
 [RequiresRole(RagRole.Admin)]
+[Alias("OrleansRag.Monitoring.IAlertNotifierGrain")]
 public interface IAlertNotifierGrain : IGrainWithStringKey
 {
     [OneWay]

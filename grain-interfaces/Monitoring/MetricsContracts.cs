@@ -7,7 +7,7 @@ namespace OrleansRag.Monitoring;
 /// One silo's metrics over one interval (default 5 s): counts, sums, a latency histogram per operation, and gauges.
 /// Silos publish one of these per interval on an Orleans stream; never one event per request.
 /// </summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.MetricsSnapshot")]
 [Immutable]
 public sealed record MetricsSnapshot(
     [property: Id(0)] string Silo,
@@ -28,7 +28,7 @@ public sealed record MetricsSnapshot(
     [property: Id(15)] long ThreadPoolQueueLength);
 
 /// <summary>Requests of one operation in one interval: count, errors, summed seconds and a latency histogram.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.OperationStats")]
 [Immutable]
 public sealed record OperationStats(
     [property: Id(0)] long Count,
@@ -37,7 +37,7 @@ public sealed record OperationStats(
     [property: Id(3)] long[] Buckets);
 
 /// <summary>The cluster-wide view over a window: per operation and per silo.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.MetricsSummary")]
 [Immutable]
 public sealed record MetricsSummary(
     [property: Id(0)] double WindowSeconds,
@@ -45,7 +45,7 @@ public sealed record MetricsSummary(
     [property: Id(2)] double? CacheHitRate,
     [property: Id(3)] IReadOnlyList<SiloSummary> Silos);
 
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.OperationSummary")]
 [Immutable]
 public sealed record OperationSummary(
     [property: Id(0)] long Requests,
@@ -54,7 +54,7 @@ public sealed record OperationSummary(
     [property: Id(3)] double? AvgLatencyMs,
     [property: Id(4)] double? P95LatencyMs);
 
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.SiloSummary")]
 [Immutable]
 public sealed record SiloSummary(
     [property: Id(0)] string Silo,
@@ -66,7 +66,7 @@ public sealed record SiloSummary(
     [property: Id(6)] long ThreadPoolQueueLength);
 
 /// <summary>One value of a metric for one series (cluster-wide: no labels; per silo: silo=…).</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.SeriesValue")]
 [Immutable]
 public sealed record SeriesValue(
     [property: Id(0)] IReadOnlyDictionary<string, string> Labels,
@@ -75,6 +75,7 @@ public sealed record SeriesValue(
 
 /// <summary>Collects the silos' snapshots (implicit stream subscription) and answers summaries and rule queries.</summary>
 [RequiresRole(RagRole.Admin)]
+[Alias("OrleansRag.Monitoring.IMetricsGrain")]
 public interface IMetricsGrain : IGrainWithStringKey
 {
     [ReadOnly]

@@ -21,7 +21,7 @@ public sealed class RequiresRoleAttribute(RagRole role) : Attribute
 }
 
 /// <summary>Who is calling: the API key's id, its tenant and role.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Security.RagPrincipal")]
 [Immutable]
 public sealed record RagPrincipal(
     [property: Id(0)] string KeyId,
@@ -57,7 +57,7 @@ public static class RagRequestContext
 /// A grain call was refused: no or an unknown API key, a key without the role, or a grain of another tenant
 /// (<see cref="Status"/> 401, 403 or 404: another tenant's data does not exist for the caller).
 /// </summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Security.RagAccessDeniedException")]
 public sealed class RagAccessDeniedException : Exception
 {
     public RagAccessDeniedException()

@@ -42,6 +42,14 @@ public sealed class EmbeddingOptions
     [Range(8, 8192)]
     public int MaxTokens { get; set; } = 256;
 
+    /// <summary>
+    /// Most document texts waiting for the model (the bulk lane); beyond it writes are refused with
+    /// <see cref="EmbeddingQueueFullException"/> (HTTP 503 with Retry-After; background jobs retry later) instead of
+    /// queueing without bound. Questions are never refused.
+    /// </summary>
+    [Range(64, 10_000_000)]
+    public int MaxQueuedTexts { get; set; } = 8192;
+
     /// <summary>Largest batch handed to ONNX Runtime.</summary>
     [Range(1, 256)]
     public int MaxBatchSize { get; set; } = 32;

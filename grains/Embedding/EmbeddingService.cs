@@ -39,6 +39,7 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     private OnnxEmbedder? _embedder;
     private Task _workers = Task.CompletedTask;
     private long _queued;
+    private long _bulkQueued;
     private long _interactiveTexts;
     private long _bulkTexts;
 
@@ -156,6 +157,14 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         if (lane == EmbeddingLane.Interactive)
         {
             EnterInteractive(items.Length);
+        }
+
+        if (lane == EmbeddingLane.Bulk && Interlocked.Add(ref _bulkQueued, items.Length) > _options.MaxQueuedTexts && items.Length < Interlocked.Read(ref _bulkQueued))
+        {
+            // Full (a batch larger than the whole bound is let through alone, or it could never run).
+            Interlocked.Add(ref _bulkQueued, -items.Length);
+            throw new EmbeddingQueueFullException(
+                $"The embedding queue holds {Interlocked.Read(ref _bulkQueued)} document texts (Embedding:MaxQueuedTexts is {_options.MaxQueuedTexts}); retry shortly.");
         }
 
         Interlocked.Add(ref _queued, items.Length);
@@ -284,6 +293,10 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         if (lane == EmbeddingLane.Interactive)
         {
             LeaveInteractive(1);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _bulkQueued);
         }
     }
 

@@ -5,7 +5,7 @@ using Orleans.Runtime;
 namespace OrleansRag.Ingestion;
 
 /// <summary>Persisted identity of a collection; a few bytes, whatever the collection's size.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Ingestion.CollectionState")]
 public sealed class CollectionState
 {
     [Id(0)] public bool Created { get; set; }
@@ -29,6 +29,7 @@ public sealed class CollectionState
 /// active (it is tiny and every query reads it), so reads keep working while storage is away.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[GrainType("collection")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed partial class CollectionGrain(
     [PersistentState("collection", RagConstants.StorageName)] IPersistentState<CollectionState> state,
     IOptions<IngestionOptions> options,

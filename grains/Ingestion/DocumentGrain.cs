@@ -20,6 +20,7 @@ namespace OrleansRag.Ingestion;
 /// with backoff after transient failures and resumed by a reminder after the silo that ran them died.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to dispose.")]
+[GrainType("document")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed partial class DocumentGrain(
     [PersistentState("document", RagConstants.StorageName)] IPersistentState<DocumentState> state,
     IngestionPipeline pipeline,
@@ -688,7 +689,7 @@ public sealed partial class DocumentGrain(
     {
         if (string.IsNullOrEmpty(uploadId) || uploadId.Length > 64 || !uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
         {
-            throw new ArgumentException("uploadId must be 1 to 64 letters, digits or '-'.", nameof(uploadId));
+            throw new RagValidationException("uploadId must be 1 to 64 letters, digits or '-'.", nameof(uploadId));
         }
     }
 

@@ -6,7 +6,7 @@ namespace OrleansRag.Ingestion;
 /// an uploaded file by the <see cref="IDocumentSourceStore"/> until it is ingested; every write is
 /// proportional to the document alone.
 /// </summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Ingestion.DocumentState")]
 public sealed class DocumentState
 {
     [Id(0)] public bool Exists { get; set; }
@@ -45,7 +45,7 @@ public sealed class DocumentState
 }
 
 /// <summary>A submitted version on its way through the pipeline in the background.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Ingestion.IngestJob")]
 public sealed class IngestJob
 {
     /// <summary>The version id this submission will be served under.</summary>

@@ -11,6 +11,7 @@ public sealed class TenantState
 /// A tenant's registry of collections: names only (each collection grain registers itself when it is created or
 /// activated), so its writes stay tiny; sizes come from the collection grains and their shards when listed.
 /// </summary>
+[GrainType("tenant")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed class TenantGrain(
     [PersistentState("tenant", RagConstants.StorageName)] IPersistentState<TenantState> state) : Grain, ITenantGrain
 {

@@ -1,7 +1,7 @@
 namespace OrleansRag.Monitoring;
 
 /// <summary>The state of one series of one rule (persisted with the rule).</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.SeriesState")]
 public sealed class SeriesState
 {
     [Id(0)]

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace OrleansRag.Monitoring;
 
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.AlertManagerState")]
 public sealed class AlertManagerState
 {
     [Id(0)]
@@ -23,6 +23,7 @@ public sealed class AlertManagerState
 /// history of state changes, all persisted grain state. Every silo calls <see cref="StartAsync"/> once it runs,
 /// which wakes every rule after a cluster start.
 /// </summary>
+[GrainType("alertmanager")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed class AlertManagerGrain(
     [PersistentState("alert-manager", RagConstants.StorageName)] IPersistentState<AlertManagerState> state,
     IOptions<AlertingOptions> options, TimeProvider time) : Grain, IAlertManagerGrain

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace OrleansRag.Monitoring;
 
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.AlertRuleGrainState")]
 public sealed class AlertRuleGrainState
 {
     [Id(0)]
@@ -19,6 +19,7 @@ public sealed class AlertRuleGrainState
 /// alerts to the notifier of their group (one-way: a slow channel never delays evaluation). Its definition and
 /// series states are persisted grain state (Redis in production mode).
 /// </summary>
+[GrainType("alertrule")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed partial class AlertRuleGrain(
     [PersistentState("alert-rule", RagConstants.StorageName)] IPersistentState<AlertRuleGrainState> state,
     IOptions<AlertingOptions> options, TimeProvider time, ILogger<AlertRuleGrain> logger) : Grain, IAlertRuleGrain

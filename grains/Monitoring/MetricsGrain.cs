@@ -10,6 +10,7 @@ namespace OrleansRag.Monitoring;
 /// queries of alert rules. (History restarts empty if the grain moves; rules wait for data again.)
 /// </summary>
 [ImplicitStreamSubscription(MetricsChannel.Namespace)]
+[GrainType("metrics")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed class MetricsGrain(
     [PersistentState("metrics", RagConstants.StorageName)] IPersistentState<MetricsGrainState> state,
     IOptions<MonitoringOptions> options, TimeProvider time)
@@ -233,7 +234,7 @@ public sealed class MetricsGrain(
     }
 }
 
-[GenerateSerializer]
+[GenerateSerializer, Alias("OrleansRag.Monitoring.MetricsGrainState")]
 public sealed class MetricsGrainState
 {
     /// <summary>When each silo last reported.</summary>

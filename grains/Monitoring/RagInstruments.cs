@@ -53,7 +53,7 @@ public static class RagInstruments
             outcome = "cancelled"; // the caller gave up: not a fault of the service
             throw;
         }
-        catch (Exception exception) when (exception is ArgumentException or RagAccessDeniedException or DocumentRejectedException)
+        catch (Exception exception) when (exception is RagValidationException or RagAccessDeniedException or DocumentRejectedException)
         {
             outcome = "rejected"; // bad input or no access: the caller's fault, answered with a 4xx
             throw;

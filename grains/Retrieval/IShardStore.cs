@@ -5,7 +5,7 @@ namespace OrleansRag.Retrieval;
 /// live in <see cref="PartCount"/> parts of version <see cref="Version"/> (stored beside the entry, which then
 /// holds no chunks itself); a document that is not (yet) searchable has no chunks and no parts.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, Alias("OrleansRag.Retrieval.ShardEntry")]
 public sealed record class ShardEntry(
     DocumentSummary Summary,
     IndexedChunk[] Chunks,

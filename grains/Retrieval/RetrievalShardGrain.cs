@@ -10,6 +10,7 @@ namespace OrleansRag.Retrieval;
 /// (they are the in-memory index; reloading is the expensive part), so reads keep working while storage is away.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
+[GrainType("retrievalshard")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
     /// <summary>Every document's entry as stored, without its chunks (those are in the indexes).</summary>

@@ -53,6 +53,11 @@ public static partial class JsonBody
             return (null, Problems.BadRequest("The request body is not valid UTF-8."));
         }
 
+        if (LoneSurrogate(body) is { } where)
+        {
+            return (null, Problems.BadRequest($"The JSON text has a lone surrogate escape (like \"\\ud800\") {where}; a UTF-16 surrogate must come in a pair."));
+        }
+
         try
         {
             var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
@@ -104,6 +109,107 @@ public static partial class JsonBody
         // Malformed JSON: System.Text.Json's reader messages name positions and characters, not types.
         return $"Malformed JSON: {exception.Message}{(path is not null && !exception.Message.Contains(path, StringComparison.Ordinal) ? $" (at {path})" : "")}";
     }
+
+    /// <summary>
+    /// Where a string of the JSON text escapes half a UTF-16 surrogate pair ("\ud800" alone), which no .NET string
+    /// code can use safely; null when there is none (or the JSON is malformed: the deserializer says so). Only escaped
+    /// strings are looked at, in their raw bytes, so large bodies are not copied.
+    /// </summary>
+    public static string? LoneSurrogate(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 });
+        string? property = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped)
+                {
+                    continue;
+                }
+
+                ReadOnlySpan<byte> raw = reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan;
+                if (HasLoneSurrogate(raw))
+                {
+                    return reader.TokenType == JsonTokenType.PropertyName ? "in a property name"
+                        : property is null ? "in a string" : $"in the value of '{Truncate(property)}'";
+                }
+
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    property = reader.GetString();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // malformed: reported by the deserializer with its position
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether raw (still escaped) JSON string bytes hold a \uD800-\uDFFF escape without its partner.</summary>
+    private static bool HasLoneSurrogate(ReadOnlySpan<byte> raw)
+    {
+        var pendingHigh = false;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] != (byte)'\\' || i + 1 >= raw.Length)
+            {
+                if (pendingHigh)
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (raw[i + 1] != (byte)'u' || i + 5 >= raw.Length)
+            {
+                if (pendingHigh)
+                {
+                    return true;
+                }
+
+                i++; // another escape (\n, \\, \"): skip its second byte
+                continue;
+            }
+
+            if (!System.Buffers.Text.Utf8Parser.TryParse(raw.Slice(i + 2, 4), out int unit, out _, 'X'))
+            {
+                return false; // not a \u escape the reader accepted; the deserializer reports it
+            }
+
+            i += 5;
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (pendingHigh)
+                {
+                    return true;
+                }
+
+                pendingHigh = true;
+            }
+            else if (unit is >= 0xDC00 and <= 0xDFFF)
+            {
+                if (!pendingHigh)
+                {
+                    return true;
+                }
+
+                pendingHigh = false;
+            }
+            else if (pendingHigh)
+            {
+                return true;
+            }
+        }
+
+        return pendingHigh;
+    }
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length > 40 ? value[..40] + "…" : value;
 
     /// <summary>The names an enum accepts on the wire (as the API's converter writes them).</summary>
     public static IEnumerable<string> AllowedValues(Type enumType, JsonSerializerOptions options)

@@ -5,8 +5,9 @@ using OrleansRag.Security;
 namespace OrleansRag.Silo.Api;
 
 /// <summary>
-/// Maps exceptions that escape an endpoint to problem details: invalid arguments (also when thrown inside a
-/// grain) are 400, unknown things 404, timeouts 504; anything else is a 500 without internals.
+/// Maps exceptions that escape an endpoint to problem details: <see cref="RagValidationException"/> (also when
+/// thrown inside a grain) is 400, unknown things 404, timeouts 504; anything else, an ArgumentException from deep
+/// inside included, is a fault of the service: 500 with a trace id and no internal text.
 /// </summary>
 public sealed partial class RagExceptionHandler(IProblemDetailsService problems, ILogger<RagExceptionHandler> logger) : IExceptionHandler
 {
@@ -20,7 +21,7 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Payload too large",
                 "The request body is larger than the limit derived from Ingestion:MaxDocumentBytes."),
             BadHttpRequestException e => (e.StatusCode, "Invalid request", e.Message),
-            ArgumentException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message.Split(" (Parameter", 2)[0]),
+            RagValidationException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message),
             RagNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
             RagAccessDeniedException { Status: 401 } e => (StatusCodes.Status401Unauthorized, "Unauthorized", e.Message),
             RagAccessDeniedException { Status: 404 } => (StatusCodes.Status404NotFound, "Not found", "Not found."),
@@ -58,6 +59,11 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
             {
                 return (StatusCodes.Status503ServiceUnavailable, "Storage unavailable",
                     "Storage (Redis) is unavailable, so the change was not saved. Reads keep working where they can; retry the write later.");
+            }
+
+            if (e is EmbeddingQueueFullException full)
+            {
+                return (StatusCodes.Status503ServiceUnavailable, "Busy", full.Message);
             }
 
             if (e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)

@@ -179,10 +179,10 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task Invalid_input_is_rejected_inside_the_grains_too()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => Document("bad", "d").UpsertAsync(new DocumentInput("   ")));
-        await Assert.ThrowsAsync<ArgumentException>(() => Document("bad", "d").UpsertAsync(new DocumentInput("x", ContentType: "application/pdf")));
-        await Assert.ThrowsAsync<ArgumentException>(() => Query("bad").SearchAsync("q", new SearchOptions(0)));
-        await Assert.ThrowsAsync<ArgumentException>(() => Query("bad").AskAsync("", new SearchOptions(5)));
+        await Assert.ThrowsAsync<RagValidationException>(() => Document("bad", "d").UpsertAsync(new DocumentInput("   ")));
+        await Assert.ThrowsAsync<RagValidationException>(() => Document("bad", "d").UpsertAsync(new DocumentInput("x", ContentType: "application/pdf")));
+        await Assert.ThrowsAsync<RagValidationException>(() => Query("bad").SearchAsync("q", new SearchOptions(0)));
+        await Assert.ThrowsAsync<RagValidationException>(() => Query("bad").AskAsync("", new SearchOptions(5)));
         Assert.Null(await Query("never-created").SearchAsync("anything", new SearchOptions(5)));
     }
 

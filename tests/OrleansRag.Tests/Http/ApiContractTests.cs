@@ -99,6 +99,42 @@ public sealed partial class ApiContractTests(RagHostFixture host)
     }
 
     [Theory]
+    [InlineData("POST", "v1/collections/contract/search", """{"query":"grains","filter":{"field":"\ud800","eq":"x"}}""")]
+    [InlineData("POST", "v1/collections/contract/ask", """{"question":"why \udc00 grains?"}""")]
+    [InlineData("POST", "v1/embeddings", """{"input":"\ud800"}""")]
+    [InlineData("POST", "v1/embeddings", """{"input":["fine", "\ud83d\u0041"]}""")]
+    [InlineData("PUT", "v1/collections/contract/documents/surrogate", """{"text":"Half a pair \uD800 here."}""")]
+    [InlineData("PUT", "v1/alert-rules/surrogate", """{"metric":"cpu_percent","window":"5m","comparator":">","threshold":90,"labels":{"team":"\ud800"}}""")]
+    [InlineData("POST", "v1/silences", """{"matchers":{"\udfff":"x"},"duration":"1h"}""")]
+    public async Task A_lone_surrogate_anywhere_in_a_body_is_a_400_not_a_fault(string method, string path, string body)
+    {
+        await host.PutAsync("contract", "present", "A document so that the collection exists.");
+        using var response = await SendAsync(method, path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path}: {(int)response.StatusCode} {text}");
+        Assert.Contains("lone surrogate", text, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_surrogate_pair_escaped_in_json_is_text_like_any_other()
+    {
+        using var response = await SendAsync("PUT", "v1/collections/contract/documents/emoji", """{"text":"Grains smile \ud83d\ude00 at virtual actors."}""");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_bad_status_filter_names_the_parameter_and_every_status()
+    {
+        await host.PutAsync("contract", "listed", "A document so that the collection exists.");
+        using var response = await Http.GetAsync("v1/collections/contract/documents?status=finished");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+        Assert.StartsWith("status", detail, StringComparison.Ordinal);
+        Assert.All(Enum.GetNames<DocumentStatus>().Select(Naming.ConvertName), value => Assert.Contains(value, detail, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(typeof(SearchRequest), "topK", "\"five\"", "a whole number")]
     [InlineData(typeof(SearchRequest), "perDocument", "\"yes\"", "true or false")]
     [InlineData(typeof(AskRequest), "stream", "1", "true or false")]

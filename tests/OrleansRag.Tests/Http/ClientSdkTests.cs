@@ -49,8 +49,8 @@ public sealed class ClientSdkTests(RagHostFixture host)
         Assert.True(await rag.DeleteAsync("sdk", "glacier"));
         Assert.Null(await rag.GetAsync("sdk", "glacier"));
         await Assert.ThrowsAsync<RagNotFoundException>(() => rag.SearchAsync("sdk-missing", "anything"));
-        await Assert.ThrowsAsync<ArgumentException>(() => rag.IngestAsync("sdk", "bad/id", new DocumentInput("x")));
-        await Assert.ThrowsAsync<ArgumentException>(() => rag.AskAsync("sdk", "q", new SearchOptions(500)));
+        await Assert.ThrowsAsync<RagValidationException>(() => rag.IngestAsync("sdk", "bad/id", new DocumentInput("x")));
+        await Assert.ThrowsAsync<RagValidationException>(() => rag.AskAsync("sdk", "q", new SearchOptions(500)));
 
         await clientHost.StopAsync();
     }

@@ -1,0 +1,35 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace OrleansRag.Tests.Production;
+
+/// <summary>
+/// The shipped logging settings on the real silo process: OrleansRag's own information lines (the audit log among
+/// them) are written, while Orleans' chatter stays at warnings. (A filter for "Orleans" also matches every
+/// "OrleansRag…" category, so OrleansRag needs its own entry.)
+/// </summary>
+public sealed class SiloLoggingTests
+{
+    [Fact]
+    public async Task Audit_and_information_lines_of_OrleansRag_reach_the_silo_log()
+    {
+        // The shipped appsettings.json, except the default level SiloProcess lowers to keep test output short.
+        await using var silo = SiloProcess.Start(new Dictionary<string, string> { ["Logging:LogLevel:Default"] = "Information" });
+        await silo.WaitReadyAsync(TimeSpan.FromMinutes(2));
+        using (var put = await silo.Http.PutAsJsonAsync("v1/collections/logged/documents/one", new { text = "Audit lines name the key, tenant and outcome." }))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!silo.Output.Contains("audit document.upsert /v1/collections/logged/documents/one -> 201", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Contains("OrleansRag.Audit", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("audit document.upsert /v1/collections/logged/documents/one -> 201", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("info: OrleansRag.Embedding.EmbeddingService", silo.Output, StringComparison.Ordinal); // "model loaded"
+        Assert.DoesNotContain("info: Orleans.Runtime", silo.Output, StringComparison.Ordinal);
+    }
+}
