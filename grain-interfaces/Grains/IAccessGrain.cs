@@ -6,6 +6,7 @@ namespace OrleansRag;
 /// Tells a client who its API key makes it: the cluster verifies the key (sent in the request context) and
 /// answers with the key's tenant and role. The SDK scopes every grain key to that tenant.
 /// </summary>
+[TenantScoped(TenantScope.Cluster)]
 [Alias("OrleansRag.IAccessGrain")]
 public interface IAccessGrain : IGrainWithIntegerKey
 {

@@ -1,9 +1,12 @@
+using OrleansRag.Security;
+
 namespace OrleansRag;
 
 /// <summary>
 /// One streamed answer; key: a fresh Guid per stream. Streams live on a grain of their own because an
 /// IAsyncEnumerable grain call must reach the same activation on every step, which stateless workers do not promise.
 /// </summary>
+[TenantScoped(TenantScope.FirstArgumentPrefix)]
 [Alias("OrleansRag.IAnswerStreamGrain")]
 public interface IAnswerStreamGrain : IGrainWithGuidKey
 {

@@ -7,6 +7,7 @@ namespace OrleansRag;
 /// A collection's identity: shard count (fixed at creation), content version and document count;
 /// key: tenant/collection. The documents themselves are listed by the shards that hold them.
 /// </summary>
+[TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.ICollectionGrain")]
 public interface ICollectionGrain : IGrainWithStringKey
 {

@@ -9,6 +9,7 @@ namespace OrleansRag;
 /// processed in the background (retried with backoff after transient failures, resumed after a silo loss)
 /// and switched into the index in one step when complete.
 /// </summary>
+[TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.IDocumentGrain")]
 public interface IDocumentGrain : IGrainWithStringKey
 {

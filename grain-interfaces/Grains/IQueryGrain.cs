@@ -1,6 +1,9 @@
+using OrleansRag.Security;
+
 namespace OrleansRag;
 
 /// <summary>Runs searches and questions against one collection; key: tenant/collection.</summary>
+[TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.IQueryGrain")]
 public interface IQueryGrain : IGrainWithStringKey
 {

@@ -4,6 +4,7 @@ using OrleansRag.Security;
 namespace OrleansRag;
 
 /// <summary>A slice of a collection's vector index; key: tenant/collection/shardNumber.</summary>
+[TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.IRetrievalShardGrain")]
 public interface IRetrievalShardGrain : IGrainWithStringKey
 {

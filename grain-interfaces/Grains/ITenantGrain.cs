@@ -1,6 +1,9 @@
+using OrleansRag.Security;
+
 namespace OrleansRag;
 
 /// <summary>A tenant's registry of collections; key: the tenant id.</summary>
+[TenantScoped(TenantScope.Key)]
 [Alias("OrleansRag.ITenantGrain")]
 public interface ITenantGrain : IGrainWithStringKey
 {

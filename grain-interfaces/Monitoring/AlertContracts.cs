@@ -86,6 +86,7 @@ public sealed record Silence(
 
 /// <summary>The cluster's alerting: rules (one grain each), silences, history.</summary>
 [RequiresRole(RagRole.Admin)]
+[TenantScoped(TenantScope.Cluster)]
 [Alias("OrleansRag.Monitoring.IAlertManagerGrain")]
 public interface IAlertManagerGrain : IGrainWithStringKey
 {
@@ -124,6 +125,7 @@ public interface IAlertManagerGrain : IGrainWithStringKey
 
 /// <summary>One alert rule, evaluated on a timer; key: the rule's name.</summary>
 [RequiresRole(RagRole.Admin)]
+[TenantScoped(TenantScope.Cluster)]
 [Alias("OrleansRag.Monitoring.IAlertRuleGrain")]
 public interface IAlertRuleGrain : IGrainWithStringKey
 {
@@ -143,6 +145,7 @@ public interface IAlertRuleGrain : IGrainWithStringKey
 
 /// <summary>Groups, de-duplicates and sends notifications for alert changes; key: the group key.</summary>
 [RequiresRole(RagRole.Admin)]
+[TenantScoped(TenantScope.Cluster)]
 [Alias("OrleansRag.Monitoring.IAlertNotifierGrain")]
 public interface IAlertNotifierGrain : IGrainWithStringKey
 {

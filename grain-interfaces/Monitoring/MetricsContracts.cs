@@ -75,6 +75,7 @@ public sealed record SeriesValue(
 
 /// <summary>Collects the silos' snapshots (implicit stream subscription) and answers summaries and rule queries.</summary>
 [RequiresRole(RagRole.Admin)]
+[TenantScoped(TenantScope.Cluster)]
 [Alias("OrleansRag.Monitoring.IMetricsGrain")]
 public interface IMetricsGrain : IGrainWithStringKey
 {

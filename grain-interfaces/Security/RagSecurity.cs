@@ -20,6 +20,33 @@ public sealed class RequiresRoleAttribute(RagRole role) : Attribute
     public RagRole Role { get; } = role;
 }
 
+/// <summary>How a grain interface's calls belong to a tenant (see <see cref="TenantScopedAttribute"/>).</summary>
+public enum TenantScope
+{
+    /// <summary>The grain's string key starts with the tenant: "tenant/collection/…".</summary>
+    KeyPrefix,
+
+    /// <summary>The grain's string key is the tenant.</summary>
+    Key,
+
+    /// <summary>The first argument of every method is a key that starts with the tenant ("tenant/collection").</summary>
+    FirstArgumentPrefix,
+
+    /// <summary>Cluster-wide, holding no tenant's data (embeddings, who-am-I) or guarded by a role (alerting, metrics).</summary>
+    Cluster,
+}
+
+/// <summary>
+/// Declares how a grain interface is keyed by tenant; the cluster's access filter enforces tenant isolation by it.
+/// Every OrleansRag grain interface must declare one: calls with a principal to an undeclared interface are refused
+/// (isolation fails closed), and a test fails on an undeclared interface.
+/// </summary>
+[AttributeUsage(AttributeTargets.Interface, Inherited = false)]
+public sealed class TenantScopedAttribute(TenantScope scope) : Attribute
+{
+    public TenantScope Scope { get; } = scope;
+}
+
 /// <summary>Who is calling: the API key's id, its tenant and role.</summary>
 [GenerateSerializer, Alias("OrleansRag.Security.RagPrincipal")]
 [Immutable]

@@ -20,9 +20,8 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
 {
     private static readonly ConcurrentDictionary<MethodInfo, RagRole> RequiredRoles = new();
 
-    /// <summary>Grain interfaces whose string key starts with the tenant ("tenant/collection/...").</summary>
-    private static readonly HashSet<Type> KeyedByTenant =
-        [typeof(ICollectionGrain), typeof(IDocumentGrain), typeof(IQueryGrain), typeof(IRetrievalShardGrain)];
+    /// <summary>Each interface's declared <see cref="TenantScopedAttribute"/>, null when it declares none.</summary>
+    private static readonly ConcurrentDictionary<Type, TenantScope?> Scopes = new();
 
     public Task Invoke(IIncomingGrainCallContext context)
     {
@@ -78,18 +77,31 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         }
     }
 
+    /// <summary>
+    /// The tenant a call reaches, by its interface's declared <see cref="TenantScope"/>; null for cluster-wide
+    /// interfaces and Orleans' own. An OrleansRag interface without a declaration is refused: isolation fails closed.
+    /// </summary>
     private static string? TenantOf(IIncomingGrainCallContext context)
     {
-        var type = context.InterfaceMethod.DeclaringType;
-        if (type == typeof(ITenantGrain))
+        var method = context.InterfaceMethod;
+        if (method.DeclaringType is not { } type || !IsOwnInterface(method))
         {
-            return context.TargetId.Key.ToString(); // the key is the tenant
+            return null;
         }
 
-        var key = type is not null && KeyedByTenant.Contains(type) ? context.TargetId.Key.ToString()
-            : type == typeof(IAnswerStreamGrain) ? context.Request.GetArgument(0) as string // the collection key
-            : null;
-        return key is null ? null : key[..Math.Max(0, key.IndexOf('/', StringComparison.Ordinal))];
+        var scope = Scopes.GetOrAdd(type, t => t.GetCustomAttribute<TenantScopedAttribute>()?.Scope)
+            ?? throw new RagAccessDeniedException(403, $"{type.Name} declares no tenant scope, so calls to it are refused.");
+        var key = scope switch
+        {
+            TenantScope.Key => context.TargetId.Key.ToString(),
+            TenantScope.KeyPrefix => Prefix(context.TargetId.Key.ToString()),
+            TenantScope.FirstArgumentPrefix => context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is string first ? Prefix(first) : "",
+            _ => null,
+        };
+        return key;
+
+        // A key without its tenant part yields "", which matches no tenant.
+        static string Prefix(string? key) => key is null ? "" : key[..Math.Max(0, key.IndexOf('/', StringComparison.Ordinal))];
     }
 
     private static bool IsExternalClient(GrainId? source) =>

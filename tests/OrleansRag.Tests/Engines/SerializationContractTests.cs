@@ -34,6 +34,16 @@ public sealed class SerializationContractTests(RagHostFixture host)
     }
 
     [Fact]
+    public void Every_grain_interface_declares_how_it_is_keyed_by_tenant()
+    {
+        // The cluster's access filter isolates tenants by this declaration and refuses calls to an undeclared interface.
+        var interfaces = Assemblies.SelectMany(a => a.GetTypes()).Where(t => t.IsInterface && typeof(IGrain).IsAssignableFrom(t)).ToList();
+        Assert.Empty(interfaces.Where(t => t.GetCustomAttribute<OrleansRag.Security.TenantScopedAttribute>() is null).Select(t => t.FullName));
+        Assert.Equal(OrleansRag.Security.TenantScope.KeyPrefix, typeof(IDocumentGrain).GetCustomAttribute<OrleansRag.Security.TenantScopedAttribute>()!.Scope);
+        Assert.Equal(OrleansRag.Security.TenantScope.Key, typeof(ITenantGrain).GetCustomAttribute<OrleansRag.Security.TenantScopedAttribute>()!.Scope);
+    }
+
+    [Fact]
     public void Grains_with_stored_state_keep_the_grain_type_their_data_is_keyed_by()
     {
         var grains = host.App.Services.GetRequiredService<IGrainFactory>();
