@@ -42,7 +42,15 @@ public static class RagHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles(); // the web page (wwwroot/index.html) at /; it calls the public API like any program
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            // The page loads only its own files and cannot be framed (it holds the user's API key for the session).
+            OnPrepareResponse = file =>
+            {
+                file.Context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+                file.Context.Response.Headers.XContentTypeOptions = "nosniff";
+            },
+        });
         app.UseRagSecurity();
         app.MapRagHealth();
         app.MapRagTelemetry();

@@ -7,7 +7,11 @@ namespace OrleansRag;
 [Alias("OrleansRag.ITenantGrain")]
 public interface ITenantGrain : IGrainWithStringKey
 {
-    /// <summary>Records that <paramref name="collection"/> exists (called by its collection grain; idempotent).</summary>
+    /// <summary>
+    /// Records that <paramref name="collection"/> exists. Called by the collection grain itself (an internal call);
+    /// from outside only an admin may.
+    /// </summary>
+    [RequiresRole(RagRole.Admin)]
     Task AddCollectionAsync(string collection);
 
     /// <summary>The tenant's collections with their sizes, by name.</summary>

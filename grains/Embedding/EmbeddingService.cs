@@ -151,8 +151,6 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
 
     private async Task<EmbeddingOutput[]> RunAsync(WorkItem[] items, EmbeddingLane lane, CancellationToken cancellationToken)
     {
-        Monitoring.RagInstruments.Embedded(items.Length);
-        Interlocked.Add(ref lane == EmbeddingLane.Interactive ? ref _interactiveTexts : ref _bulkTexts, items.Length);
         var queue = lane == EmbeddingLane.Interactive ? _interactive : _bulk;
         if (lane == EmbeddingLane.Interactive)
         {
@@ -167,6 +165,8 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
                 $"The embedding queue holds {Interlocked.Read(ref _bulkQueued)} document texts (Embedding:MaxQueuedTexts is {_options.MaxQueuedTexts}); retry shortly.");
         }
 
+        Monitoring.RagInstruments.Embedded(items.Length);
+        Interlocked.Add(ref lane == EmbeddingLane.Interactive ? ref _interactiveTexts : ref _bulkTexts, items.Length);
         Interlocked.Add(ref _queued, items.Length);
         for (var i = 0; i < items.Length; i++)
         {

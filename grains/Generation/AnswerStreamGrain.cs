@@ -14,26 +14,45 @@ public sealed class AnswerStreamGrain(AnswerPipeline answers) : Grain, IAnswerSt
 {
     public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        // Counted and timed as an ask, like a plain one: ok when the answer was delivered, error when the stream
-        // ended with an error event or broke, cancelled when the caller gave up.
+        // Counted and timed as an ask, like a plain one: ok when the answer was delivered; rejected when it ended
+        // before any token with an error event (the collection does not exist) or threw bad input; error when it
+        // broke; cancelled when the caller gave up or stopped reading.
         var started = Stopwatch.GetTimestamp();
-        var last = (AskStreamEventKind?)null;
+        string? outcome = null;
+        var tokens = false;
+        var enumerator = answers.AskStreamAsync(collectionKey, question, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            await foreach (var item in answers.AskStreamAsync(collectionKey, question, options, cancellationToken))
+            while (true)
             {
-                last = item.Kind;
+                try
+                {
+                    if (!await enumerator.MoveNextAsync())
+                    {
+                        break;
+                    }
+                }
+                catch (Exception exception)
+                {
+                    outcome = RagInstruments.Outcome(exception, cancellationToken);
+                    throw;
+                }
+
+                var item = enumerator.Current;
+                tokens |= item.Kind == AskStreamEventKind.Token;
+                outcome = item.Kind switch
+                {
+                    AskStreamEventKind.Done => "ok",
+                    AskStreamEventKind.Error => tokens ? "error" : "rejected",
+                    _ => outcome,
+                };
                 yield return item;
             }
         }
         finally
         {
-            RagInstruments.Record("ask", started, last switch
-            {
-                AskStreamEventKind.Done => "ok",
-                _ when cancellationToken.IsCancellationRequested => "cancelled",
-                _ => "error",
-            });
+            await enumerator.DisposeAsync();
+            RagInstruments.Record("ask", started, outcome ?? "cancelled");
             DeactivateOnIdle();
         }
     }

@@ -86,6 +86,9 @@ public sealed partial class CollectionGrain(
     {
         if (!_registered)
         {
+            // An internal call, not the caller's: whoever's request activated or created the collection, the
+            // registry entry is the collection's own doing (this async method's context change stays inside it).
+            RequestContext.Remove(Security.RagRequestContext.Principal);
             var key = this.GetPrimaryKeyString();
             await GrainFactory.GetGrain<ITenantGrain>(key[..key.IndexOf('/', StringComparison.Ordinal)]).AddCollectionAsync(GrainKeys.CollectionName(key));
             _registered = true;

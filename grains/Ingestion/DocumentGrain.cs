@@ -62,7 +62,7 @@ public sealed partial class DocumentGrain(
     }
 
     public Task<IngestResult> UpsertAsync(DocumentInput document, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ingest", () => UpsertCoreAsync(document, cancellationToken));
+        RagInstruments.TrackAsync("ingest", () => UpsertCoreAsync(document, cancellationToken), cancellationToken);
 
     public async Task UploadPartAsync(string uploadId, long offset, byte[] data, CancellationToken cancellationToken = default)
     {
@@ -77,7 +77,7 @@ public sealed partial class DocumentGrain(
     }
 
     public Task<IngestResult> SubmitUploadAsync(string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ingest", () => SubmitUploadCoreAsync(uploadId, upload, length, cancellationToken));
+        RagInstruments.TrackAsync("ingest", () => SubmitUploadCoreAsync(uploadId, upload, length, cancellationToken), cancellationToken);
 
     public Task<DocumentInfo?> GetAsync()
     {

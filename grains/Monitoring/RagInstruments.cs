@@ -37,7 +37,7 @@ public static class RagInstruments
     /// service, the only ones error rates count; rejected for bad input or access; cancelled when the caller gave up)
     /// and duration.
     /// </summary>
-    public static async Task<T> TrackAsync<T>(string operation, Func<Task<T>> request)
+    public static async Task<T> TrackAsync<T>(string operation, Func<Task<T>> request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
@@ -48,14 +48,9 @@ public static class RagInstruments
             outcome = "ok";
             return result;
         }
-        catch (OperationCanceledException)
+        catch (Exception exception)
         {
-            outcome = "cancelled"; // the caller gave up: not a fault of the service
-            throw;
-        }
-        catch (Exception exception) when (exception is RagValidationException or RagAccessDeniedException or DocumentRejectedException)
-        {
-            outcome = "rejected"; // bad input or no access: the caller's fault, answered with a 4xx
+            outcome = Outcome(exception, cancellationToken);
             throw;
         }
         finally
@@ -63,6 +58,18 @@ public static class RagInstruments
             Record(operation, started, outcome);
         }
     }
+
+    /// <summary>
+    /// The outcome of a request that threw: cancelled when the caller gave up (its own token; an internal timeout is
+    /// a fault), rejected for bad input or no access (the caller's fault, a 4xx), else error (a fault of the service,
+    /// the only kind error rates count).
+    /// </summary>
+    public static string Outcome(Exception exception, CancellationToken callerToken) => exception switch
+    {
+        OperationCanceledException when callerToken.IsCancellationRequested => "cancelled",
+        RagValidationException or RagAccessDeniedException or DocumentRejectedException => "rejected",
+        _ => "error",
+    };
 
     /// <summary>Records one request of <paramref name="operation"/> that began at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp).</summary>
     public static void Record(string operation, long started, string outcome)

@@ -18,10 +18,10 @@ namespace OrleansRag.Query;
 public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, CollectionDirectory collections) : Grain, IQueryGrain
 {
     public Task<SearchResponse?> SearchAsync(string query, SearchOptions options, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("search", () => SearchCoreAsync(query, options, cancellationToken));
+        RagInstruments.TrackAsync("search", () => SearchCoreAsync(query, options, cancellationToken), cancellationToken);
 
     public Task<AskResponse?> AskAsync(string question, SearchOptions options, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ask", () => answers.AskAsync(this.GetPrimaryKeyString(), question, options, cancellationToken));
+        RagInstruments.TrackAsync("ask", () => answers.AskAsync(this.GetPrimaryKeyString(), question, options, cancellationToken), cancellationToken);
 
     private async Task<SearchResponse?> SearchCoreAsync(string query, SearchOptions options, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Orleans.Serialization.Invocation;
 
 namespace OrleansRag.Security;
 
@@ -51,7 +52,7 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
             return verified;
         }
 
-        if (IsExternalClient(context.SourceId) && IsOwnInterface(context.InterfaceMethod))
+        if (IsExternalClient(context.SourceId) && IsOwnInterface(Effective(context).Method))
         {
             RequestContext.Remove(RagRequestContext.Principal);
             throw new RagAccessDeniedException(401, "An API key is required (RagClientOptions.ApiKey).");
@@ -60,9 +61,30 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         return RagPrincipal.FromContextValue(RequestContext.Get(RagRequestContext.Principal));
     }
 
+    /// <summary>
+    /// The method a call really runs and its request: for an IAsyncEnumerable grain method Orleans sends the call to
+    /// its enumeration extension (an Orleans interface) with the grain's own request as an argument, so the checks
+    /// apply to that inner request. Without this, streamed asks would pass unchecked.
+    /// </summary>
+    private static (MethodInfo Method, IInvokable Request) Effective(IIncomingGrainCallContext context)
+    {
+        if (context.InterfaceMethod.DeclaringType?.Name == "IAsyncEnumerableGrainExtension")
+        {
+            for (var i = 0; i < context.Request.GetArgumentCount(); i++)
+            {
+                if (context.Request.GetArgument(i) is IInvokable inner && inner.GetMethod() is { } method)
+                {
+                    return (method, inner);
+                }
+            }
+        }
+
+        return (context.InterfaceMethod, context.Request);
+    }
+
     private static void Authorize(RagPrincipal principal, IIncomingGrainCallContext context)
     {
-        var method = context.InterfaceMethod;
+        var method = Effective(context).Method;
         var required = RequiredRoles.GetOrAdd(method, m =>
             (m.GetCustomAttribute<RequiresRoleAttribute>() ?? m.DeclaringType?.GetCustomAttribute<RequiresRoleAttribute>())?.Role ?? RagRole.Reader);
         if (!principal.Has(required))
@@ -83,7 +105,7 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     /// </summary>
     private static string? TenantOf(IIncomingGrainCallContext context)
     {
-        var method = context.InterfaceMethod;
+        var (method, request) = Effective(context);
         if (method.DeclaringType is not { } type || !IsOwnInterface(method))
         {
             return null;
@@ -95,7 +117,7 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         {
             TenantScope.Key => context.TargetId.Key.ToString(),
             TenantScope.KeyPrefix => Prefix(context.TargetId.Key.ToString()),
-            TenantScope.FirstArgumentPrefix => context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is string first ? Prefix(first) : "",
+            TenantScope.FirstArgumentPrefix => request.GetArgumentCount() > 0 && request.GetArgument(0) is string first ? Prefix(first) : "",
             _ => null,
         };
         return key;

@@ -83,7 +83,7 @@ public static partial class JsonBody
         ArgumentNullException.ThrowIfNull(body);
         var path = exception.Path is { Length: > 1 } p ? p : null;
         var field = path is null ? null : FieldName().Match(path) is { Success: true } m ? m.Groups[1].Value : null;
-        var property = field is null ? null : body.Properties.FirstOrDefault(x => x.Name == field);
+        var property = field is null ? null : body.Properties.FirstOrDefault(x => string.Equals(x.Name, field, StringComparison.OrdinalIgnoreCase));
         if (property is not null && IsTypeMismatch(exception))
         {
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;

@@ -38,7 +38,10 @@ async function problemOf(response) {
   } catch {
     // not problem details: keep the status line
   }
-  return new Problem(response.status, title, detail);
+  const problem = new Problem(response.status, title, detail);
+  const retryAfter = Number(response.headers.get("Retry-After"));
+  if (retryAfter > 0) problem.retryAfter = Math.min(retryAfter, 60);
+  return problem;
 }
 
 async function api(method, path, body, extraHeaders = {}) {
@@ -175,8 +178,13 @@ function selectCitation(n) {
   }
 }
 
+let asking = null;
+
 async function ask(question) {
   const path = `v1/collections/${collection()}/ask`;
+  asking?.abort(); // a new question ends the previous one (and its model request on the silo)
+  const controller = new AbortController();
+  asking = controller;
   const answer = $("#answer");
   answer.textContent = "";
   $("#citations").replaceChildren();
@@ -185,18 +193,21 @@ async function ask(question) {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
     body: JSON.stringify({ question, stream: true }),
+    signal: controller.signal,
   });
   if (!response.ok) {
     throw await problemOf(response);
   }
   answer.classList.add("streaming");
   let text = "";
+  let finished = false;
   try {
     for await (const { event, data } of serverSentEvents(response)) {
       if (event === "token") {
         text += data.text;
         answer.textContent = text;
       } else if (event === "done") {
+        finished = true;
         renderAnswer(data.answer, data.citations);
         const t = data.timings;
         $("#answer-meta").textContent = `${data.cached ? "cached · " : ""}${data.degraded ? `degraded (${data.degradedReason}) · ` : ""}`
@@ -205,8 +216,15 @@ async function ask(question) {
         throw new Problem(0, "The answer broke off", data.message);
       }
     }
+    if (!finished) {
+      throw new Problem(0, "The answer broke off", "The stream ended before the answer was complete.");
+    }
+  } catch (error) {
+    if (controller.signal.aborted) return; // replaced by a newer question
+    throw error;
   } finally {
     answer.classList.remove("streaming");
+    if (asking === controller) asking = null;
   }
 }
 
@@ -232,9 +250,13 @@ async function search(query) {
 
 // ---- documents -------------------------------------------------------------------------------------
 
+/** A document id from a file name; names that had to change get a short hash of the original, so two never collide. */
 function documentId(fileName) {
   const id = fileName.replace(/[^A-Za-z0-9._~:@-]+/g, "-").replace(/^[.-]+/, "").slice(0, 200);
-  return id || `document-${Date.now()}`;
+  if (id === fileName) return id;
+  let hash = 2166136261;
+  for (const unit of fileName) hash = Math.imul(hash ^ unit.codePointAt(0), 16777619) >>> 0;
+  return `${id || "document"}-${hash.toString(16).padStart(8, "0")}`;
 }
 
 function mediaType(file) {
@@ -249,7 +271,7 @@ async function upload(file) {
   $("#uploads").prepend(element("li", { dataset: { document: id } }, element("strong", { textContent: file.name }), " → ", status));
   try {
     // The title comes from the document itself (PDF and DOCX properties, HTML <title>, the first heading).
-    const result = await api("PUT", `v1/collections/${name}/documents/${encodeURIComponent(id)}`, file, { "Content-Type": mediaType(file) });
+    const result = await withRetry(() => api("PUT", `v1/collections/${name}/documents/${encodeURIComponent(id)}`, file, { "Content-Type": mediaType(file) }), status);
     await follow(name, id, result, status);
   } catch (error) {
     status.textContent = `failed: ${error.detail || error.message}`;
@@ -259,14 +281,38 @@ async function upload(file) {
   await loadDocuments();
 }
 
+/** Retries a call the service asks to repeat later (429 rate limit, 503 busy), waiting as Retry-After says. */
+async function withRetry(call, status) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof Problem) || ![429, 503].includes(error.status) || attempt >= 6) throw error;
+      const seconds = error.retryAfter ?? 2 * attempt;
+      status.textContent = `busy, retrying in ${seconds} s…`;
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
+}
+
+/** Uploads files a few at a time (each key has a concurrency limit). */
+async function uploadAll(files) {
+  const queue = [...files];
+  await Promise.all(Array.from({ length: Math.min(3, queue.length) }, async () => {
+    while (queue.length > 0) await upload(queue.shift());
+  }));
+}
+
 /** Follows a document's status until it is ready or failed. */
 async function follow(name, id, result, status) {
   const deadline = Date.now() + 30 * 60 * 1000;
   let info = { status: result.documentStatus, chunkCount: result.chunkCount };
+  let delay = 500;
   while (info.status !== "ready" && info.status !== "failed" && Date.now() < deadline) {
     status.textContent = `${info.status}${info.stage ? ` (${info.stage})` : ""}…`;
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    info = await api("GET", `v1/collections/${name}/documents/${encodeURIComponent(id)}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 5000);
+    info = await withRetry(() => api("GET", `v1/collections/${name}/documents/${encodeURIComponent(id)}`), status);
   }
   status.textContent = info.status === "ready" ? `ready, ${info.chunkCount} chunks` : `${info.status}${info.error ? `: ${info.error}` : ""}`;
   status.className = `status-${info.status}`;
@@ -292,12 +338,13 @@ async function loadDocuments() {
     element("td", { textContent: d.error ? `${d.status}: ${d.error}` : d.status, className: `status-${d.status}` }),
     element("td", { textContent: d.chunkCount }),
     element("td", { textContent: new Date(d.updatedAt).toLocaleString() }),
-    element("td", {}, element("button", { type: "button", textContent: "Delete", onclick: () => guarded(() => remove(d.id)) })))));
+    element("td", {}, element("button", { type: "button", textContent: "Delete", onclick: () => guarded(() => remove(name, d.id)) })))));
 }
 
-async function remove(id) {
-  if (!confirm(`Delete ${id}?`)) return;
-  await api("DELETE", `v1/collections/${collection()}/documents/${encodeURIComponent(id)}`);
+/** Deletes a document of the collection its row was listed from (not whatever the picker says now). */
+async function remove(name, id) {
+  if (!confirm(`Delete ${id} from ${name}?`)) return;
+  await api("DELETE", `v1/collections/${encodeURIComponent(name)}/documents/${encodeURIComponent(id)}`);
   await loadDocuments();
 }
 
@@ -359,7 +406,7 @@ $("#refresh-operations").addEventListener("click", () => guarded(loadOperations)
 $("#files").addEventListener("change", (event) => {
   const files = [...event.target.files];
   event.target.value = "";
-  guarded(() => Promise.all(files.map(upload)));
+  guarded(() => uploadAll(files));
 });
 const drop = $("#drop");
 drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
@@ -368,7 +415,7 @@ drop.addEventListener("drop", (event) => {
   event.preventDefault();
   drop.classList.remove("over");
   const files = [...event.dataTransfer.files];
-  guarded(() => Promise.all(files.map(upload)));
+  guarded(() => uploadAll(files));
 });
 
 $("#collection").value = sessionStorage.getItem(COLLECTION) ?? "";

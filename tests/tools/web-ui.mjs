@@ -127,7 +127,8 @@ try {
     await page.click("nav [data-tab=operations]");
     const deadline = Date.now() + 60000;
     // Metrics reach the summary with the silo's next report (every few seconds).
-    while (((await page.locator("#silos tbody tr").count()) === 0 || (await page.locator("#operations tbody tr").count()) === 0) && Date.now() < deadline) {
+    const asked = async () => (await page.locator("#operations tbody tr td:first-child").allInnerTexts()).includes("ask");
+    while (((await page.locator("#silos tbody tr").count()) === 0 || !(await asked())) && Date.now() < deadline) {
       await page.waitForTimeout(1000);
       await page.click("#refresh-operations");
     }

@@ -108,6 +108,29 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
             RequestContext.Clear();
         }
 
+        // Streamed asks (an IAsyncEnumerable grain method, which Orleans starts through a grain extension) are
+        // held to the same rules: no key is 401, a forged principal is ignored, another tenant's collection is 404.
+        await AssertStreamRefusedAsync(grains, 401);
+        RequestContext.Set(RagRequestContext.Principal, new RagPrincipal("forged", "beta", RagRole.Admin).ToContextValue());
+        try
+        {
+            await AssertStreamRefusedAsync(grains, 401);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["alpha"][RagRole.Admin].Key);
+        try
+        {
+            await AssertStreamRefusedAsync(grains, 404);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
         // A wrong key is refused.
         RequestContext.Set(RagRequestContext.ApiKey, host.Keys["alpha"][RagRole.Admin].Key[..^2] + "zz");
         try
@@ -119,5 +142,17 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
         {
             RequestContext.Clear();
         }
+    }
+
+    private static async Task AssertStreamRefusedAsync(IGrainFactory grains, int status)
+    {
+        var refused = await Assert.ThrowsAsync<RagAccessDeniedException>(async () =>
+        {
+            await foreach (var item in grains.GetGrain<IAnswerStreamGrain>(Guid.NewGuid()).AskStreamAsync("beta/beta-only", "Why do volcanoes erupt?", new SearchOptions()))
+            {
+                Assert.Fail($"a streamed answer from another tenant's collection: {item}");
+            }
+        });
+        Assert.Equal(status, refused.Status);
     }
 }
