@@ -48,7 +48,7 @@ start_servers() {
   _orag_as_pg_user "$pg_bin/pg_ctl" -D "$ORAG_SERVERS_DIR/pg/data" -l "$ORAG_SERVERS_DIR/pg/postgres.log" -w -t 60 \
     -o "-p $ORAG_PG_PORT -k $ORAG_SERVERS_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null \
     || { cat "$ORAG_SERVERS_DIR/pg/postgres.log" >&2; return 1; }
-  redis-server --port "$ORAG_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
+  redis-server --port "$ORAG_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly yes --appendfsync everysec \
     --dir "$ORAG_SERVERS_DIR" --pidfile "$ORAG_SERVERS_DIR/redis.pid" --logfile "$ORAG_SERVERS_DIR/redis.log"
   for _ in $(seq 1 50); do redis-cli -p "$ORAG_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   export ORLEANSRAG_TEST_POSTGRES="Host=127.0.0.1;Port=$ORAG_PG_PORT;Username=postgres;Database=postgres"

@@ -12,9 +12,12 @@ namespace OrleansRag.Silo.Hosting;
 /// </summary>
 public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddings, IServiceProvider services) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    /// <summary>How long storage may take to answer the readiness probe's PING.</summary>
+    private static readonly TimeSpan StorageProbeTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var storageReachable = services.GetService<RedisConnection>()?.IsConnected ?? true;
+        var storageReachable = await StorageAnswersAsync(cancellationToken);
         var data = new Dictionary<string, object>
         {
             ["siloActive"] = silo.IsActive,
@@ -24,9 +27,33 @@ public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddin
         var problem = !silo.IsActive ? "Silo is not active in the cluster."
             : !embeddings.IsReady ? "Embedding model is not loaded yet."
             : null;
-        return Task.FromResult(problem is not null ? HealthCheckResult.Unhealthy(problem, data: data)
+        return problem is not null ? HealthCheckResult.Unhealthy(problem, data: data)
             : storageReachable ? HealthCheckResult.Healthy("Silo active, storage reachable, model loaded.", data)
-            : HealthCheckResult.Degraded("Storage (Redis) is not reachable: writes fail with 503, reads are served from memory.", data: data));
+            : HealthCheckResult.Degraded("Storage (Redis) is not reachable: writes fail with 503, reads are served from memory.", data: data);
+    }
+
+    /// <summary>
+    /// Whether Redis answers a real command in time: a connected socket is not enough (a Redis that hangs keeps its
+    /// connections open). True without Redis (the embedded default).
+    /// </summary>
+    private async Task<bool> StorageAnswersAsync(CancellationToken cancellationToken)
+    {
+        if (services.GetService<RedisConnection>() is not { } redis)
+        {
+            return true;
+        }
+
+        try
+        {
+            await PingAsync(redis).WaitAsync(StorageProbeTimeout, cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is TimeoutException or StackExchange.Redis.RedisException or RagStartupException)
+        {
+            return false;
+        }
+
+        static async Task PingAsync(RedisConnection redis) => await (await redis.GetAsync()).GetDatabase().PingAsync();
     }
 }
 

@@ -110,6 +110,60 @@ public sealed class RedisOutageTests : IDisposable
         Assert.Equal(["after", "before"], list.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
     }
 
+    [Fact]
+    public async Task Ready_reports_a_redis_that_hangs_as_degraded_and_healthy_again_when_it_answers()
+    {
+        await StartRedisAsync();
+        var settings = new Dictionary<string, string>
+        {
+            ["Cluster:Storage"] = "Redis",
+            ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
+            ["Cluster:ServiceId"] = "hang-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        await using var silo = SiloProcess.Start(settings);
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal("Healthy", await ReadyStatusAsync(silo.Http));
+
+        // SIGSTOP: the process and its sockets stay, it just answers nothing (a connected socket is not an answer).
+        await SignalAsync("STOP");
+        try
+        {
+            Assert.Equal("Degraded", await WaitForReadyStatusAsync(silo.Http, "Degraded"));
+        }
+        finally
+        {
+            await SignalAsync("CONT");
+        }
+
+        Assert.Equal("Healthy", await WaitForReadyStatusAsync(silo.Http, "Healthy"));
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, _redis!.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private static async Task<string> ReadyStatusAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("ready");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString()!;
+    }
+
+    private static async Task<string> WaitForReadyStatusAsync(HttpClient http, string wanted)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var status = await ReadyStatusAsync(http);
+        while (status != wanted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            status = await ReadyStatusAsync(http);
+        }
+
+        return status;
+    }
+
     public void Dispose()
     {
         if (_redis is { HasExited: false })
