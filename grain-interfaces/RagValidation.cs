@@ -164,5 +164,10 @@ public static class RagValidation
         }
     }
 
-    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    /// <summary>A value quoted in a message: at most 64 characters.</summary>
+    public static string Truncate(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Length <= 64 ? value : value[..64] + "…";
+    }
 }

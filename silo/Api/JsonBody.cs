@@ -58,9 +58,9 @@ public static partial class JsonBody
             return (null, Problems.BadRequest($"The JSON text has a lone surrogate escape (like \"\\ud800\") {where}; a UTF-16 surrogate must come in a pair."));
         }
 
+        var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         try
         {
-            var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             var value = JsonSerializer.Deserialize<T>(body, options);
             return value is null
                 ? (null, Problems.BadRequest("A JSON object is required, not null."))
@@ -68,7 +68,6 @@ public static partial class JsonBody
         }
         catch (JsonException exception)
         {
-            var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             return (null, Problems.BadRequest(Describe(exception, options.GetTypeInfo(typeof(T)))));
         }
     }
@@ -132,7 +131,7 @@ public static partial class JsonBody
                 if (HasLoneSurrogate(raw))
                 {
                     return reader.TokenType == JsonTokenType.PropertyName ? "in a property name"
-                        : property is null ? "in a string" : $"in the value of '{Truncate(property)}'";
+                        : property is null ? "in a string" : $"in the value of '{RagValidation.Truncate(property)}'";
                 }
 
                 if (reader.TokenType == JsonTokenType.PropertyName)
@@ -208,8 +207,6 @@ public static partial class JsonBody
 
         return pendingHigh;
     }
-
-    private static string Truncate(string? value) => value is null ? "" : value.Length > 40 ? value[..40] + "…" : value;
 
     /// <summary>The names an enum accepts on the wire (as the API's converter writes them).</summary>
     public static IEnumerable<string> AllowedValues(Type enumType, JsonSerializerOptions options)

@@ -44,6 +44,20 @@ public sealed class RedisOutageTests : IDisposable
         throw new TimeoutException("redis-server did not start");
     }
 
+    /// <summary>This test's Redis, then a silo storing in it (short Redis timeouts, a service id of its own), ready.</summary>
+    private async Task<SiloProcess> StartSiloOnOwnRedisAsync()
+    {
+        await StartRedisAsync();
+        var silo = SiloProcess.Start(new Dictionary<string, string>
+        {
+            ["Cluster:Storage"] = "Redis",
+            ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
+            ["Cluster:ServiceId"] = "redis-" + Guid.NewGuid().ToString("N")[..8],
+        });
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        return silo;
+    }
+
     private async Task StopRedisAsync()
     {
         _redis!.Kill();
@@ -55,15 +69,7 @@ public sealed class RedisOutageTests : IDisposable
     [Fact]
     public async Task Writes_fail_with_503_while_redis_is_down_reads_keep_working_and_the_silo_recovers()
     {
-        await StartRedisAsync();
-        var settings = new Dictionary<string, string>
-        {
-            ["Cluster:Storage"] = "Redis",
-            ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
-            ["Cluster:ServiceId"] = "outage-" + Guid.NewGuid().ToString("N")[..8],
-        };
-        await using var silo = SiloProcess.Start(settings);
-        await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        await using var silo = await StartSiloOnOwnRedisAsync();
         var http = silo.Http;
 
         using (var put = await http.PutAsJsonAsync("v1/collections/outage/documents/before", new { text = "Kestrels hover in place while hunting voles." }))
@@ -113,15 +119,7 @@ public sealed class RedisOutageTests : IDisposable
     [Fact]
     public async Task Ready_reports_a_redis_that_hangs_as_degraded_and_healthy_again_when_it_answers()
     {
-        await StartRedisAsync();
-        var settings = new Dictionary<string, string>
-        {
-            ["Cluster:Storage"] = "Redis",
-            ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
-            ["Cluster:ServiceId"] = "hang-" + Guid.NewGuid().ToString("N")[..8],
-        };
-        await using var silo = SiloProcess.Start(settings);
-        await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        await using var silo = await StartSiloOnOwnRedisAsync();
         Assert.Equal("Healthy", await ReadyStatusAsync(silo.Http));
 
         // SIGSTOP: the process and its sockets stay, it just answers nothing (a connected socket is not an answer).
