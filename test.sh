@@ -9,5 +9,15 @@ source tests/tools.sh
 ensure_test_tools
 trap stop_servers EXIT
 start_servers
-# Detailed console output shows what production tests print (failover time, failed requests).
-dotnet test --logger "console;verbosity=detailed" "$@"
+# Detailed console output shows what production tests print (failover time, failed requests). The log
+# is kept in TestResults/test.log; when a test fails, its name and message are repeated at the very end,
+# so the last lines of a long run say what went wrong.
+mkdir -p TestResults
+status=0
+dotnet test --logger "console;verbosity=detailed" "$@" 2>&1 | tee TestResults/test.log || status=$?
+if [ "$status" -ne 0 ]; then
+  echo
+  echo "=== Failed tests (full log: TestResults/test.log) ==="
+  awk '/^  Failed /{on=1; n=0} /^  (Passed|Skipped) /{on=0} on && n < 30 {print; n++}' TestResults/test.log
+fi
+exit "$status"
