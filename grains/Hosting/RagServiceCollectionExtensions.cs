@@ -48,6 +48,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<LanguageModelGenerator>(); // resolved only when Generation:Provider names a model
         services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
         services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();
+        services.TryAddSingleton<IStorageGeneration, InMemoryStorageGeneration>();
         services.AddRagIngestionPipeline();
 
         return services;

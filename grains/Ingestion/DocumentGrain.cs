@@ -25,6 +25,7 @@ public sealed partial class DocumentGrain(
     [PersistentState("document", RagConstants.StorageName)] IPersistentState<DocumentState> state,
     IngestionPipeline pipeline,
     IDocumentSourceStore sources,
+    IStorageGeneration storage,
     IOptions<IngestionOptions> options,
     TimeProvider time,
     ILogger<DocumentGrain> logger) : Grain, IDocumentGrain, IRemindable
@@ -105,6 +106,7 @@ public sealed partial class DocumentGrain(
     {
         var (collectionKey, documentId) = Parts;
         IngestJob? job;
+        await storage.EnsureIntactAsync(cancellationToken);
         await _writes.WaitAsync(cancellationToken);
         try
         {
@@ -182,6 +184,7 @@ public sealed partial class DocumentGrain(
         var contentType = ContentTypes.Normalize(document.ContentType);
         var metadata = Copy(document.Metadata);
         var hash = ContentHash(bytes, document.Title, contentType, metadata);
+        await storage.EnsureIntactAsync(cancellationToken); // what this grain holds in memory must still be stored
         if (Unchanged(hash) is { } unchanged)
         {
             return unchanged;
@@ -233,6 +236,7 @@ public sealed partial class DocumentGrain(
 
         var metadata = Copy(upload.Metadata);
         var hash = ContentHash(bytes, upload.Title, contentType, metadata);
+        await storage.EnsureIntactAsync(cancellationToken);
         if (Unchanged(hash) is { } unchanged)
         {
             await sources.DeleteAsync(sourceKey, cancellationToken);

@@ -61,6 +61,19 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
                     "Storage (Redis) is unavailable, so the change was not saved. Reads keep working where they can; retry the write later.");
             }
 
+            if (e is StorageLostException lost)
+            {
+                return (StatusCodes.Status503ServiceUnavailable, "Storage lost its data", lost.Message);
+            }
+
+            if (e is Orleans.Storage.InconsistentStateException)
+            {
+                // The stored record changed under the grain (a write whose answer was lost in a storage restart): Orleans
+                // deactivates the grain, so a retry reads the stored record afresh.
+                return (StatusCodes.Status503ServiceUnavailable, "Storage unavailable",
+                    "Storage changed while the request was written (a storage restart?), so the change may not be saved; retry it.");
+            }
+
             if (e is EmbeddingQueueFullException full)
             {
                 return (StatusCodes.Status503ServiceUnavailable, "Busy", full.Message);

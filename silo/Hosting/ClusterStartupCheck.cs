@@ -22,6 +22,8 @@ public sealed partial class ClusterStartupCheck(OrleansHostingOptions options, I
         if (services.GetService<RedisConnection>() is { } redis)
         {
             await redis.GetAsync();
+            // Learn the store's generation now, before any grain holds state from it (or create it in a fresh store).
+            await services.GetRequiredService<OrleansRag.Retrieval.IStorageGeneration>().EnsureIntactAsync(cancellationToken);
             LogConnected("Redis");
         }
     }

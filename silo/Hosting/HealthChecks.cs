@@ -6,11 +6,12 @@ using OrleansRag.Embedding;
 namespace OrleansRag.Silo.Hosting;
 
 /// <summary>
-/// Ready when the silo is active in the cluster and the embedding model is loaded. Unreachable storage makes
+/// Ready when the silo is active in the cluster and the embedding model is loaded. Unreachable storage, or
+/// storage that lost what was written (its generation marker, <see cref="OrleansRag.Retrieval.RedisStorageGeneration"/>), makes
 /// it Degraded (still HTTP 200): reads keep working from memory, and pulling every silo out of a load balancer
 /// because Redis blinked would turn a write outage into a full outage.
 /// </summary>
-public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddings, IServiceProvider services) : IHealthCheck
+public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddings, OrleansRag.Retrieval.IStorageGeneration storage, IServiceProvider services) : IHealthCheck
 {
     /// <summary>How long storage may take to answer the readiness probe's PING.</summary>
     private static readonly TimeSpan StorageProbeTimeout = TimeSpan.FromSeconds(2);
@@ -18,18 +19,39 @@ public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddin
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var storageReachable = await StorageAnswersAsync(cancellationToken);
+        var storageLost = storageReachable ? await StorageLostAsync(cancellationToken) : storage.LostReason;
         var data = new Dictionary<string, object>
         {
             ["siloActive"] = silo.IsActive,
             ["storageReachable"] = storageReachable,
+            ["storageIntact"] = storageLost is null,
             ["modelLoaded"] = embeddings.IsReady,
         };
         var problem = !silo.IsActive ? "Silo is not active in the cluster."
             : !embeddings.IsReady ? "Embedding model is not loaded yet."
             : null;
         return problem is not null ? HealthCheckResult.Unhealthy(problem, data: data)
+            : storageLost is not null ? HealthCheckResult.Degraded(storageLost, data: data)
             : storageReachable ? HealthCheckResult.Healthy("Silo active, storage reachable, model loaded.", data)
             : HealthCheckResult.Degraded("Storage (Redis) is not reachable: writes fail with 503, reads are served from memory.", data: data);
+    }
+
+    /// <summary>Why storage lost what this silo wrote (checked now), null while it is intact.</summary>
+    private async Task<string?> StorageLostAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await storage.EnsureIntactAsync(cancellationToken).WaitAsync(StorageProbeTimeout, cancellationToken);
+            return null;
+        }
+        catch (StorageLostException lost)
+        {
+            return lost.Message;
+        }
+        catch (Exception exception) when (exception is TimeoutException or StackExchange.Redis.RedisException)
+        {
+            return storage.LostReason;
+        }
     }
 
     /// <summary>

@@ -41,6 +41,8 @@ public static class SiloHostingExtensions
                 sp.GetRequiredService<Serializer<ShardEntry>>(),
                 sp.GetRequiredService<Serializer<IndexedChunk[]>>(),
                 $"orleansrag:{options.ServiceId}"));
+            builder.Services.AddSingleton<IStorageGeneration>(sp => new RedisStorageGeneration(
+                redis.GetAsync, $"orleansrag:{options.ServiceId}", sp.GetRequiredService<ILogger<RedisStorageGeneration>>()));
             builder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(new OrleansRag.Ingestion.RedisDocumentSourceStore(redis.GetAsync, $"orleansrag:{options.ServiceId}"));
         }
 

@@ -11,16 +11,18 @@ namespace OrleansRag.Tests.Production;
 /// Redis goes away while a silo runs: writes fail with 503 and a clear body, reads keep working from memory,
 /// and the silo recovers by itself when Redis is back. Uses a Redis server of its own so it can stop it.
 /// </summary>
-public sealed class RedisOutageTests : IDisposable
+public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("orag-redis-").FullName;
     private readonly int _port = TestPaths.FreePort();
     private Process? _redis;
 
-    private async Task StartRedisAsync()
+    /// <summary>Starts this test's Redis: durable (appendonly, fsync on every write) or, like a careless deployment, without persistence.</summary>
+    private async Task StartRedisAsync(bool durable = true)
     {
         var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "--port", _port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _folder, "--appendonly", "yes", "--save", "" })
+        foreach (var arg in new[] { "--port", _port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _folder, "--save", "",
+            "--appendonly", durable ? "yes" : "no", "--appendfsync", "always" })
         {
             start.ArgumentList.Add(arg);
         }
@@ -44,26 +46,160 @@ public sealed class RedisOutageTests : IDisposable
         throw new TimeoutException("redis-server did not start");
     }
 
+    private readonly string _serviceId = "redis-" + Guid.NewGuid().ToString("N")[..8];
+
     /// <summary>This test's Redis, then a silo storing in it (short Redis timeouts, a service id of its own), ready.</summary>
-    private async Task<SiloProcess> StartSiloOnOwnRedisAsync()
+    private async Task<SiloProcess> StartSiloOnOwnRedisAsync(bool durable = true)
     {
-        await StartRedisAsync();
+        await StartRedisAsync(durable);
+        return await StartSiloAsync();
+    }
+
+    private async Task<SiloProcess> StartSiloAsync()
+    {
         var silo = SiloProcess.Start(new Dictionary<string, string>
         {
             ["Cluster:Storage"] = "Redis",
             ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
-            ["Cluster:ServiceId"] = "redis-" + Guid.NewGuid().ToString("N")[..8],
+            ["Cluster:ServiceId"] = _serviceId,
         });
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
         return silo;
     }
 
-    private async Task StopRedisAsync()
+    /// <summary>Stops this test's Redis: SIGKILL (a crash) or SIGTERM (a clean restart, which writes its data out first).</summary>
+    private async Task StopRedisAsync(bool crash = true)
     {
-        _redis!.Kill();
-        await _redis.WaitForExitAsync();
+        if (crash)
+        {
+            _redis!.Kill();
+        }
+        else
+        {
+            await SignalAsync("TERM");
+        }
+
+        await _redis!.WaitForExitAsync();
         _redis.Dispose();
         _redis = null;
+    }
+
+    [Fact]
+    public async Task A_redis_restart_in_the_middle_of_writes_answers_503_never_500_and_keeps_every_acknowledged_document()
+    {
+        await using var silo = await StartSiloOnOwnRedisAsync();
+        var http = silo.Http;
+        const int Documents = 80;
+        var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        var unexpected = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var next = -1;
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var restarted = new TaskCompletionSource();
+
+        async Task WriterAsync()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < Documents && DateTime.UtcNow < deadline)
+            {
+                var id = $"w{i:D3}";
+                var text = $"Restart note {i}: the lighthouse keeper logged {i * 37 % 101} ships passing cape {i % 7}.";
+                using var put = await http.PutAsJsonAsync($"v1/collections/restart/documents/{id}", new { text });
+                statuses.AddOrUpdate((int)put.StatusCode, 1, (_, n) => n + 1);
+                if (put.IsSuccessStatusCode)
+                {
+                    acknowledged[id] = text;
+                }
+                else if (put.StatusCode != HttpStatusCode.ServiceUnavailable || put.Headers.RetryAfter is null)
+                {
+                    unexpected.Add($"{id}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+                }
+
+                if (i == Documents / 4)
+                {
+                    restarted.TrySetResult();
+                }
+            }
+        }
+
+        var writers = Task.WhenAll(WriterAsync(), WriterAsync(), WriterAsync());
+        await restarted.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        await StopRedisAsync(crash: false);
+        await StartRedisAsync();
+        await writers;
+
+        Assert.True(unexpected.IsEmpty, "writes during a Redis restart must answer 2xx or 503 with Retry-After:\n" + string.Join("\n", unexpected));
+        Assert.True(acknowledged.Count > Documents / 4, $"only {acknowledged.Count} writes succeeded");
+
+        // Every acknowledged document is stored: it survives this silo's restart (read back from Redis, not memory).
+        await silo.StopAsync(TimeSpan.FromSeconds(30));
+        await using var second = await StartSiloAsync();
+        foreach (var (id, text) in acknowledged)
+        {
+            var document = await second.Http.GetFromJsonAsync<JsonElement>($"v1/collections/restart/documents/{id}");
+            Assert.Equal(text, document.GetProperty("text").GetString());
+        }
+
+        output.WriteLine($"redis restart mid-write: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} x{s.Value}"))}; {acknowledged.Count} acknowledged, all stored");
+    }
+
+    [Fact]
+    public async Task A_redis_that_restarts_empty_is_detected_writes_are_refused_and_unchanged_is_never_claimed()
+    {
+        var silo = await StartSiloOnOwnRedisAsync(durable: false);
+        try
+        {
+            var http = silo.Http;
+            var body = new { text = "Puffins nest in burrows on grassy cliff tops." };
+            using (var put = await http.PutAsJsonAsync("v1/collections/wiped/documents/puffin", body))
+            {
+                Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            }
+
+            await StopRedisAsync();
+            await StartRedisAsync(durable: false); // everything it held is gone
+
+            // The same document again: Redis no longer has it, so "unchanged" would be a lie. Until the connection is
+            // back the answer is "unavailable"; then the lost generation is named.
+            JsonElement problem = default;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            do
+            {
+                using var put = await http.PutAsJsonAsync("v1/collections/wiped/documents/puffin", body);
+                var text = await put.Content.ReadAsStringAsync();
+                Assert.True(put.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)put.StatusCode}: {text}");
+                problem = JsonDocument.Parse(text).RootElement;
+                if (problem.GetProperty("title").GetString() == "Storage lost its data")
+                {
+                    break;
+                }
+
+                await Task.Delay(250);
+            }
+            while (DateTime.UtcNow < deadline);
+
+            Assert.Equal("Storage lost its data", problem.GetProperty("title").GetString());
+            Assert.Contains("generation marker", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            using (var delete = await http.DeleteAsync("v1/collections/wiped/documents/puffin"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, delete.StatusCode);
+            }
+
+            var ready = await http.GetFromJsonAsync<JsonElement>("ready");
+            Assert.Equal("Degraded", ready.GetProperty("status").GetString());
+            Assert.Contains("generation marker", ready.ToString(), StringComparison.Ordinal);
+            Assert.Contains("lost its data", silo.Output, StringComparison.Ordinal); // logged as critical
+        }
+        finally
+        {
+            await silo.DisposeAsync();
+        }
+
+        // A restarted silo serves what Redis holds, and the document is ingested anew.
+        await using var restarted = await StartSiloAsync();
+        using var again = await restarted.Http.PutAsJsonAsync("v1/collections/wiped/documents/puffin", new { text = "Puffins nest in burrows on grassy cliff tops." });
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal("Healthy", await ReadyStatusAsync(restarted.Http));
     }
 
     [Fact]
