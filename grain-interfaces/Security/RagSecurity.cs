@@ -9,8 +9,11 @@ public enum RagRole
     /// <summary>Reader, plus ingest and delete documents.</summary>
     Writer = 1,
 
-    /// <summary>Writer, plus collections, alert rules, silences and keys.</summary>
+    /// <summary>Writer, plus collections, the tenant's alert rules and silences, and keys.</summary>
     Admin = 2,
+
+    /// <summary>Admin, plus what belongs to the whole cluster: cluster-wide alert rules and silences.</summary>
+    Operator = 3,
 }
 
 /// <summary>The role a grain method needs: the method's own, else its interface's, else Reader.</summary>
@@ -58,6 +61,14 @@ public sealed record RagPrincipal(
     /// <summary>The principal of the embedded default without keys: one local admin of the default tenant.</summary>
     public static readonly RagPrincipal LocalAdmin = new("local", RagConstants.DefaultTenant, RagRole.Admin);
 
+    /// <summary>
+    /// The silo itself: calls that no caller's request started (timers, reminders, start-up, a grain's own
+    /// bookkeeping). It reaches every grain; a silo stamps it, signed, on such calls (clients cannot).
+    /// </summary>
+    public static readonly RagPrincipal Internal = new("internal", "", RagRole.Operator);
+
+    public bool IsInternal => this == Internal;
+
     public bool Has(RagRole role) => Role >= role;
 
     /// <summary>The form carried in Orleans' request context ("keyId|tenant|role"; ids never contain '|').</summary>
@@ -78,6 +89,9 @@ public static class RagRequestContext
 {
     public const string ApiKey = "orleansrag-key";
     public const string Principal = "orleansrag-principal";
+
+    /// <summary>A silo's signature of <see cref="Principal"/> for the grain a call goes to (set by silos only).</summary>
+    public const string Signature = "orleansrag-signature";
 }
 
 /// <summary>

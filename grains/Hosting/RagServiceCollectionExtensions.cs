@@ -37,6 +37,7 @@ public static class RagServiceCollectionExtensions
         services.AddHostedService<AlertingStartup>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IIncomingGrainCallFilter, TenantAccessFilter>();
+        services.AddSingleton<IOutgoingGrainCallFilter, PrincipalSigningFilter>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EmbeddingService>();

@@ -6,12 +6,16 @@ namespace OrleansRag.Security;
 
 /// <summary>
 /// Verifies presented API keys against the configured hashes in constant time (the same work for unknown ids,
-/// malformed keys and wrong secrets) and gives the key's principal.
+/// malformed keys and wrong secrets) and gives the key's principal. Also signs the principal that travels with a
+/// request from grain to grain: an HMAC-SHA256, keyed by a secret only silos hold, over the principal and the grain
+/// it is sent to, so that nothing outside the cluster can make up (or move to another grain) a principal or the
+/// internal caller, whatever identity its connection claims.
 /// </summary>
 public sealed class ApiKeyVerifier
 {
     private static readonly byte[] Unknown = new byte[32];
     private readonly Dictionary<string, (byte[] Hash, RagPrincipal Principal)> _keys;
+    private readonly byte[] _signingKey;
 
     public ApiKeyVerifier(IOptions<SecurityOptions> options)
     {
@@ -20,6 +24,26 @@ public sealed class ApiKeyVerifier
             entry => entry.Id,
             entry => (Convert.FromHexString(entry.Hash.AsSpan(ApiKeys.HashPrefix.Length)), new RagPrincipal(entry.Id, entry.Tenant, entry.Role)),
             StringComparer.Ordinal);
+
+        // Security:ClusterSecret when set; otherwise derived from the whole key configuration (which callers never see
+        // whole: each knows at most its own key), so every silo of a cluster with the same configuration agrees.
+        var material = string.IsNullOrEmpty(options.Value.ClusterSecret)
+            ? "orleansrag-keys\n" + string.Join("\n", options.Value.ApiKeys.Select(e => $"{e.Id}|{e.Tenant}|{e.Role}|{e.Hash}").Order(StringComparer.Ordinal))
+            : "orleansrag-secret\n" + options.Value.ClusterSecret;
+        _signingKey = SHA256.HashData(Encoding.UTF8.GetBytes(material));
+    }
+
+    /// <summary>The signature of <paramref name="principal"/> (its context value) for a call to <paramref name="target"/>.</summary>
+    public string Sign(string principal, GrainId target) =>
+        Convert.ToBase64String(HMACSHA256.HashData(_signingKey, Encoding.UTF8.GetBytes($"{principal}\n{target}")));
+
+    /// <summary>Whether <paramref name="signature"/> was made by a silo of this cluster for this principal and grain.</summary>
+    public bool IsSigned(string principal, GrainId target, string? signature)
+    {
+        Span<byte> presented = stackalloc byte[32];
+        return signature is not null
+            && Convert.TryFromBase64String(signature, presented, out var written) && written == 32
+            && CryptographicOperations.FixedTimeEquals(presented, HMACSHA256.HashData(_signingKey, Encoding.UTF8.GetBytes($"{principal}\n{target}")));
     }
 
     /// <summary>No keys are configured: the embedded default's open mode, where every caller is the local admin.</summary>

@@ -10,6 +10,13 @@ public sealed class SecurityOptions : IValidatableObject
     /// <summary>The keys that may call the service. None: the embedded default's open mode (loopback only).</summary>
     public IList<ApiKeyEntry> ApiKeys { get; } = [];
 
+    /// <summary>
+    /// Secret that silos sign the caller's identity with as it travels between grains (the same on every silo).
+    /// Optional: without it the signing key is derived from the whole <see cref="ApiKeys"/> configuration, which
+    /// no single caller knows; set it (from a Kubernetes secret) when one client may hold every key.
+    /// </summary>
+    public string? ClusterSecret { get; set; }
+
     public RoleLimits Reader { get; set; } = new();
 
     public RoleLimits Writer { get; set; } = new();

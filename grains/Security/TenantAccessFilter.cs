@@ -6,15 +6,17 @@ namespace OrleansRag.Security;
 
 /// <summary>
 /// Tenant isolation and roles inside the cluster, on every silo, for every grain call (not only at the HTTP edge).
-/// With API keys configured:
+/// With API keys configured, a call to an OrleansRag grain interface must carry either
 /// <list type="bullet">
-/// <item>a call that carries an API key in the request context is verified here; the key is replaced by its
-/// principal, which flows with every further call of the request (so the secret travels one hop only);</item>
-/// <item>a call from an external Orleans client must carry a key (a principal it sends itself is ignored);</item>
-/// <item>a call with a principal must have the role its method needs, and may only reach grains of its own
-/// tenant: a tenant-scoped grain of another tenant answers 404, exactly as one that does not exist.</item>
+/// <item>an API key in the request context: verified here and replaced by its principal, which flows with every
+/// further call of the request (so the secret travels one hop only); or</item>
+/// <item>a principal signed by a silo for this very grain (<see cref="PrincipalSigningFilter"/> signs every call a
+/// silo makes; calls that no request started carry the signed <see cref="RagPrincipal.Internal"/>).</item>
 /// </list>
-/// Calls from grains and from the silo's own services without a principal are internal (activation, restore).
+/// Anything else is refused with 401, whoever the connection claims to be: a client that presents a hosted
+/// client's or a grain's id, or a principal of its own, gains nothing. The principal must have the role the method
+/// needs, and may only reach grains of its own tenant (another tenant's grain answers 404, exactly as one that does
+/// not exist); grains keyed to no tenant (cluster-wide alerting) need the operator role.
 /// Without keys (the embedded default) it does nothing.
 /// </summary>
 public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCallFilter
@@ -27,13 +29,13 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     public Task Invoke(IIncomingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (keys.IsOpen)
+        if (keys.IsOpen || !IsOwnInterface(Effective(context).Method))
         {
             return context.Invoke();
         }
 
         var principal = Authenticate(context);
-        if (principal is not null)
+        if (!principal.IsInternal)
         {
             Authorize(principal, context);
         }
@@ -41,7 +43,7 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         return context.Invoke();
     }
 
-    private RagPrincipal? Authenticate(IIncomingGrainCallContext context)
+    private RagPrincipal Authenticate(IIncomingGrainCallContext context)
     {
         if (RequestContext.Get(RagRequestContext.ApiKey) is string presented)
         {
@@ -49,16 +51,20 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
             var verified = keys.Verify(presented)
                 ?? throw new RagAccessDeniedException(401, "The API key is not valid.");
             RequestContext.Set(RagRequestContext.Principal, verified.ToContextValue());
+            RequestContext.Remove(RagRequestContext.Signature);
             return verified;
         }
 
-        if (IsExternalClient(context.SourceId) && IsOwnInterface(Effective(context).Method))
+        if (RequestContext.Get(RagRequestContext.Principal) is string carried
+            && keys.IsSigned(carried, context.TargetId, RequestContext.Get(RagRequestContext.Signature) as string)
+            && RagPrincipal.FromContextValue(carried) is { } signed)
         {
-            RequestContext.Remove(RagRequestContext.Principal);
-            throw new RagAccessDeniedException(401, "An API key is required (RagClientOptions.ApiKey).");
+            return signed;
         }
 
-        return RagPrincipal.FromContextValue(RequestContext.Get(RagRequestContext.Principal));
+        RequestContext.Remove(RagRequestContext.Principal);
+        RequestContext.Remove(RagRequestContext.Signature);
+        throw new RagAccessDeniedException(401, "An API key is required (RagClientOptions.ApiKey).");
     }
 
     /// <summary>
@@ -93,6 +99,11 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         }
 
         var tenant = TenantOf(context);
+        if (tenant is "" && principal.Has(RagRole.Operator))
+        {
+            return; // a key without a tenant part: the cluster's own (cluster-wide alert rules), the operator's
+        }
+
         if (tenant is not null && !string.Equals(tenant, principal.Tenant, StringComparison.Ordinal))
         {
             throw new RagAccessDeniedException(404, "Not found.");
@@ -126,8 +137,33 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         static string Prefix(string? key) => key is null ? "" : key[..Math.Max(0, key.IndexOf('/', StringComparison.Ordinal))];
     }
 
-    private static bool IsExternalClient(GrainId? source) =>
-        source is { } id && id.IsClient() && !id.Key.ToString().StartsWith("hosted-", StringComparison.Ordinal);
-
     private static bool IsOwnInterface(MethodInfo method) => method.DeclaringType?.Namespace?.StartsWith(nameof(OrleansRag), StringComparison.Ordinal) == true;
+}
+
+/// <summary>
+/// Signs, on every call a silo makes (from a grain, a timer, a hosted service or the HTTP edge), the principal the
+/// call carries for the grain it goes to; a call that no caller's request started carries the silo's own
+/// <see cref="RagPrincipal.Internal"/>. A call with an API key needs no signature: the receiving silo verifies the key.
+/// </summary>
+public sealed class PrincipalSigningFilter(ApiKeyVerifier keys) : IOutgoingGrainCallFilter
+{
+    private static readonly string InternalValue = RagPrincipal.Internal.ToContextValue();
+
+    /// <remarks>Async so that what it sets in the request context goes with this call only, never back to the caller.</remarks>
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!keys.IsOpen && RequestContext.Get(RagRequestContext.ApiKey) is null)
+        {
+            if (RequestContext.Get(RagRequestContext.Principal) is not string principal)
+            {
+                principal = InternalValue;
+                RequestContext.Set(RagRequestContext.Principal, principal);
+            }
+
+            RequestContext.Set(RagRequestContext.Signature, keys.Sign(principal, context.TargetId));
+        }
+
+        await context.Invoke();
+    }
 }

@@ -12,10 +12,28 @@ namespace OrleansRag.Tests.Security;
 /// </summary>
 public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
 {
-    private async Task<IHost> StartClientAsync(string? apiKey)
+    /// <param name="apiKey">The SDK's key, or none.</param>
+    /// <param name="claimedClientId">
+    /// An id the client presents to the gateway instead of its random one, as a hostile client can (the connection
+    /// preamble is the client's word): Orleans' hosted clients inside silos are "hosted-{silo}".
+    /// </param>
+    private async Task<IHost> StartClientAsync(string? apiKey, string? claimedClientId = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleansClient(client => client.UseLocalhostClustering(host.GatewayPort, serviceId: "orleans-rag", clusterId: host.ClusterId));
+        if (claimedClientId is not null)
+        {
+            var details = typeof(IClusterClient).Assembly.GetType("Orleans.LocalClientDetails", throwOnError: true)!;
+            var clientGrainId = typeof(GrainId).Assembly.GetType("Orleans.Runtime.ClientGrainId", throwOnError: true)!;
+            var claimed = clientGrainId.GetMethod("Create", [typeof(string)])!.Invoke(null, [claimedClientId]);
+            builder.Services.AddSingleton(details, sp =>
+            {
+                var instance = ActivatorUtilities.CreateInstance(sp, details);
+                details.GetField("<ClientId>k__BackingField", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.SetValue(instance, claimed);
+                return instance;
+            });
+        }
+
         builder.Services.AddRagClient(options => options.ApiKey = apiKey);
         var client = builder.Build();
         await client.StartAsync();
@@ -137,6 +155,49 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
         {
             var wrong = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IAccessGrain>(0).WhoAmIAsync());
             Assert.Equal(401, wrong.Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+    }
+
+    [Fact]
+    public async Task A_client_that_claims_to_be_a_silos_hosted_client_and_forges_a_signature_is_still_refused()
+    {
+        using var impostor = await StartClientAsync(apiKey: null, claimedClientId: "hosted-S127.0.0.1:11111:1");
+        var grains = impostor.Services.GetRequiredService<IGrainFactory>();
+
+        // Nothing but the claimed id: no key, so no access, to tenant data or to the cluster's alerting.
+        var document = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+        Assert.Equal(401, document.Status);
+        var rules = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").ListRulesAsync());
+        Assert.Equal(401, rules.Status);
+
+        // The silo's internal principal, or a tenant admin, with a made-up signature: refused as well.
+        foreach (var principal in new[] { RagPrincipal.Internal, new RagPrincipal("forged", "beta", RagRole.Admin) })
+        {
+            RequestContext.Set(RagRequestContext.Principal, principal.ToContextValue());
+            RequestContext.Set(RagRequestContext.Signature, Convert.ToBase64String(new byte[32]));
+            try
+            {
+                var forged = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+                Assert.Equal(401, forged.Status);
+                await AssertStreamRefusedAsync(grains, 401);
+            }
+            finally
+            {
+                RequestContext.Clear();
+            }
+        }
+
+        // With a key of its own it is an ordinary client of its tenant, whatever id it claims.
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["alpha"][RagRole.Reader].Key);
+        try
+        {
+            Assert.Equal("alpha", (await grains.GetGrain<IAccessGrain>(0).WhoAmIAsync()).Tenant);
+            var crossed = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+            Assert.Equal(404, crossed.Status);
         }
         finally
         {
