@@ -84,9 +84,13 @@ public sealed record Silence(
         now >= StartsAt && now < EndsAt && Matchers.All(m => labels.TryGetValue(m.Key, out var value) && value == m.Value);
 }
 
-/// <summary>The cluster's alerting: rules (one grain each), silences, history.</summary>
+/// <summary>
+/// One scope's alerting: rules (one grain each), silences, history. Key: "cluster" for the cluster-wide rules (the
+/// defaults among them; the operator's), "{tenant}/alerts" for a tenant's own (its admins'). A key without a tenant
+/// part reaches no tenant, so only operators (and the silo itself) reach the cluster's.
+/// </summary>
 [RequiresRole(RagRole.Admin)]
-[TenantScoped(TenantScope.Cluster)]
+[TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.Monitoring.IAlertManagerGrain")]
 public interface IAlertManagerGrain : IGrainWithStringKey
 {
@@ -119,13 +123,20 @@ public interface IAlertManagerGrain : IGrainWithStringKey
     /// <summary>Called by rule grains when an alert changes state.</summary>
     Task RecordAsync(Alert alert);
 
-    /// <summary>Activates the manager and every rule (after a cluster start); creates the default rules once.</summary>
+    /// <summary>
+    /// Activates the manager and every rule (after a cluster start); the cluster's creates the default rules once
+    /// and wakes every tenant's manager that has rules.
+    /// </summary>
     Task StartAsync();
+
+    /// <summary>Records (on the cluster's manager) that a tenant has rules of its own, so a cluster start wakes them.</summary>
+    [RequiresRole(RagRole.Operator)]
+    Task AddTenantAsync(string tenant);
 }
 
-/// <summary>One alert rule, evaluated on a timer; key: the rule's name.</summary>
+/// <summary>One alert rule, evaluated on a timer; key: the rule's name (a cluster rule) or "{tenant}/{name}".</summary>
 [RequiresRole(RagRole.Admin)]
-[TenantScoped(TenantScope.Cluster)]
+[TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.Monitoring.IAlertRuleGrain")]
 public interface IAlertRuleGrain : IGrainWithStringKey
 {
@@ -143,8 +154,8 @@ public interface IAlertRuleGrain : IGrainWithStringKey
     Task WakeAsync();
 }
 
-/// <summary>Groups, de-duplicates and sends notifications for alert changes; key: the group key.</summary>
-[RequiresRole(RagRole.Admin)]
+/// <summary>Groups, de-duplicates and sends notifications for alert changes; key: the group key. Only rule grains call it.</summary>
+[RequiresRole(RagRole.Operator)]
 [TenantScoped(TenantScope.Cluster)]
 [Alias("OrleansRag.Monitoring.IAlertNotifierGrain")]
 public interface IAlertNotifierGrain : IGrainWithStringKey

@@ -58,8 +58,11 @@ public sealed record RagPrincipal(
     [property: Id(1)] string Tenant,
     [property: Id(2)] RagRole Role)
 {
-    /// <summary>The principal of the embedded default without keys: one local admin of the default tenant.</summary>
-    public static readonly RagPrincipal LocalAdmin = new("local", RagConstants.DefaultTenant, RagRole.Admin);
+    /// <summary>
+    /// The principal of the embedded default without keys: the one local user, of the default tenant, who also
+    /// operates the (loopback-only) cluster.
+    /// </summary>
+    public static readonly RagPrincipal LocalAdmin = new("local", RagConstants.DefaultTenant, RagRole.Operator);
 
     /// <summary>
     /// The silo itself: calls that no caller's request started (timers, reminders, start-up, a grain's own

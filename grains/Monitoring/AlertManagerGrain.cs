@@ -16,12 +16,18 @@ public sealed class AlertManagerState
 
     [Id(3)]
     public bool DefaultsCreated { get; set; }
+
+    /// <summary>On the cluster's manager: the tenants with rules of their own.</summary>
+    [Id(4)]
+    public List<string> Tenants { get; set; } = [];
 }
 
 /// <summary>
-/// The cluster's alerting registry: the names of the rules (each rule is a grain of its own), silences and the
-/// history of state changes, all persisted grain state. Every silo calls <see cref="StartAsync"/> once it runs,
-/// which wakes every rule after a cluster start.
+/// One scope's alerting registry (the cluster's, or one tenant's): the names of the rules (each rule is a grain of
+/// its own), silences and the history of state changes, all persisted grain state. Every silo calls
+/// <see cref="StartAsync"/> on the cluster's manager once it runs, which wakes every rule, and every tenant's manager
+/// with rules, after a cluster start. A tenant's rules carry the label <c>tenant</c>; its silences cover only its
+/// own alerts.
 /// </summary>
 [GrainType("alertmanager")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
 public sealed class AlertManagerGrain(
@@ -29,13 +35,25 @@ public sealed class AlertManagerGrain(
     IOptions<AlertingOptions> options, TimeProvider time) : Grain, IAlertManagerGrain
 {
     public const string Key = "cluster";
+    public const string TenantLabel = "tenant";
     private const int HistoryLimit = 500;
+
+    /// <summary>The manager of a tenant's rules, or of the cluster's (null).</summary>
+    public static string KeyFor(string? tenant) => tenant is null ? Key : $"{tenant}/alerts";
+
+    /// <summary>The tenant of a manager's or a rule grain's key; null for the cluster's.</summary>
+    public static string? TenantOf(string key) => key.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? key[..slash] : null;
+
+    /// <summary>The key of a rule's grain in a scope.</summary>
+    public static string RuleKey(string? tenant, string name) => tenant is null ? name : $"{tenant}/{name}";
+
+    private string? Tenant => TenantOf(this.GetPrimaryKeyString());
 
     public async Task StartAsync()
     {
         if (!state.State.DefaultsCreated)
         {
-            if (options.Value.DefaultRules)
+            if (options.Value.DefaultRules && Tenant is null)
             {
                 foreach (var rule in DefaultAlertRules.All.Where(r => !state.State.Rules.Contains(r.Name)))
                 {
@@ -49,6 +67,16 @@ public sealed class AlertManagerGrain(
         }
 
         await Task.WhenAll(state.State.Rules.Select(name => Rule(name).WakeAsync()));
+        await Task.WhenAll(state.State.Tenants.Select(tenant => GrainFactory.GetGrain<IAlertManagerGrain>(KeyFor(tenant)).StartAsync()));
+    }
+
+    public async Task AddTenantAsync(string tenant)
+    {
+        if (Tenant is null && !state.State.Tenants.Contains(tenant))
+        {
+            state.State.Tenants.Add(tenant);
+            await state.WriteStateAsync();
+        }
     }
 
     public async Task<AlertRule[]> ListRulesAsync()
@@ -63,6 +91,13 @@ public sealed class AlertManagerGrain(
     public async Task<bool> PutRuleAsync(AlertRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        if (Tenant is { } tenant)
+        {
+            // A tenant's alerts say whose they are (receivers, grouping and silences go by it); it cannot claim another's.
+            rule = rule with { Labels = new Dictionary<string, string>(rule.Labels.Where(l => l.Key != TenantLabel)) { [TenantLabel] = tenant } };
+            await RegisterTenantAsync(tenant);
+        }
+
         await Rule(rule.Name).SetAsync(rule);
         if (state.State.Rules.Contains(rule.Name))
         {
@@ -72,6 +107,16 @@ public sealed class AlertManagerGrain(
         state.State.Rules.Add(rule.Name);
         await state.WriteStateAsync();
         return true;
+    }
+
+    /// <summary>The cluster's manager learns of this tenant's rules: the manager's own doing, not its caller's (an internal call).</summary>
+    private async Task RegisterTenantAsync(string tenant)
+    {
+        if (state.State.Rules.Count == 0)
+        {
+            RequestContext.Remove(Security.RagRequestContext.Principal); // stays inside this async method
+            await GrainFactory.GetGrain<IAlertManagerGrain>(Key).AddTenantAsync(tenant);
+        }
     }
 
     public async Task<bool> DeleteRuleAsync(string name)
@@ -132,5 +177,5 @@ public sealed class AlertManagerGrain(
         await state.WriteStateAsync();
     }
 
-    private IAlertRuleGrain Rule(string name) => GrainFactory.GetGrain<IAlertRuleGrain>(name);
+    private IAlertRuleGrain Rule(string name) => GrainFactory.GetGrain<IAlertRuleGrain>(RuleKey(Tenant, name));
 }

@@ -13,8 +13,13 @@ public sealed class AlertNotifierGrain(IOptions<AlertingOptions> options, Notifi
     private readonly NotificationGroup _group = new(options.Value.GroupInterval);
     private IGrainTimer? _timer;
 
+    /// <summary>The tenant whose alerts this group holds (the group key includes it); null for the cluster's.</summary>
+    private string? _tenant;
+
     public async Task NotifyAsync(Alert alert)
     {
+        ArgumentNullException.ThrowIfNull(alert);
+        _tenant ??= alert.Labels.GetValueOrDefault(AlertManagerGrain.TenantLabel);
         _group.Add(alert);
         await FlushAsync(CancellationToken.None);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.Value.GroupInterval.TotalMilliseconds / 2, 100, 5000));
@@ -28,7 +33,13 @@ public sealed class AlertNotifierGrain(IOptions<AlertingOptions> options, Notifi
             return; // most calls: the same firing alerts again, nothing to send
         }
 
+        // The cluster's silences cover every alert; a tenant's, only that tenant's (the group holds one tenant's alerts).
         var silences = await GrainFactory.GetGrain<IAlertManagerGrain>(AlertManagerGrain.Key).ListSilencesAsync();
+        if (_tenant is { Length: > 0 } tenant)
+        {
+            silences = [.. silences, .. await GrainFactory.GetGrain<IAlertManagerGrain>(AlertManagerGrain.KeyFor(tenant)).ListSilencesAsync()];
+        }
+
         var now = time.GetUtcNow();
         var due = _group.TakeDue(now, alert => silences.Any(s => s.Matches(alert.Labels, now)));
         if (due.Count > 0)

@@ -108,7 +108,7 @@ public sealed partial class AlertRuleGrain(
         if (changed.Count > 0)
         {
             await state.WriteStateAsync(CancellationToken.None);
-            var manager = GrainFactory.GetGrain<IAlertManagerGrain>(AlertManagerGrain.Key);
+            var manager = GrainFactory.GetGrain<IAlertManagerGrain>(AlertManagerGrain.KeyFor(AlertManagerGrain.TenantOf(this.GetPrimaryKeyString())));
             foreach (var alert in changed)
             {
                 await manager.RecordAsync(alert);
@@ -125,7 +125,9 @@ public sealed partial class AlertRuleGrain(
 
     private Task Notify(Alert alert)
     {
-        var group = string.Join(",", options.Value.GroupLabels.Select(label => $"{label}={alert.Labels.GetValueOrDefault(label, "")}"));
+        // Each tenant's alerts are grouped apart from the cluster's and other tenants'.
+        var group = string.Join(",", options.Value.GroupLabels.Append(AlertManagerGrain.TenantLabel).Distinct()
+            .Select(label => $"{label}={alert.Labels.GetValueOrDefault(label, "")}"));
         return GrainFactory.GetGrain<IAlertNotifierGrain>(group).NotifyAsync(alert);
     }
 

@@ -74,9 +74,9 @@ public static class AlertRuleParser
             }
         }
 
-        if (labels.Keys.Any(k => k is "alertname" or "severity" or "silo" or "alertstate"))
+        if (labels.Keys.Any(k => k is "alertname" or "severity" or "silo" or "alertstate" or "tenant"))
         {
-            return (null, "labels: alertname, severity, silo and alertstate are set by OrleansRag.");
+            return (null, "labels: alertname, severity, silo, alertstate and tenant are set by OrleansRag.");
         }
 
         return (new AlertRule(name, metric, aggregation, window, comparator, threshold, @for, severity, labels, annotations, repeat, noData, operation), null);

@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 namespace OrleansRag.Cli.Commands;
 
 /// <summary>
-/// <c>orag keys create --tenant T --role reader|writer|admin</c>: makes a new API key offline. The key is printed once
+/// <c>orag keys create --tenant T --role reader|writer|admin|operator</c>: makes a new API key offline. The key is printed once
 /// (give it to its user); only its hash goes into the silos' configuration, in JSON and environment-variable form.
 /// </summary>
 public sealed class KeysCreateCommand : Command<KeysCreateCommand.Settings>
@@ -18,7 +18,7 @@ public sealed class KeysCreateCommand : Command<KeysCreateCommand.Settings>
         public string? Tenant { get; init; }
 
         [CommandOption("-r|--role <ROLE>")]
-        [Description("reader (search, ask), writer (+ ingest, delete) or admin (+ collections, rules, keys).")]
+        [Description("reader (search, ask), writer (+ ingest, delete), admin (+ collections, the tenant's alert rules, keys) or operator (+ cluster-wide alert rules).")]
         public string? Role { get; init; }
 
         [CommandOption("-i|--index <N>")]

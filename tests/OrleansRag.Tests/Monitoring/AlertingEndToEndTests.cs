@@ -111,7 +111,7 @@ public sealed class AlertingEndToEndTests : IAsyncLifetime
         Assert.Equal("critical", alert.GetProperty("labels").GetProperty("severity").GetString());
         Assert.Equal("search", alert.GetProperty("labels").GetProperty("team").GetString());
         Assert.Equal("Answers are slow", alert.GetProperty("annotations").GetProperty("summary").GetString());
-        Assert.Equal("alertname=SlowAsks", firing.GetProperty("groupKey").GetString());
+        Assert.Equal("alertname=SlowAsks,tenant=default", firing.GetProperty("groupKey").GetString()); // a tenant's rule: grouped apart
         Assert.True(alert.GetProperty("startsAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-2));
 
         // The same notification on Slack and by e-mail (STARTTLS and authentication, as the server demands).

@@ -79,10 +79,24 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
             RequestContext.Clear();
         }
 
+        // A tenant's admin reaches its tenant's alerting, not the cluster's (the operator's) nor another tenant's.
         RequestContext.Set(RagRequestContext.ApiKey, host.Keys["beta"][RagRole.Admin].Key);
         try
         {
-            Assert.NotNull(await grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").ListRulesAsync());
+            Assert.NotNull(await grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("beta/alerts").ListRulesAsync());
+            Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").ListRulesAsync())).Status);
+            Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("alpha/alerts").ListRulesAsync())).Status);
+            Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertRuleGrain>("HighCpu").RemoveAsync())).Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["beta"][RagRole.Operator].Key);
+        try
+        {
+            Assert.NotEmpty(await grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").ListRulesAsync());
         }
         finally
         {
