@@ -32,6 +32,48 @@ public static class RagValidation
         return null;
     }
 
+    /// <summary>
+    /// Document ids are what users name their documents (often file names): 1..256 characters, spaces, '#', '%',
+    /// '?' and any Unicode included, but no '/' or '\\' (they would read as paths), no control characters, no lone
+    /// UTF-16 surrogates, no leading or trailing white space, not "." or "..", and no "%2F" (which a URL path may have
+    /// meant as '/'). Clients escape them in URLs.
+    /// </summary>
+    public static string? CheckDocumentId(string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return $"{field} is required.";
+        }
+
+        if (value.Length > RagConstants.MaxIdLength)
+        {
+            return $"{field} is {value.Length} characters long; the limit is {RagConstants.MaxIdLength}.";
+        }
+
+        if (value.Contains("%2F", StringComparison.OrdinalIgnoreCase))
+        {
+            // Web servers keep an escaped slash in a path escaped, so "%2F" here may have been meant as '/': refused, not guessed.
+            return $"{field} '{Truncate(value)}' must not contain '/' (nor \"%2F\").";
+        }
+
+        if (value is "." or ".." || char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1]))
+        {
+            return $"{field} '{Truncate(value)}' must not be \".\" or \"..\" nor begin or end with white space.";
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            var loneSurrogate = char.IsHighSurrogate(c) ? i + 1 >= value.Length || !char.IsLowSurrogate(value[++i]) : char.IsLowSurrogate(c);
+            if (c is '/' or '\\' || char.IsControl(c) || loneSurrogate)
+            {
+                return $"{field} '{Truncate(value.Replace("\0", "\\0", StringComparison.Ordinal))}' must not contain '/', '\\', control characters or a lone surrogate (at character {i}).";
+            }
+        }
+
+        return null;
+    }
+
     public static string? CheckTopK(int topK) =>
         topK is < RagConstants.MinTopK or > RagConstants.MaxTopK
             ? $"topK must be between {RagConstants.MinTopK} and {RagConstants.MaxTopK}; it was {topK}."

@@ -260,6 +260,6 @@ public sealed class RagClient : IRagClient
     private static void CheckIds(string collection, string documentId)
     {
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(documentId), documentId), nameof(documentId));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckDocumentId(nameof(documentId), documentId), nameof(documentId));
     }
 }

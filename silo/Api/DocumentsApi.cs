@@ -237,7 +237,7 @@ public static class DocumentsApi
 
     private static IResult Answer(string collection, string id, IngestResult result)
     {
-        var location = $"/v1/collections/{collection}/documents/{id}";
+        var location = $"/v1/collections/{collection}/documents/{Uri.EscapeDataString(id)}"; // ids may hold spaces, '#', any Unicode
         return result.Status switch
         {
             IngestStatus.Created => Results.Created(location, result),
@@ -298,7 +298,7 @@ public static class DocumentsApi
 
     private static IResult? CheckIds(string collection, string id)
     {
-        var problem = RagValidation.CheckId(nameof(collection), collection) ?? RagValidation.CheckId("document id", id);
+        var problem = RagValidation.CheckId(nameof(collection), collection) ?? RagValidation.CheckDocumentId("document id", id);
         return problem is null ? null : Problems.BadRequest(problem);
     }
 
