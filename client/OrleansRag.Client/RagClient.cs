@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OrleansRag.Security;
+using Polly;
+using Polly.Retry;
 
 namespace OrleansRag.Client;
 
@@ -16,6 +18,26 @@ public sealed class RagClient : IRagClient
 
     /// <summary>Ask default: hybrid ranking (dense + BM25 fused), which measures better on SciFact.</summary>
     public static readonly SearchOptions DefaultAskOptions = new(Mode: SearchMode.Hybrid);
+
+    /// <summary>
+    /// Reads (get, list, search, ask) are retried when the silo that held their grain is gone or going: Orleans
+    /// answers those calls with <see cref="SiloUnavailableException"/> (also for calls in flight when the silo is
+    /// declared dead) or a rejection, and the next attempt activates the grain on a living silo. Four retries with
+    /// exponential backoff from 250 ms and jitter: about 4 s in all, which spans the membership's detection time
+    /// (Cluster:Membership, about 6 s) together with the time the failed call itself took. Writes are not retried
+    /// here: the caller decides (an upsert of the same content is safe to repeat).
+    /// </summary>
+    private static readonly ResiliencePipeline ReadRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<SiloUnavailableException>().Handle<OrleansMessageRejectionException>()
+                .Handle<Orleans.Runtime.Messaging.ConnectionFailedException>(),
+            MaxRetryAttempts = 4,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        })
+        .Build();
 
     private readonly IGrainFactory _grains;
     private readonly string? _apiKey;
@@ -124,7 +146,7 @@ public sealed class RagClient : IRagClient
         CheckIds(collection, documentId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Document(tenant, collection, documentId).GetAsync().WaitAsync(cancellationToken);
+        return await ReadRetry.ExecuteAsync(async token => await Document(tenant, collection, documentId).GetAsync().WaitAsync(token), cancellationToken);
     }
 
     public async Task<bool> DeleteAsync(string collection, string documentId, CancellationToken cancellationToken = default)
@@ -141,10 +163,13 @@ public sealed class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var registry = Registry(tenant, collection);
-        var info = await registry.GetInfoAsync(cancellationToken);
-        return info.Exists
-            ? await registry.ListDocumentsAsync().WaitAsync(cancellationToken)
-            : throw RagNotFoundException.Collection(collection);
+        return await ReadRetry.ExecuteAsync(async token =>
+        {
+            var info = await registry.GetInfoAsync(token);
+            return info.Exists
+                ? await registry.ListDocumentsAsync().WaitAsync(token)
+                : throw RagNotFoundException.Collection(collection);
+        }, cancellationToken);
     }
 
     public async Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions? options = null, CancellationToken cancellationToken = default)
@@ -153,7 +178,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(query), query, options), nameof(query));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Query(tenant, collection).SearchAsync(query, options, cancellationToken)
+        return await ReadRetry.ExecuteAsync(async token => await Query(tenant, collection).SearchAsync(query, options, token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -163,7 +188,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Query(tenant, collection).AskAsync(question, options, cancellationToken)
+        return await ReadRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -189,7 +214,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        var info = await Registry(tenant, collection).GetInfoAsync(cancellationToken);
+        var info = await ReadRetry.ExecuteAsync(async token => await Registry(tenant, collection).GetInfoAsync(token), cancellationToken);
         return info.Exists ? info : null;
     }
 
@@ -197,7 +222,7 @@ public sealed class RagClient : IRagClient
     {
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(cancellationToken);
+        return await ReadRetry.ExecuteAsync(async token => await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(token), cancellationToken);
     }
 
     /// <summary>Who the cluster says this client is (its key's id, tenant and role; the local admin without keys).</summary>

@@ -21,7 +21,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     /// <summary>Further settings for every silo (TLS, for example).</summary>
     public Dictionary<string, string> ExtraSettings { get; } = [];
 
-    /// <summary>Settings every silo of this cluster gets: production mode plus fast failure detection.</summary>
+    /// <summary>Settings every silo of this cluster gets: production mode; failure detection is the shipped appsettings.json's.</summary>
     public Dictionary<string, string> Settings() => new(ExtraSettings.Concat(new Dictionary<string, string>
     {
         ["Cluster:Clustering"] = "AdoNet",
@@ -30,10 +30,6 @@ public sealed class ProductionCluster : IAsyncDisposable
         ["Cluster:RedisConnectionString"] = ProductionServers.Redis,
         ["Cluster:ClusterId"] = ClusterId,
         ["Cluster:ServiceId"] = ClusterId,
-        ["Cluster:Membership:ProbeTimeout"] = "00:00:01",
-        ["Cluster:Membership:NumMissedProbesLimit"] = "2",
-        ["Cluster:Membership:TableRefreshTimeout"] = "00:00:02",
-        ["Cluster:Membership:IAmAliveTablePublishTimeout"] = "00:00:05",
     }));
 
     public async Task<SiloProcess> StartSiloAsync()
