@@ -96,6 +96,69 @@ public sealed class LargeDocumentTests(LargeDocumentHostFixture host)
     }
 
     [Fact]
+    public async Task Searches_keep_answering_while_a_2_MiB_document_of_distinct_text_is_embedded()
+    {
+        using (var probe = await host.Http.PutAsJsonAsync("v1/collections/busy/documents/probe", new { text = "The lighthouse on the northern cape flashes twice every ten seconds." }))
+        {
+            Assert.Equal(HttpStatusCode.Created, probe.StatusCode);
+        }
+
+        async Task<double> SearchAsync()
+        {
+            var watch = Stopwatch.StartNew();
+            using var search = await host.Http.PostAsJsonAsync("v1/collections/busy/search", new { query = "how often does the lighthouse flash", topK = 3 });
+            Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+            Assert.Contains("probe", await search.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            return watch.Elapsed.TotalMilliseconds;
+        }
+
+        var idle = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            idle.Add(await SearchAsync());
+        }
+
+        // 2 MiB of text whose sentences all differ, so that every chunk goes through the model (minutes on two cores).
+        var text = new StringBuilder(2 * 1024 * 1024 + 256);
+        for (var i = 0; text.Length < 2 * 1024 * 1024; i++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"Log entry {i}: the {Topics[i % Topics.Length]} of berth {i * 7919 % 10007} were checked by inspector {i * 104729 % 9973}, who counted {i % 97} rivets. ");
+        }
+
+        using (var put = await host.Http.PutAsync("v1/collections/busy/documents/big", new StringContent(text.ToString(), Encoding.UTF8, "text/plain")))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+        }
+
+        // Search on the same silo while the embedder works through it; every search answers.
+        var busy = new List<double>();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (busy.Count < 20 && DateTime.UtcNow < deadline)
+        {
+            var latency = await SearchAsync();
+            using var status = JsonDocument.Parse(await host.Http.GetStringAsync("v1/collections/busy/documents/big"));
+            if (status.RootElement.GetProperty("status").GetString() is "processing" && status.RootElement.TryGetProperty("stage", out var stage) && stage.GetString() == "embed")
+            {
+                busy.Add(latency); // it overlapped the embedding
+            }
+            else if (status.RootElement.GetProperty("status").GetString() is "ready" or "failed")
+            {
+                break;
+            }
+        }
+
+        Assert.True(busy.Count >= 10, $"only {busy.Count} searches overlapped the embedding of the large document");
+        Console.WriteLine($"searches beside a 2 MiB ingest: idle p50 {Percentile(idle, 0.5):F0} ms, p95 {Percentile(idle, 0.95):F0} ms; while embedding p50 {Percentile(busy, 0.5):F0} ms, p95 {Percentile(busy, 0.95):F0} ms, max {busy.Max():F0} ms");
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Http.DeleteAsync("v1/collections/busy/documents/big")).StatusCode);
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Max(0, (int)Math.Ceiling(sorted.Length * p) - 1)];
+    }
+
+    [Fact]
     public async Task A_file_over_the_limit_gets_413_naming_the_setting()
     {
         var tooLarge = new byte[50 * 1024 * 1024 + 1];
