@@ -20,19 +20,18 @@ public sealed class RagClient : IRagClient
     public static readonly SearchOptions DefaultAskOptions = new(Mode: SearchMode.Hybrid);
 
     /// <summary>
-    /// Reads (get, list, search, ask) are retried when the silo that held their grain is gone or going: Orleans
-    /// answers those calls with <see cref="SiloUnavailableException"/> (also for calls in flight when the silo is
-    /// declared dead) or a rejection, and the next attempt activates the grain on a living silo. Four retries with
-    /// exponential backoff from 250 ms and jitter: about 4 s in all, which spans the membership's detection time
-    /// (Cluster:Membership, about 6 s) together with the time the failed call itself took. Writes are not retried
-    /// here: the caller decides (an upsert of the same content is safe to repeat).
+    /// Reads (get, list, search, ask) and text upserts (safe to repeat) are retried when the silo that held their
+    /// grain is gone or going: Orleans answers those calls with <see cref="SiloUnavailableException"/> (also for calls
+    /// in flight when the silo is declared dead) or a rejection, and the next attempt activates the grain on a living
+    /// silo. Five retries with exponential backoff from 250 ms and jitter: about 8 s in all, which spans the
+    /// membership's detection time (Cluster:Membership, 1-4 s measured). Deletes and uploads are not retried here.
     /// </summary>
-    private static readonly ResiliencePipeline ReadRetry = new ResiliencePipelineBuilder()
+    private static readonly ResiliencePipeline FailoverRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<SiloUnavailableException>().Handle<OrleansMessageRejectionException>()
                 .Handle<Orleans.Runtime.Messaging.ConnectionFailedException>(),
-            MaxRetryAttempts = 4,
+            MaxRetryAttempts = 5,
             Delay = TimeSpan.FromMilliseconds(250),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -67,7 +66,9 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckDocument(document), nameof(document));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await Document(tenant, collection, documentId).UpsertAsync(document, cancellationToken).WaitAsync(cancellationToken);
+        // An upsert is safe to repeat (the same content is "unchanged", or completes a half-done commit), so it
+        // rides out a failover like a read.
+        return await FailoverRetry.ExecuteAsync(async token => await Document(tenant, collection, documentId).UpsertAsync(document, token).WaitAsync(token), cancellationToken);
     }
 
     /// <summary>Bytes per upload call: small enough that no grain call carries a large message.</summary>
@@ -146,7 +147,7 @@ public sealed class RagClient : IRagClient
         CheckIds(collection, documentId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await ReadRetry.ExecuteAsync(async token => await Document(tenant, collection, documentId).GetAsync().WaitAsync(token), cancellationToken);
+        return await FailoverRetry.ExecuteAsync(async token => await Document(tenant, collection, documentId).GetAsync().WaitAsync(token), cancellationToken);
     }
 
     public async Task<bool> DeleteAsync(string collection, string documentId, CancellationToken cancellationToken = default)
@@ -163,7 +164,7 @@ public sealed class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var registry = Registry(tenant, collection);
-        return await ReadRetry.ExecuteAsync(async token =>
+        return await FailoverRetry.ExecuteAsync(async token =>
         {
             var info = await registry.GetInfoAsync(token);
             return info.Exists
@@ -178,7 +179,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(query), query, options), nameof(query));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await ReadRetry.ExecuteAsync(async token => await Query(tenant, collection).SearchAsync(query, options, token), cancellationToken)
+        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).SearchAsync(query, options, token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -188,7 +189,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await ReadRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, token), cancellationToken)
+        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -214,7 +215,7 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        var info = await ReadRetry.ExecuteAsync(async token => await Registry(tenant, collection).GetInfoAsync(token), cancellationToken);
+        var info = await FailoverRetry.ExecuteAsync(async token => await Registry(tenant, collection).GetInfoAsync(token), cancellationToken);
         return info.Exists ? info : null;
     }
 
@@ -222,7 +223,7 @@ public sealed class RagClient : IRagClient
     {
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await ReadRetry.ExecuteAsync(async token => await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(token), cancellationToken);
+        return await FailoverRetry.ExecuteAsync(async token => await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(token), cancellationToken);
     }
 
     /// <summary>Who the cluster says this client is (its key's id, tenant and role; the local admin without keys).</summary>

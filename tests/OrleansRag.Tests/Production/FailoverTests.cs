@@ -127,7 +127,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             }
 
             output.WriteLine($"failover {round + 1}/{Kills}: {acknowledged.Count} acknowledged documents so far, all found afterwards");
-            Assert.True(acknowledged.Count >= (round * Documents) + (Documents / 2), $"only {acknowledged.Count} ingests were acknowledged by round {round + 1}");
+            Assert.True(acknowledged.Count > (round * Documents) + (Documents / 3), $"only {acknowledged.Count} ingests were acknowledged by round {round + 1}: none after the kill");
 
             // A replacement joins before the next kill.
             cluster.Silos.Remove(victim);
