@@ -131,6 +131,7 @@ public interface IAlertManagerGrain : IGrainWithStringKey
 
     /// <summary>Records (on the cluster's manager) that a tenant has rules of its own, so a cluster start wakes them.</summary>
     [RequiresRole(RagRole.Operator)]
+    [AlwaysInterleave] // the cluster's StartAsync may be waiting on the very tenant manager that calls this
     Task AddTenantAsync(string tenant);
 }
 

@@ -44,6 +44,13 @@ public sealed class AlertManagerGrain(
     /// <summary>The tenant of a manager's or a rule grain's key; null for the cluster's.</summary>
     public static string? TenantOf(string key) => key.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? key[..slash] : null;
 
+    /// <summary>
+    /// A rule as its grain keeps it: a tenant's carries the label tenant (receivers, grouping and silences go by it),
+    /// set from the grain's key, so no caller can make a rule speak for another tenant.
+    /// </summary>
+    public static AlertRule Scoped(AlertRule rule, string? tenant) =>
+        tenant is null ? rule : rule with { Labels = new Dictionary<string, string>(rule.Labels.Where(l => l.Key != TenantLabel)) { [TenantLabel] = tenant } };
+
     /// <summary>The key of a rule's grain in a scope.</summary>
     public static string RuleKey(string? tenant, string name) => tenant is null ? name : $"{tenant}/{name}";
 
@@ -93,8 +100,6 @@ public sealed class AlertManagerGrain(
         ArgumentNullException.ThrowIfNull(rule);
         if (Tenant is { } tenant)
         {
-            // A tenant's alerts say whose they are (receivers, grouping and silences go by it); it cannot claim another's.
-            rule = rule with { Labels = new Dictionary<string, string>(rule.Labels.Where(l => l.Key != TenantLabel)) { [TenantLabel] = tenant } };
             await RegisterTenantAsync(tenant);
         }
 

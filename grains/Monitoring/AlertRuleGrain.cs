@@ -39,6 +39,7 @@ public sealed partial class AlertRuleGrain(
     public async Task SetAsync(AlertRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        rule = AlertManagerGrain.Scoped(rule, AlertManagerGrain.TenantOf(this.GetPrimaryKeyString()));
         var changedCondition = state.State.Rule is not { } old || old with { Annotations = rule.Annotations, Labels = rule.Labels } != rule;
         state.State.Rule = rule;
         if (changedCondition)
@@ -54,6 +55,9 @@ public sealed partial class AlertRuleGrain(
     {
         _timer?.Dispose();
         _timer = null;
+        // The resolved notifications are the rule's own doing, not its caller's (the notifier is the silo's): an
+        // internal call (this async method's context change stays inside it).
+        RequestContext.Remove(Security.RagRequestContext.Principal);
         if (state.State.Rule is { } rule)
         {
             // Firing alerts of a deleted rule end.

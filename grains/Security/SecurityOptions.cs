@@ -25,7 +25,7 @@ public sealed class SecurityOptions : IValidatableObject
 
     public RoleLimits For(RagRole role) => role switch
     {
-        RagRole.Admin => Admin,
+        RagRole.Admin or RagRole.Operator => Admin,
         RagRole.Writer => Writer,
         _ => Reader,
     };

@@ -29,12 +29,24 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     public Task Invoke(IIncomingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (keys.IsOpen || !IsOwnInterface(Effective(context).Method))
+        if (keys.IsOpen)
         {
             return context.Invoke();
         }
 
+        // Every call, Orleans' own interfaces included (reminders, enumeration steps): an identity that does not verify
+        // is dropped here, so it can never be signed onward by this silo.
         var principal = Authenticate(context);
+        if (!IsOwnInterface(Effective(context).Method))
+        {
+            return context.Invoke();
+        }
+
+        if (principal is null)
+        {
+            throw new RagAccessDeniedException(401, "An API key is required (RagClientOptions.ApiKey).");
+        }
+
         if (!principal.IsInternal)
         {
             Authorize(principal, context);
@@ -43,7 +55,7 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         return context.Invoke();
     }
 
-    private RagPrincipal Authenticate(IIncomingGrainCallContext context)
+    private RagPrincipal? Authenticate(IIncomingGrainCallContext context)
     {
         if (RequestContext.Get(RagRequestContext.ApiKey) is string presented)
         {
@@ -64,7 +76,7 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
 
         RequestContext.Remove(RagRequestContext.Principal);
         RequestContext.Remove(RagRequestContext.Signature);
-        throw new RagAccessDeniedException(401, "An API key is required (RagClientOptions.ApiKey).");
+        return null;
     }
 
     /// <summary>

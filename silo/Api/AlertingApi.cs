@@ -141,7 +141,8 @@ public static class AlertingApi
         // The stored form (a tenant's rule gains its tenant label) is what is answered.
         var created = await manager.PutRuleAsync(rule!);
         var stored = await manager.GetRuleAsync(name) ?? rule!;
-        return created ? Results.Created($"/v1/alert-rules/{name}", stored) : Results.Ok(stored);
+        var scope = manager.GetPrimaryKeyString() == AlertManagerGrain.Key ? "?scope=cluster" : "";
+        return created ? Results.Created($"/v1/alert-rules/{name}{scope}", stored) : Results.Ok(stored);
     }
 
     private static async Task<IResult> AddSilenceAsync(HttpContext context, IAlertManagerGrain manager, TimeProvider time)

@@ -87,6 +87,15 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
             Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("cluster").ListRulesAsync())).Status);
             Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertManagerGrain>("alpha/alerts").ListRulesAsync())).Status);
             Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IAlertRuleGrain>("HighCpu").RemoveAsync())).Status);
+
+            // A rule set straight on its grain cannot speak for another tenant: the grain labels it with its own.
+            var rule = new OrleansRag.Monitoring.AlertRule("Raw", "cpu_percent", OrleansRag.Monitoring.AlertAggregation.Avg, TimeSpan.FromMinutes(5),
+                OrleansRag.Monitoring.AlertComparator.GreaterThan, 99, TimeSpan.Zero, OrleansRag.Monitoring.AlertSeverity.Warning,
+                new Dictionary<string, string> { ["tenant"] = "alpha" }, new Dictionary<string, string>(), TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+            var raw = grains.GetGrain<OrleansRag.Monitoring.IAlertRuleGrain>("beta/Raw");
+            await raw.SetAsync(rule);
+            Assert.Equal("beta", (await raw.GetRuleAsync())!.Labels["tenant"]);
+            await raw.RemoveAsync();
         }
         finally
         {
