@@ -4,8 +4,8 @@ namespace OrleansRag.Silo;
 
 /// <summary>
 /// Maintenance commands of the silo binary that run instead of the host (used by the container image):
-/// <c>extract-models</c> unpacks the bundled embedding models beside the application so that a read-only image
-/// needs no writable folder, and <c>healthcheck [url]</c> probes a running silo without curl in the image.
+/// <c>extract-models</c> unpacks the bundled embedding models (and makes their int8 forms) beside the application so
+/// that a read-only image needs no writable folder, and <c>healthcheck [url]</c> probes a running silo without curl in the image.
 /// </summary>
 internal static class SiloCommands
 {
@@ -27,7 +27,8 @@ internal static class SiloCommands
                     var dll = Path.Combine(AppContext.BaseDirectory, "models", model.AssemblyName + ".dll");
                     if (File.Exists(dll))
                     {
-                        Console.WriteLine($"{model.Name}: {BundledModels.EnsureExtracted(model.Name)}");
+                        var folder = BundledModels.EnsureExtracted(model.Name);
+                        Console.WriteLine($"{model.Name}: {folder} (int8: {OnnxEmbedder.EnsureQuantized(folder)})");
                     }
                 }
 

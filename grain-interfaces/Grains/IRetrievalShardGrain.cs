@@ -48,4 +48,8 @@ public interface IRetrievalShardGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<int> CountAsync();
+
+    /// <summary>This shard's memory: vectors and search structure, chunk text, BM25 postings (also in the metrics summary).</summary>
+    [ReadOnly]
+    Task<OrleansRag.Monitoring.ShardFootprint> GetFootprintAsync();
 }

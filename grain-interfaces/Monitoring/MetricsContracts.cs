@@ -25,7 +25,8 @@ public sealed record MetricsSnapshot(
     [property: Id(12)] long WorkingSetBytes,
     [property: Id(13)] double MemoryPercent,
     [property: Id(14)] long GcCollections,
-    [property: Id(15)] long ThreadPoolQueueLength);
+    [property: Id(15)] long ThreadPoolQueueLength,
+    [property: Id(16)] IndexMemory? Index = null);
 
 /// <summary>Requests of one operation in one interval: count, errors, summed seconds and a latency histogram.</summary>
 [GenerateSerializer, Alias("OrleansRag.Monitoring.OperationStats")]
@@ -63,7 +64,8 @@ public sealed record SiloSummary(
     [property: Id(3)] double MemoryPercent,
     [property: Id(4)] long WorkingSetBytes,
     [property: Id(5)] long EmbeddingQueueLength,
-    [property: Id(6)] long ThreadPoolQueueLength);
+    [property: Id(6)] long ThreadPoolQueueLength,
+    [property: Id(7)] IndexMemory? Index = null);
 
 /// <summary>One value of a metric for one series (cluster-wide: no labels; per silo: silo=…).</summary>
 [GenerateSerializer, Alias("OrleansRag.Monitoring.SeriesValue")]
@@ -102,4 +104,38 @@ public static class MetricsChannel
     /// <summary>Upper bounds (seconds) of the latency histogram buckets; the last bucket is open.</summary>
     public static readonly double[] BucketBounds =
         [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60];
+}
+
+/// <summary>
+/// One retrieval shard's memory, as the shard estimates it: vectors and the search structure (exact), the chunks'
+/// text and sentence vectors, and the BM25 postings.
+/// </summary>
+[GenerateSerializer, Alias("OrleansRag.Monitoring.ShardFootprint")]
+[Immutable]
+public sealed record ShardFootprint(
+    [property: Id(0)] string Shard,
+    [property: Id(1)] string IndexKind,
+    [property: Id(2)] int Documents,
+    [property: Id(3)] int Chunks,
+    [property: Id(4)] long VectorBytes,
+    [property: Id(5)] long TextBytes,
+    [property: Id(6)] long LexicalBytes)
+{
+    public long TotalBytes => VectorBytes + TextBytes + LexicalBytes;
+}
+
+/// <summary>The retrieval shards active on one silo: their memory against the silo's budget, and the largest of them.</summary>
+[GenerateSerializer, Alias("OrleansRag.Monitoring.IndexMemory")]
+[Immutable]
+public sealed record IndexMemory(
+    [property: Id(0)] long BudgetBytes,
+    [property: Id(1)] long TotalBytes,
+    [property: Id(2)] long Chunks,
+    [property: Id(3)] int Shards,
+    [property: Id(4)] IReadOnlyList<ShardFootprint> Largest)
+{
+    /// <summary>Shards listed in <see cref="Largest"/>.</summary>
+    public const int LargestListed = 10;
+
+    public double BudgetPercent => BudgetBytes > 0 ? TotalBytes * 100.0 / BudgetBytes : 0;
 }

@@ -13,9 +13,9 @@ public sealed class OnnxEmbedder : IDisposable
     private readonly bool _hasTokenTypes;
     private readonly string _outputName;
 
-    public OnnxEmbedder(string modelFolder, string name, PoolingMode pooling, string queryPrefix, string documentPrefix, int maxTokens, int intraOpThreads = 0)
+    public OnnxEmbedder(string modelFolder, string name, PoolingMode pooling, string queryPrefix, string documentPrefix, int maxTokens, int intraOpThreads = 0, string? modelFile = null)
     {
-        var modelPath = Path.Combine(modelFolder, "model.onnx");
+        var modelPath = modelFile ?? Path.Combine(modelFolder, "model.onnx");
         var vocabPath = Path.Combine(modelFolder, "vocab.txt");
         if (!File.Exists(modelPath) || !File.Exists(vocabPath))
         {
@@ -53,12 +53,48 @@ public sealed class OnnxEmbedder : IDisposable
             : options.ModelPath;
         return new OnnxEmbedder(
             folder,
-            options.Model,
+            options.Quantized ? options.Model + QuantizedSuffix : options.Model,
             options.Pooling ?? bundled?.Pooling ?? PoolingMode.Mean,
             options.QueryPrefix ?? bundled?.QueryPrefix ?? "",
             options.DocumentPrefix ?? bundled?.DocumentPrefix ?? "",
             options.MaxTokens,
-            options.IntraOpThreads);
+            options.IntraOpThreads,
+            options.Quantized ? EnsureQuantized(folder) : null);
+    }
+
+    /// <summary>Appended to the model's name when its int8 form runs (the vectors differ slightly).</summary>
+    public const string QuantizedSuffix = "-int8";
+
+    /// <summary>
+    /// The int8 form of <paramref name="folder"/>'s model.onnx: model.int8.onnx beside it, made now when missing (a few
+    /// seconds), or in the temporary folder when the model's folder is read-only.
+    /// </summary>
+    public static string EnsureQuantized(string folder)
+    {
+        var source = Path.Combine(folder, "model.onnx");
+        var beside = Path.Combine(folder, "model.int8.onnx");
+        if (File.Exists(beside))
+        {
+            return beside;
+        }
+
+        try
+        {
+            Onnx.OnnxQuantizer.QuantizeDynamic(source, beside);
+            return beside;
+        }
+        catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+        {
+            var fallback = Path.Combine(Path.GetTempPath(), "orleansrag-models", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(folder))))[..16]);
+            Directory.CreateDirectory(fallback);
+            var path = Path.Combine(fallback, "model.int8.onnx");
+            if (!File.Exists(path))
+            {
+                Onnx.OnnxQuantizer.QuantizeDynamic(source, path);
+            }
+
+            return path;
+        }
     }
 
     public string Name { get; }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using OrleansRag.Retrieval;
 
 namespace OrleansRag.Embedding;
 
@@ -32,14 +33,7 @@ public static class SentenceVectorCodec
             var vector = vectors[kept[k]]!;
             packedSpans[2 * k] = spans[kept[k]].Start;
             packedSpans[2 * k + 1] = spans[kept[k]].Length;
-            var largest = Math.Abs(TensorPrimitives.MaxMagnitude(vector)); // MaxMagnitude keeps the sign
-            var scale = largest > 0 ? largest / 127f : 1f;
-            scales[k] = scale;
-            var row = values.AsSpan(k * dimensions, dimensions);
-            for (var d = 0; d < dimensions; d++)
-            {
-                row[d] = (sbyte)Math.Clamp(MathF.Round(vector[d] / scale), -127, 127);
-            }
+            scales[k] = Int8Vectors.Quantize(vector, values.AsSpan(k * dimensions, dimensions));
         }
 
         return new SentenceVectors(packedSpans, values, scales);

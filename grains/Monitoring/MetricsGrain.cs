@@ -101,7 +101,7 @@ public sealed class MetricsGrain(
         var hits = recent.Sum(s => s.CacheHits);
         var lookups = hits + recent.Sum(s => s.CacheMisses);
         var silos = _bySilo.Select(pair => pair.Value[^1]).Select(last => new SiloSummary(
-            last.Silo, last.Timestamp, last.CpuPercent, last.MemoryPercent, last.WorkingSetBytes, last.EmbeddingQueueLength, last.ThreadPoolQueueLength))
+            last.Silo, last.Timestamp, last.CpuPercent, last.MemoryPercent, last.WorkingSetBytes, last.EmbeddingQueueLength, last.ThreadPoolQueueLength, last.Index))
             .OrderBy(s => s.Silo, StringComparer.Ordinal).ToArray();
         return Task.FromResult(new MetricsSummary(window.TotalSeconds, operations, lookups > 0 ? (double)hits / lookups : null, silos));
     }

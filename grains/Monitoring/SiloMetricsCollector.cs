@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using OrleansRag.Embedding;
 using OrleansRag.Hosting;
+using OrleansRag.Retrieval;
 
 namespace OrleansRag.Monitoring;
 
@@ -59,6 +60,8 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         _meter.CreateObservableGauge("orleansrag.process.memory.working_set", () => Environment.WorkingSet, "By", "Working set of the silo process.");
         _meter.CreateObservableGauge("orleansrag.process.memory.utilization", MemoryPercent, "%", "Working set as % of the memory limit (container or machine).");
         _meter.CreateObservableGauge("orleansrag.threadpool.queue_length", () => ThreadPool.PendingWorkItemCount, "{work_item}", "Work items waiting for the thread pool.");
+        _meter.CreateObservableGauge("orleansrag.index.memory", () => _services.GetService<ShardMemoryLedger>()?.TotalBytes ?? 0, "By", "Memory the retrieval shards on this silo hold (estimated by each shard).");
+        _meter.CreateObservableGauge("orleansrag.index.memory.budget", () => _services.GetService<ShardMemoryLedger>()?.BudgetBytes ?? 0, "By", "The silo's index memory budget (Retrieval:MemoryBudgetMiB); writes beyond it get 507.");
         _meter.CreateObservableGauge("orleansrag.embedding.queue_length", () => _services.GetService<EmbeddingService>()?.QueueLength ?? 0, "{text}", "Texts waiting for the embedding model.");
     }
 
@@ -87,7 +90,19 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
             silo, _time.GetUtcNow(), interval.TotalSeconds,
             operations.ToDictionary(o => o.Key, o => new OperationStats(o.Value.Count, o.Value.Errors, o.Value.Sum, o.Value.Buckets)),
             hits, misses, calls, texts, _services.GetService<EmbeddingService>()?.QueueLength ?? 0, generations, fallbacks,
-            _cpuPercent, Environment.WorkingSet, MemoryPercent(), collections, ThreadPool.PendingWorkItemCount);
+            _cpuPercent, Environment.WorkingSet, MemoryPercent(), collections, ThreadPool.PendingWorkItemCount, IndexMemory());
+    }
+
+    /// <summary>The shards on this silo against its budget; null on a process that hosts no shards (a client).</summary>
+    private IndexMemory? IndexMemory()
+    {
+        if (_services.GetService<ShardMemoryLedger>() is not { } ledger)
+        {
+            return null;
+        }
+
+        var shards = ledger.Shards;
+        return new IndexMemory(ledger.BudgetBytes, shards.Sum(s => s.TotalBytes), shards.Sum(s => (long)s.Chunks), shards.Count, [.. shards.Take(Monitoring.IndexMemory.LargestListed)]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -19,7 +19,16 @@ public sealed class Bm25Index
 
     private sealed record Slot(IndexedChunk Chunk, int Length, Dictionary<string, int> TermFrequencies);
 
+    /// <summary>Bytes per distinct term of a chunk: its entry in the chunk's frequencies and in the term's postings.</summary>
+    public const int BytesPerTermEntry = 56;
+
+    /// <summary>Bytes per chunk beyond its terms: the slot, its dictionary and the document's slot list.</summary>
+    public const int BytesPerChunk = 160;
+
     public int Count { get; private set; }
+
+    /// <summary>An estimate of the postings' and frequencies' memory (the chunk text is counted by the shard).</summary>
+    public long EstimatedBytes { get; private set; }
 
     public void Upsert(string documentId, IReadOnlyList<IndexedChunk> chunks)
     {
@@ -48,6 +57,7 @@ public sealed class Bm25Index
             }
 
             _totalLength += terms.Count;
+            EstimatedBytes += BytesPerChunk + ((long)frequencies.Count * BytesPerTermEntry);
             Count++;
             slots.Add(slot);
         }
@@ -76,6 +86,7 @@ public sealed class Bm25Index
             }
 
             _totalLength -= entry.Length;
+            EstimatedBytes -= BytesPerChunk + ((long)entry.TermFrequencies.Count * BytesPerTermEntry);
             Count--;
             _slots[slot] = null;
             _free.Push(slot);

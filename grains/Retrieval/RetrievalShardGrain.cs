@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansRag.Monitoring;
 
 namespace OrleansRag.Retrieval;
 
@@ -8,17 +10,25 @@ namespace OrleansRag.Retrieval;
 /// time and mirrored in memory as a contiguous vector index; on activation (first use, idle deactivation, or
 /// after its silo died) the shard restores the whole index from the store. Shards stay active once loaded
 /// (they are the in-memory index; reloading is the expensive part), so reads keep working while storage is away.
+/// The dense index is the kind <see cref="RetrievalOptions"/> names (int8 scan by default, an HNSW graph from
+/// <see cref="RetrievalOptions.HnswThreshold"/> chunks). Every change reports the shard's memory to the silo's
+/// <see cref="ShardMemoryLedger"/>, and new chunks are refused when they would not fit its budget.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
 [GrainType("retrievalshard")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
-public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
+public sealed partial class RetrievalShardGrain(
+    IShardStore store,
+    IOptions<RetrievalOptions> options,
+    ShardMemoryLedger ledger,
+    ILogger<RetrievalShardGrain> logger) : Grain, IRetrievalShardGrain
 {
     /// <summary>Every document's entry as stored, without its chunks (those are in the indexes).</summary>
     private readonly Dictionary<string, ShardEntry> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _searchable = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Document, string Version), SortedDictionary<int, IndexedChunk[]>> _staged = [];
+    private readonly Dictionary<string, long> _textBytes = new(StringComparer.Ordinal);
     private readonly Bm25Index _lexical = new();
-    private VectorIndex? _index;
+    private IVectorIndex? _index;
 
     private string ShardKey => this.GetPrimaryKeyString();
 
@@ -34,11 +44,23 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         {
             LogRestored(ShardKey, _entries.Count, _index?.Count ?? 0, watch.Elapsed.TotalMilliseconds);
         }
+
+        _index?.Prepare(); // a large shard's graph is built in the background; the exact scan answers meanwhile
+        ReportFootprint();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        ledger.Forget(ShardKey);
+        _index?.Persist();
+        _index?.Dispose();
+        return Task.CompletedTask;
     }
 
     public async Task StagePartAsync(string documentId, string version, int part, IndexedChunk[] chunks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunks);
+        ledger.EnsureRoom(ShardKey, EstimateBytes(chunks));
         await store.SavePartAsync(ShardKey, documentId, version, part, chunks, cancellationToken);
         if (!_staged.TryGetValue((documentId, version), out var parts))
         {
@@ -61,6 +83,7 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         if (commit.PartCount == 0)
         {
             chunks = commit.Chunks ?? [];
+            ledger.EnsureRoom(ShardKey, EstimateBytes(chunks) - (_index?.ContainsDocument(documentId) == true ? _textBytes.GetValueOrDefault(documentId) : 0));
         }
         else if (_staged.TryGetValue((documentId, commit.Version), out var parts) && parts.Count == commit.PartCount && parts.Keys.Last() == commit.PartCount - 1)
         {
@@ -76,6 +99,8 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         await store.CommitAsync(ShardKey, entry, previous?.Version, cancellationToken); // durable before searchable or acknowledged
         Apply(entry with { Chunks = chunks });
         _staged.Remove((documentId, commit.Version));
+        _index?.Prepare();
+        ReportFootprint();
         return !wasSearchable;
     }
 
@@ -120,12 +145,15 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         _index?.Remove(documentId);
         _lexical.Remove(documentId);
         _entries.Remove(documentId);
+        _textBytes.Remove(documentId);
         foreach (var key in _staged.Keys.Where(k => k.Document == documentId).ToList())
         {
             _staged.Remove(key);
         }
 
-        return _searchable.Remove(documentId);
+        var removed = _searchable.Remove(documentId);
+        ReportFootprint();
+        return removed;
     }
 
     public Task<SearchHit[]> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default)
@@ -202,11 +230,13 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         {
             _index?.Remove(documentId);
             _searchable.Remove(documentId);
+            _textBytes.Remove(documentId);
             return;
         }
 
+        _textBytes[documentId] = entry.Chunks.Sum(ChunkTextBytes);
         var dimensions = entry.Chunks[0].Vector.Length;
-        _index ??= new VectorIndex(dimensions);
+        _index ??= options.Value.CreateIndex(dimensions, ShardKey);
         if (_index.Dimensions != dimensions)
         {
             throw new InvalidOperationException(
@@ -216,6 +246,33 @@ public sealed partial class RetrievalShardGrain(IShardStore store, ILogger<Retri
         _index.Upsert(documentId, entry.Chunks);
         _searchable.Add(documentId);
     }
+
+    public Task<ShardFootprint> GetFootprintAsync() => Task.FromResult(Footprint());
+
+    /// <summary>The chunk's text, ids and sentence vectors, with object overheads; its vector is counted by the index.</summary>
+    internal static long ChunkTextBytes(IndexedChunk chunk)
+    {
+        const int ObjectOverhead = 24;
+        var strings = chunk.ChunkId.Length + chunk.Title.Length + chunk.Text.Length;
+        var sentences = chunk.Sentences is { } s ? s.Values.Length + (s.Scales.Length * sizeof(float)) + (s.Spans.Length * sizeof(int)) + (4 * ObjectOverhead) : 0;
+        return (2L * strings) + (3 * ObjectOverhead) + (2 * 96) + sentences; // two chunk records (dense and BM25 index)
+    }
+
+    /// <summary>What <paramref name="chunks"/> would add: text, fp32 row and int8 code, and their BM25 postings (about one distinct term per 6 characters).</summary>
+    private static long EstimateBytes(IReadOnlyList<IndexedChunk> chunks) =>
+        chunks.Sum(chunk => ChunkTextBytes(chunk) + (chunk.Vector.Length * (sizeof(float) + sizeof(sbyte))) + sizeof(float)
+            + Bm25Index.BytesPerChunk + (chunk.Text.Length / 6 * (long)Bm25Index.BytesPerTermEntry));
+
+    private ShardFootprint Footprint() => new(
+        ShardKey,
+        (_index?.Kind ?? options.Value.VectorIndex).ToString(),
+        _entries.Count,
+        _index?.Count ?? 0,
+        _index?.VectorBytes ?? 0,
+        _textBytes.Values.Sum(),
+        _lexical.EstimatedBytes);
+
+    private void ReportFootprint() => ledger.Report(Footprint());
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shard {Shard} restored {Documents} documents ({Chunks} chunks) in {ElapsedMs:F0} ms")]
     private partial void LogRestored(string shard, int documents, int chunks, double elapsedMs);

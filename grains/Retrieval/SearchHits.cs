@@ -7,7 +7,7 @@ public static class SearchHits
     public static SearchHit[] TopK(IEnumerable<SearchHit> hits, int k, bool perDocument)
     {
         ArgumentNullException.ThrowIfNull(hits);
-        var ordered = hits.OrderBy(hit => hit, VectorIndex.BestFirst.Instance);
+        var ordered = hits.OrderBy(hit => hit, BestFirst.Instance);
         return perDocument
             ? [.. ordered.DistinctBy(hit => hit.DocumentId, StringComparer.Ordinal).Take(k)]
             : [.. ordered.Take(k)];
@@ -35,5 +35,19 @@ public static class SearchHits
         }
 
         return TopK(fused.Values.Select(v => v.Hit with { Score = (float)v.Score }), topK, perDocument: false);
+    }
+
+    /// <summary>Orders hits best first: higher score, then chunk id (ordinal) to break ties deterministically.</summary>
+    public sealed class BestFirst : IComparer<SearchHit>
+    {
+        public static readonly BestFirst Instance = new();
+
+        public int Compare(SearchHit? x, SearchHit? y)
+        {
+            ArgumentNullException.ThrowIfNull(x);
+            ArgumentNullException.ThrowIfNull(y);
+            var byScore = y.Score.CompareTo(x.Score);
+            return byScore != 0 ? byScore : string.CompareOrdinal(x.ChunkId, y.ChunkId);
+        }
     }
 }

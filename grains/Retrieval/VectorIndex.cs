@@ -1,217 +1,233 @@
-using System.Numerics.Tensors;
+using System.Buffers;
 
 namespace OrleansRag.Retrieval;
 
-/// <summary>
-/// Exact inner-product index over unit vectors kept in one contiguous array, scored with SIMD
-/// (<see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>). Not thread-safe: its owner
-/// (a shard grain) serialises access. Removal moves the last row into the gap, so rows stay contiguous.
-/// </summary>
-public sealed class VectorIndex(int dimensions)
+/// <summary>How a shard finds the nearest chunks to a query vector.</summary>
+public enum VectorIndexKind
 {
-    private readonly Dictionary<string, List<int>> _rowsByDocument = new(StringComparer.Ordinal);
-    private readonly List<IndexedChunk> _chunks = [];
-    private float[] _vectors = new float[dimensions * 64];
+    /// <summary>Every row scored in fp32: exact, the most memory traffic.</summary>
+    Fp32,
 
-    public int Dimensions { get; } = dimensions;
+    /// <summary>Every row scored on int8 codes, the best candidates re-scored in fp32: near-exact at about a quarter of the traffic.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "int8 is the name of the quantisation users configure.")]
+    Int8,
 
-    public int Count => _chunks.Count;
+    /// <summary>A navigable graph (HNSW, USearch) for large shards: a few hundred rows visited per query, candidates re-scored in fp32.</summary>
+    Hnsw,
+}
 
-    public int DocumentCount => _rowsByDocument.Count;
+/// <summary>
+/// A shard's dense index over unit vectors. Every kind holds the same rows (chunk + fp32 vector) and answers the same
+/// question: the top k rows by inner product, best first (ties by chunk id), optionally one per document and only over
+/// documents a filter accepts, so a selective filter still returns k results when k exist. Not thread-safe: its owner
+/// (a shard grain) serialises access.
+/// </summary>
+public interface IVectorIndex : IDisposable
+{
+    VectorIndexKind Kind { get; }
 
-    public bool ContainsDocument(string documentId) => _rowsByDocument.ContainsKey(documentId);
+    int Dimensions { get; }
+
+    int Count { get; }
+
+    int DocumentCount { get; }
+
+    /// <summary>Bytes held for vectors and the search structure (fp32 rows, codes, graph), excluding the chunks' text.</summary>
+    long VectorBytes { get; }
+
+    bool ContainsDocument(string documentId);
 
     /// <summary>Replaces every chunk of <paramref name="documentId"/>.</summary>
+    void Upsert(string documentId, IReadOnlyList<IndexedChunk> chunks);
+
+    bool Remove(string documentId);
+
+    /// <summary>The chunks of one document with their vectors, in chunk order.</summary>
+    IndexedChunk[] GetDocumentChunks(string documentId);
+
+    SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument = false, Func<string, bool>? allow = null);
+
+    /// <summary>Starts background work the index needs to answer at full speed (a graph build); nothing for the exact kinds.</summary>
+    void Prepare();
+
+    /// <summary>Keeps what is costly to rebuild (a graph) where the next activation finds it; nothing for the exact kinds.</summary>
+    void Persist();
+}
+
+/// <summary>An index that scans every row: the rows are reachable for a graph built over them.</summary>
+internal interface IExactVectorIndex : IVectorIndex
+{
+    VectorRows Rows { get; }
+}
+
+/// <summary>Exact search over fp32 rows: every row's inner product with the query (SIMD), the best k kept in a heap.</summary>
+public sealed class Fp32VectorIndex(int dimensions) : IExactVectorIndex
+{
+    private readonly VectorRows _rows = new(dimensions);
+
+    public VectorIndexKind Kind => VectorIndexKind.Fp32;
+
+    public int Dimensions => _rows.Dimensions;
+
+    public int Count => _rows.Count;
+
+    public int DocumentCount => _rows.DocumentCount;
+
+    public long VectorBytes => _rows.VectorBytes;
+
+    VectorRows IExactVectorIndex.Rows => _rows;
+
+    public bool ContainsDocument(string documentId) => _rows.ContainsDocument(documentId);
+
     public void Upsert(string documentId, IReadOnlyList<IndexedChunk> chunks)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        Remove(documentId);
-        if (chunks.Count == 0)
+        _rows.Remove(documentId);
+        _rows.Add(documentId, chunks);
+    }
+
+    public bool Remove(string documentId) => _rows.Remove(documentId).Length > 0;
+
+    public IndexedChunk[] GetDocumentChunks(string documentId) => _rows.DocumentChunks(documentId);
+
+    public SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument = false, Func<string, bool>? allow = null)
+    {
+        _rows.CheckQuery(query);
+        if (perDocument || allow is not null)
         {
-            return;
+            return RowScan.Hits(_rows, RowScan.Top(_rows, k, perDocument, allow, new Fp32Scorer(_rows, query.ToArray())));
         }
 
-        var rows = new List<int>(chunks.Count);
-        foreach (var chunk in chunks)
+        var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, Count));
+        try
         {
-            if (chunk.Vector.Length != Dimensions)
+            _rows.ScoreAll(query, scores);
+            return RowScan.Hits(_rows, RowScan.Top(_rows, k, perDocument: false, allow: null, new PrecomputedScorer(scores)));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    public void Prepare()
+    {
+    }
+
+    public void Persist()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>
+/// Exact scan on int8 codes (one scale per row) for candidates, then the best candidates re-scored on the fp32 rows,
+/// so scores are exact and the ranking matches fp32 whenever the true top k are among the candidates
+/// (<see cref="RescoreFactor"/> × k of them; one per document, with every chunk of a candidate document re-scored, when
+/// asked per document).
+/// </summary>
+public sealed class Int8VectorIndex : IExactVectorIndex
+{
+    private readonly VectorRows _rows;
+    private sbyte[] _codes;
+    private float[] _scales;
+
+    public Int8VectorIndex(int dimensions, int rescoreFactor = 4)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rescoreFactor, 1);
+        RescoreFactor = rescoreFactor;
+        _rows = new VectorRows(dimensions) { RowMoved = Move };
+        _codes = new sbyte[dimensions * 8];
+        _scales = new float[8];
+    }
+
+    public int RescoreFactor { get; }
+
+    public VectorIndexKind Kind => VectorIndexKind.Int8;
+
+    public int Dimensions => _rows.Dimensions;
+
+    public int Count => _rows.Count;
+
+    public int DocumentCount => _rows.DocumentCount;
+
+    public long VectorBytes => _rows.VectorBytes + _codes.Length + ((long)_scales.Length * sizeof(float));
+
+    VectorRows IExactVectorIndex.Rows => _rows;
+
+    public bool ContainsDocument(string documentId) => _rows.ContainsDocument(documentId);
+
+    public void Upsert(string documentId, IReadOnlyList<IndexedChunk> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        _rows.Remove(documentId);
+        foreach (var row in _rows.Add(documentId, chunks))
+        {
+            if ((row + 1) * Dimensions > _codes.Length)
             {
-                throw new ArgumentException($"Chunk {chunk.ChunkId} has {chunk.Vector.Length} dimensions; the index has {Dimensions}.", nameof(chunks));
+                Array.Resize(ref _codes, Math.Max((row + 1) * Dimensions, _codes.Length * 2));
+                Array.Resize(ref _scales, _codes.Length / Dimensions);
             }
 
-            var row = _chunks.Count;
-            EnsureCapacity(row + 1);
-            chunk.Vector.CopyTo(_vectors.AsSpan(row * Dimensions, Dimensions));
-            _chunks.Add(chunk with { Vector = [] }); // the vector lives in the contiguous array only
-            rows.Add(row);
+            _scales[row] = Int8Vectors.Quantize(_rows.Vector(row), _codes.AsSpan(row * Dimensions, Dimensions));
         }
-
-        _rowsByDocument[documentId] = rows;
     }
 
-    public bool Remove(string documentId)
+    public bool Remove(string documentId) => _rows.Remove(documentId).Length > 0;
+
+    public IndexedChunk[] GetDocumentChunks(string documentId) => _rows.DocumentChunks(documentId);
+
+    public SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument = false, Func<string, bool>? allow = null)
     {
-        if (!_rowsByDocument.Remove(documentId, out var rows))
-        {
-            return false;
-        }
-
-        // Remove from the highest row down so that moved rows never land in a row still to be removed.
-        rows.Sort();
-        for (var i = rows.Count - 1; i >= 0; i--)
-        {
-            RemoveRow(rows[i]);
-        }
-
-        return true;
-    }
-
-    /// <summary>The chunks of one document with their vectors, in chunk order.</summary>
-    public IndexedChunk[] GetDocumentChunks(string documentId)
-    {
-        if (!_rowsByDocument.TryGetValue(documentId, out var rows))
+        _rows.CheckQuery(query);
+        if (k <= 0 || Count == 0)
         {
             return [];
         }
 
-        return [.. rows.Select(row => _chunks[row] with { Vector = _vectors.AsSpan(row * Dimensions, Dimensions).ToArray() })
-            .OrderBy(chunk => chunk.ChunkIndex)];
-    }
-
-    /// <summary>
-    /// The exact top <paramref name="k"/> rows by inner product, best first (ties by chunk id); per document
-    /// (each document's best chunk) when asked, and only over documents <paramref name="allow"/> accepts, so a
-    /// selective filter still returns k results when k exist.
-    /// </summary>
-    public SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument, Func<string, bool>? allow = null)
-    {
-        if (query.Length != Dimensions)
+        var queryCodes = new sbyte[Dimensions];
+        Int8Vectors.Quantize(query, queryCodes);
+        var m = Math.Max(k * RescoreFactor, k + 16);
+        List<(float Score, int Row)> candidates;
+        if (perDocument || allow is not null)
         {
-            throw new ArgumentException($"The query has {query.Length} dimensions; the index has {Dimensions}.", nameof(query));
+            candidates = RowScan.Top(_rows, m, perDocument, allow, new Int8Scorer(_codes, _scales, queryCodes));
         }
-
-        if (!perDocument && allow is null)
+        else
         {
-            return Search(query, k);
-        }
-
-        var best = new Dictionary<string, (float Score, int Row)>(StringComparer.Ordinal);
-        var rows = new List<(float Score, int Row)>();
-        var vectors = _vectors.AsSpan();
-        for (var row = 0; row < Count; row++)
-        {
-            var documentId = _chunks[row].DocumentId;
-            if (allow is not null && !allow(documentId))
+            var scores = ArrayPool<float>.Shared.Rent(Count);
+            try
             {
-                continue;
+                Int8Vectors.ScoreAll(_codes.AsSpan(0, Count * Dimensions), _scales, queryCodes, scores);
+                candidates = RowScan.Top(_rows, m, perDocument: false, allow: null, new PrecomputedScorer(scores));
             }
-
-            var score = TensorPrimitives.Dot(vectors.Slice(row * Dimensions, Dimensions), query);
-            if (!perDocument)
+            finally
             {
-                rows.Add((score, row));
-            }
-            else if (!best.TryGetValue(documentId, out var current) || score > current.Score
-                || score == current.Score && string.CompareOrdinal(_chunks[row].ChunkId, _chunks[current.Row].ChunkId) < 0)
-            {
-                best[documentId] = (score, row);
+                ArrayPool<float>.Shared.Return(scores);
             }
         }
 
-        var candidates = perDocument ? best.Values : (IEnumerable<(float Score, int Row)>)rows;
-        return SearchHits.TopK(candidates.Select(c => Hit(c.Row, c.Score)), k, perDocument: false);
+        return RowScan.Hits(_rows, RowScan.Rescore(_rows, candidates.Select(c => c.Row), query.ToArray(), k, perDocument));
     }
 
-    /// <summary>The exact top <paramref name="k"/> rows by inner product, best first (ties by chunk id).</summary>
-    public SearchHit[] Search(ReadOnlySpan<float> query, int k)
+    public void Prepare()
     {
-        if (query.Length != Dimensions)
-        {
-            throw new ArgumentException($"The query has {query.Length} dimensions; the index has {Dimensions}.", nameof(query));
-        }
-
-        k = Math.Min(k, Count);
-        if (k <= 0)
-        {
-            return [];
-        }
-
-        // Min-heap of the best k so far: the root is the weakest kept hit.
-        var heap = new PriorityQueue<int, (float Score, string Id)>(k, WorstFirst.Instance);
-        var vectors = _vectors.AsSpan();
-        for (var row = 0; row < Count; row++)
-        {
-            var score = TensorPrimitives.Dot(vectors.Slice(row * Dimensions, Dimensions), query);
-            if (heap.Count < k)
-            {
-                heap.Enqueue(row, (score, _chunks[row].ChunkId));
-            }
-            else if (heap.TryPeek(out _, out var weakest) && WorstFirst.Instance.Compare((score, _chunks[row].ChunkId), weakest) > 0)
-            {
-                heap.DequeueEnqueue(row, (score, _chunks[row].ChunkId));
-            }
-        }
-
-        var hits = new SearchHit[heap.Count];
-        for (var i = hits.Length - 1; heap.TryDequeue(out var row, out var priority); i--)
-        {
-            hits[i] = Hit(row, priority.Score);
-        }
-
-        return hits;
     }
 
-    private SearchHit Hit(int row, float score)
+    public void Persist()
     {
-        return SearchHit.Of(_chunks[row], score);
     }
 
-    private void RemoveRow(int row)
+    public void Dispose()
     {
-        var last = _chunks.Count - 1;
-        if (row != last)
-        {
-            _vectors.AsSpan(last * Dimensions, Dimensions).CopyTo(_vectors.AsSpan(row * Dimensions, Dimensions));
-            var moved = _chunks[last];
-            _chunks[row] = moved;
-            var movedRows = _rowsByDocument[moved.DocumentId];
-            movedRows[movedRows.IndexOf(last)] = row;
-        }
-
-        _chunks.RemoveAt(last);
     }
 
-    private void EnsureCapacity(int rows)
+    private void Move(int from, int to)
     {
-        if (rows * Dimensions > _vectors.Length)
-        {
-            Array.Resize(ref _vectors, Math.Max(rows * Dimensions, _vectors.Length * 2));
-        }
-    }
-
-    /// <summary>Orders hits best first: higher score, then chunk id (ordinal) to break ties deterministically.</summary>
-    public sealed class BestFirst : IComparer<SearchHit>
-    {
-        public static readonly BestFirst Instance = new();
-
-        public int Compare(SearchHit? x, SearchHit? y)
-        {
-            ArgumentNullException.ThrowIfNull(x);
-            ArgumentNullException.ThrowIfNull(y);
-            var byScore = y.Score.CompareTo(x.Score);
-            return byScore != 0 ? byScore : string.CompareOrdinal(x.ChunkId, y.ChunkId);
-        }
-    }
-
-    private sealed class WorstFirst : IComparer<(float Score, string Id)>
-    {
-        public static readonly WorstFirst Instance = new();
-
-        // Lower score is "smaller"; for equal scores the larger id is worse (BestFirst keeps the smaller id).
-        public int Compare((float Score, string Id) x, (float Score, string Id) y)
-        {
-            var byScore = x.Score.CompareTo(y.Score);
-            return byScore != 0 ? byScore : string.CompareOrdinal(y.Id, x.Id);
-        }
+        _codes.AsSpan(from * Dimensions, Dimensions).CopyTo(_codes.AsSpan(to * Dimensions, Dimensions));
+        _scales[to] = _scales[from];
     }
 }

@@ -77,9 +77,9 @@ public static class AlertingApi
                 await manager.DeleteSilenceAsync(id) ? Results.NoContent() : Problems.NotFound($"Silence '{id}' does not exist.")))
             .Audited("silence.delete").WithName("DeleteSilence").WithSummary("End a silence").Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 403, 404);
 
-        v1.MapGet("/metrics/summary", async (string? window, IGrainFactory grains) =>
+        v1.MapGet("/metrics/summary", async (string? window, HttpContext context, IGrainFactory grains) =>
             AlertRuleParser.ParseDuration(window ?? "5m") is { } span && span > TimeSpan.Zero
-                ? Results.Ok(await grains.GetGrain<IMetricsGrain>(MetricsChannel.Key).GetSummaryAsync(span))
+                ? Results.Ok(VisibleShards(await grains.GetGrain<IMetricsGrain>(MetricsChannel.Key).GetSummaryAsync(span), context))
                 : Problems.BadRequest($"window must be a positive duration like \"5m\"; it was \"{window}\"."))
             .WithTags("Alerting").RequireAuthorization(SecurityExtensions.Admin)
             .WithName("MetricsSummary").WithSummary("Request rates, latency, errors, cache hit rate and every silo's gauges over a window")
@@ -103,6 +103,25 @@ public static class AlertingApi
             "cluster" => ([], Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
                 detail: $"scope=cluster (the cluster-wide alert rules and silences) needs the operator role; the key has {principal.Role.ToString().ToLowerInvariant()}.")),
             _ => ([], Problems.BadRequest($"scope must be \"tenant\" or \"cluster\"; it was \"{scope}\".")),
+        };
+    }
+
+    /// <summary>Shards are named by tenant and collection: an operator sees every silo's largest, a tenant's admin only its own.</summary>
+    private static MetricsSummary VisibleShards(MetricsSummary summary, HttpContext context)
+    {
+        var principal = ApiKeyAuthenticationHandler.PrincipalOf(context.User) ?? RagPrincipal.LocalAdmin;
+        if (principal.Has(RagRole.Operator))
+        {
+            return summary;
+        }
+
+        var prefix = principal.Tenant + "/";
+        return summary with
+        {
+            Silos = [.. summary.Silos.Select(silo => silo.Index is null ? silo : silo with
+            {
+                Index = silo.Index with { Largest = [.. silo.Index.Largest.Where(shard => shard.Shard.StartsWith(prefix, StringComparison.Ordinal))] },
+            })],
         };
     }
 

@@ -6,6 +6,7 @@ using OrleansRag.Generation;
 using OrleansRag.Monitoring;
 using OrleansRag.Ingestion;
 using OrleansRag.Query;
+using OrleansRag.Retrieval;
 using OrleansRag.Security;
 using OrleansRag.Silo.Samples;
 
@@ -28,6 +29,7 @@ public static class ConfigurationSchema
         [IngestionOptions.SectionName] = typeof(IngestionOptions),
         [GenerationOptions.SectionName] = typeof(GenerationOptions),
         [QueryOptions.SectionName] = typeof(QueryOptions),
+        [RetrievalOptions.SectionName] = typeof(RetrievalOptions),
         [SampleCorpusOptions.SectionName] = typeof(SampleCorpusOptions),
         [DashboardOptions.SectionName] = typeof(DashboardOptions),
         [SecurityOptions.SectionName] = typeof(SecurityOptions),

@@ -68,17 +68,19 @@ public sealed class MetadataFilterTests
         }
     }
 
-    [Fact]
-    public void Filtered_top_k_equals_brute_force_over_the_documents_that_pass()
+    [Theory]
+    [MemberData(nameof(VectorIndexTests.Kinds), MemberType = typeof(VectorIndexTests))]
+    public async Task Filtered_top_k_equals_brute_force_over_the_documents_that_pass(string kind)
     {
         var random = new Random(2024);
         var docs = RandomDocs(random, 300);
-        var shards = Enumerable.Range(0, 4).Select(_ => new VectorIndex(32)).ToArray();
+        var shards = Enumerable.Range(0, 4).Select(_ => VectorIndexTests.Create(kind, 32)).ToArray();
         foreach (var d in docs)
         {
             shards[ShardRouter.ShardFor(d.Id, shards.Length)].Upsert(d.Id, [new IndexedChunk(d.Id + "#0", d.Id, 0, d.Id, "", d.Vector)]);
         }
 
+        await VectorIndexTests.ReadyAsync(shards);
         var byId = docs.ToDictionary(d => d.Id);
         for (var round = 0; round < 200; round++)
         {

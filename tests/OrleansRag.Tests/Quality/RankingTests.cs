@@ -96,11 +96,12 @@ public sealed class RankingTests
         Assert.Equal(2.0 / 62, fused[1].Score, 5);
     }
 
-    [Fact]
-    public void Per_document_ranking_keeps_each_documents_best_chunk()
+    [Theory]
+    [MemberData(nameof(VectorIndexTests.Kinds), MemberType = typeof(VectorIndexTests))]
+    public async Task Per_document_ranking_keeps_each_documents_best_chunk(string kind)
     {
         var random = new Random(11);
-        var index = new VectorIndex(32);
+        using var index = VectorIndexTests.Create(kind, 32);
         var all = new List<IndexedChunk>();
         for (var d = 0; d < 30; d++)
         {
@@ -109,6 +110,7 @@ public sealed class RankingTests
             all.AddRange(chunks);
         }
 
+        await VectorIndexTests.ReadyAsync(index);
         var query = VectorIndexTests.RandomUnitVector(random);
         var perDocument = index.Search(query, 10, perDocument: true);
         var expected = VectorIndexTests.BruteForce(all, query, all.Count).DistinctBy(e => e.ChunkId.Split('#')[0]).Take(10).Select(e => e.ChunkId);

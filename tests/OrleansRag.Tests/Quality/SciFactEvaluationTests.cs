@@ -47,8 +47,9 @@ public sealed class SciFactEvaluationTests(ITestOutputHelper output)
                 output.WriteLine($"scifact {mode,-6}: nDCG@10 {result.Scores.NdcgAt10:F4}  Recall@10 {result.Scores.RecallAt10:F4}  Recall@100 {result.Scores.RecallAt100:F4}  MRR@10 {result.Scores.MrrAt10:F4}  p50 {result.LatencyP50Ms:F1} ms  p95 {result.LatencyP95Ms:F1} ms");
             }
 
-            // Dense reproduces the published MTEB figure: same tokenizer, truncation, pooling, normalisation.
-            Assert.InRange(results[SearchMode.Dense].Scores.NdcgAt10, 0.6451 - 0.005, 0.6451 + 0.005);
+            // Dense reproduces the published MTEB figure (same tokenizer, truncation, pooling, normalisation), with the
+            // default int8 index (candidates from int8 codes, re-scored in fp32) within 0.002 of the fp32 figure.
+            Assert.InRange(results[SearchMode.Dense].Scores.NdcgAt10, 0.6451 - 0.002, 0.6451 + 0.002);
             Assert.True(results[SearchMode.Bm25].Scores.NdcgAt10 >= 0.6727, $"bm25 {results[SearchMode.Bm25].Scores.NdcgAt10:F4}");
             Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 >= 0.7126, $"hybrid {results[SearchMode.Hybrid].Scores.NdcgAt10:F4}");
             Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 > results[SearchMode.Dense].Scores.NdcgAt10);

@@ -1,0 +1,146 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace OrleansRag.Retrieval;
+
+/// <summary>
+/// Symmetric int8 scalar quantisation per vector (the largest component becomes ±127, one float scale per vector)
+/// and the integer dot product that scans such codes at a quarter of fp32's memory traffic.
+/// </summary>
+public static class Int8Vectors
+{
+    /// <summary>Writes <paramref name="vector"/>'s codes into <paramref name="codes"/> and returns the scale that turns them back.</summary>
+    public static float Quantize(ReadOnlySpan<float> vector, Span<sbyte> codes)
+    {
+        if (codes.Length != vector.Length)
+        {
+            throw new ArgumentException($"{codes.Length} codes for a vector of {vector.Length} components.", nameof(codes));
+        }
+
+        var largest = vector.IsEmpty ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(vector)); // MaxMagnitude keeps the sign
+        var scale = largest > 0 ? largest / 127f : 1f;
+        for (var d = 0; d < vector.Length; d++)
+        {
+            codes[d] = (sbyte)Math.Clamp(MathF.Round(vector[d] / scale), -127, 127);
+        }
+
+        return scale;
+    }
+
+    /// <summary>The exact integer dot product of two code vectors of equal length (AVX-512BW / AVX2 when the CPU has them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException($"Code vectors of {a.Length} and {b.Length} components.", nameof(b));
+        }
+
+        ref var left = ref MemoryMarshal.GetReference(a);
+        ref var right = ref MemoryMarshal.GetReference(b);
+        var i = 0;
+        var sum = 0;
+        if (Avx512BW.IsSupported && a.Length >= 32)
+        {
+            var accumulator = Vector512<int>.Zero;
+            for (; i <= a.Length - 32; i += 32)
+            {
+                var x = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref left, (nuint)i));
+                var y = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref right, (nuint)i));
+                accumulator += Avx512BW.MultiplyAddAdjacent(x, y);
+            }
+
+            sum = Vector512.Sum(accumulator);
+        }
+        else if (Avx2.IsSupported && a.Length >= 16)
+        {
+            var accumulator = Vector256<int>.Zero;
+            for (; i <= a.Length - 16; i += 16)
+            {
+                var x = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref left, (nuint)i));
+                var y = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref right, (nuint)i));
+                accumulator += Avx2.MultiplyAddAdjacent(x, y);
+            }
+
+            sum = Vector256.Sum(accumulator);
+        }
+        else if (Vector128.IsHardwareAccelerated && a.Length >= 16)
+        {
+            var accumulator = Vector128<int>.Zero;
+            for (; i <= a.Length - 16; i += 16)
+            {
+                var (xLow, xHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref left, (nuint)i));
+                var (yLow, yHigh) = Vector128.Widen(Vector128.LoadUnsafe(ref right, (nuint)i));
+                accumulator += WidenedProduct(xLow, yLow) + WidenedProduct(xHigh, yHigh);
+            }
+
+            sum = Vector128.Sum(accumulator);
+        }
+
+        for (; i < a.Length; i++)
+        {
+            sum += Unsafe.Add(ref left, i) * Unsafe.Add(ref right, i);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// Every row's approximate inner product with <paramref name="query"/> (codes of all rows, one after another): the
+    /// integer dot product times the row's scale. With AVX-512BW four rows share each widened piece of the query.
+    /// </summary>
+    public static void ScoreAll(ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> query, Span<float> scores)
+    {
+        var dimensions = query.Length;
+        var count = dimensions == 0 ? 0 : codes.Length / dimensions;
+        var row = 0;
+        if (Avx512BW.IsSupported && dimensions % 32 == 0 && dimensions > 0)
+        {
+            Span<short> widened = stackalloc short[dimensions];
+            for (var d = 0; d < dimensions; d++)
+            {
+                widened[d] = query[d];
+            }
+
+            ref var q = ref MemoryMarshal.GetReference(widened);
+            ref var c = ref MemoryMarshal.GetReference(codes);
+            var stride = (nuint)dimensions;
+            for (; row + 4 <= count; row += 4)
+            {
+                var a0 = Vector512<int>.Zero;
+                var a1 = Vector512<int>.Zero;
+                var a2 = Vector512<int>.Zero;
+                var a3 = Vector512<int>.Zero;
+                var start = (nuint)row * stride;
+                for (nuint d = 0; d < stride; d += 32)
+                {
+                    var x = Vector512.LoadUnsafe(ref q, d);
+                    a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + d)), x);
+                    a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + stride + d)), x);
+                    a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + (2 * stride) + d)), x);
+                    a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + (3 * stride) + d)), x);
+                }
+
+                scores[row] = Vector512.Sum(a0) * scales[row];
+                scores[row + 1] = Vector512.Sum(a1) * scales[row + 1];
+                scores[row + 2] = Vector512.Sum(a2) * scales[row + 2];
+                scores[row + 3] = Vector512.Sum(a3) * scales[row + 3];
+            }
+        }
+
+        for (; row < count; row++)
+        {
+            scores[row] = Dot(codes.Slice(row * dimensions, dimensions), query) * scales[row];
+        }
+    }
+
+    private static Vector128<int> WidenedProduct(Vector128<short> x, Vector128<short> y)
+    {
+        var (xLow, xHigh) = Vector128.Widen(x);
+        var (yLow, yHigh) = Vector128.Widen(y);
+        return (xLow * yLow) + (xHigh * yHigh);
+    }
+}
