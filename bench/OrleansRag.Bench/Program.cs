@@ -6,6 +6,8 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- files [--docs 150] [--large-mb 50]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- answers [--docs 1500] [--questions 500] [--show 20]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- alerts [--minutes 10] [--docs 500]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- embedders [--texts 512] [--docs 300]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- index [--sizes 100000,1000000] [--queries 300] [--hnsw-max 1000000]
 switch (args.FirstOrDefault())
 {
     case "files":
@@ -17,6 +19,12 @@ switch (args.FirstOrDefault())
     case "answers":
         await AnswerBenchmark.RunAsync(args);
         return 0;
+    case "embedders":
+        await EmbedderBenchmark.RunAsync(args);
+        return 0;
+    case "index":
+        await IndexBenchmark.RunAsync(args);
+        return 0;
     case "storage":
         await StorageBenchmark.RunAsync(args);
         return 0;
@@ -24,6 +32,6 @@ switch (args.FirstOrDefault())
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'alerts', 'storage' or 'files'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'alerts', 'storage', 'index', 'embedders' or 'files'");
         return 2;
 }

@@ -19,6 +19,13 @@ internal static class SciFact
             .GroupBy(parts => parts[0], parts => parts[1])
             .ToDictionary(g => g.Key, g => g.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
+    /// <summary>Relevant corpus ids per query id of one qrels file ("test.tsv" or "train.tsv").</summary>
+    public static Dictionary<string, HashSet<string>> RelevantIn(string file) =>
+        File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "scifact", "qrels", file)).Skip(1)
+            .Select(line => line.Split('\t'))
+            .GroupBy(parts => parts[0], parts => parts[1])
+            .ToDictionary(g => g.Key, g => g.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+
     /// <summary>The first <paramref name="count"/> queries with their ids.</summary>
     public static List<(string Id, string Text)> QueriesWithIds(int count) =>
         [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "scifact", "queries.jsonl")).Take(count)
