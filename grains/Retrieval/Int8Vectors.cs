@@ -88,46 +88,60 @@ public static class Int8Vectors
         return sum;
     }
 
+    /// <summary>The sum of a code vector's components (what <see cref="ScoreAll"/> needs per row).</summary>
+    public static int Sum(ReadOnlySpan<sbyte> codes)
+    {
+        var sum = 0;
+        foreach (var code in codes)
+        {
+            sum += code;
+        }
+
+        return sum;
+    }
+
     /// <summary>
     /// Every row's approximate inner product with <paramref name="query"/> (codes of all rows, one after another): the
-    /// integer dot product times the row's scale. With AVX-512BW four rows share each widened piece of the query.
+    /// integer dot product times the row's scale. With AVX-VNNI the query is shifted to unsigned (q + 128) so one
+    /// <c>vpdpbusd</c> multiplies and adds 32 code pairs, four rows sharing each piece of the query; the shift is taken
+    /// back with each row's code sum (<paramref name="sums"/>, from <see cref="Sum"/>). Otherwise row by row with <see cref="Dot"/>.
     /// </summary>
-    public static void ScoreAll(ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> query, Span<float> scores)
+    public static void ScoreAll(ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<int> sums, ReadOnlySpan<sbyte> query, Span<float> scores)
     {
         var dimensions = query.Length;
         var count = dimensions == 0 ? 0 : codes.Length / dimensions;
         var row = 0;
-        if (Avx512BW.IsSupported && dimensions % 32 == 0 && dimensions > 0)
+        if (AvxVnni.IsSupported && dimensions % 32 == 0 && dimensions > 0)
         {
-            Span<short> widened = stackalloc short[dimensions];
+            Span<byte> shifted = stackalloc byte[dimensions];
             for (var d = 0; d < dimensions; d++)
             {
-                widened[d] = query[d];
+                shifted[d] = (byte)(query[d] + 128);
             }
 
-            ref var q = ref MemoryMarshal.GetReference(widened);
+            ref var q = ref MemoryMarshal.GetReference(shifted);
             ref var c = ref MemoryMarshal.GetReference(codes);
             var stride = (nuint)dimensions;
             for (; row + 4 <= count; row += 4)
             {
-                var a0 = Vector512<int>.Zero;
-                var a1 = Vector512<int>.Zero;
-                var a2 = Vector512<int>.Zero;
-                var a3 = Vector512<int>.Zero;
+                var a0 = Vector256<int>.Zero;
+                var a1 = Vector256<int>.Zero;
+                var a2 = Vector256<int>.Zero;
+                var a3 = Vector256<int>.Zero;
                 var start = (nuint)row * stride;
                 for (nuint d = 0; d < stride; d += 32)
                 {
-                    var x = Vector512.LoadUnsafe(ref q, d);
-                    a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + d)), x);
-                    a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + stride + d)), x);
-                    a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + (2 * stride) + d)), x);
-                    a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, start + (3 * stride) + d)), x);
+                    var x = Vector256.LoadUnsafe(ref q, d);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref c, start + d));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.LoadUnsafe(ref c, start + stride + d));
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.LoadUnsafe(ref c, start + (2 * stride) + d));
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.LoadUnsafe(ref c, start + (3 * stride) + d));
                 }
 
-                scores[row] = Vector512.Sum(a0) * scales[row];
-                scores[row + 1] = Vector512.Sum(a1) * scales[row + 1];
-                scores[row + 2] = Vector512.Sum(a2) * scales[row + 2];
-                scores[row + 3] = Vector512.Sum(a3) * scales[row + 3];
+                scores[row] = (Vector256.Sum(a0) - (128 * sums[row])) * scales[row];
+                scores[row + 1] = (Vector256.Sum(a1) - (128 * sums[row + 1])) * scales[row + 1];
+                scores[row + 2] = (Vector256.Sum(a2) - (128 * sums[row + 2])) * scales[row + 2];
+                scores[row + 3] = (Vector256.Sum(a3) - (128 * sums[row + 3])) * scales[row + 3];
             }
         }
 

@@ -134,6 +134,7 @@ public sealed class Int8VectorIndex : IExactVectorIndex
     private readonly VectorRows _rows;
     private sbyte[] _codes;
     private float[] _scales;
+    private int[] _sums;
 
     public Int8VectorIndex(int dimensions, int rescoreFactor = 4)
     {
@@ -142,6 +143,7 @@ public sealed class Int8VectorIndex : IExactVectorIndex
         _rows = new VectorRows(dimensions) { RowMoved = Move };
         _codes = new sbyte[dimensions * 8];
         _scales = new float[8];
+        _sums = new int[8];
     }
 
     public int RescoreFactor { get; }
@@ -154,7 +156,7 @@ public sealed class Int8VectorIndex : IExactVectorIndex
 
     public int DocumentCount => _rows.DocumentCount;
 
-    public long VectorBytes => _rows.VectorBytes + _codes.Length + ((long)_scales.Length * sizeof(float));
+    public long VectorBytes => _rows.VectorBytes + _codes.Length + ((long)_scales.Length * (sizeof(float) + sizeof(int)));
 
     VectorRows IExactVectorIndex.Rows => _rows;
 
@@ -170,9 +172,11 @@ public sealed class Int8VectorIndex : IExactVectorIndex
             {
                 Array.Resize(ref _codes, Math.Max((row + 1) * Dimensions, _codes.Length * 2));
                 Array.Resize(ref _scales, _codes.Length / Dimensions);
+                Array.Resize(ref _sums, _codes.Length / Dimensions);
             }
 
             _scales[row] = Int8Vectors.Quantize(_rows.Vector(row), _codes.AsSpan(row * Dimensions, Dimensions));
+            _sums[row] = Int8Vectors.Sum(_codes.AsSpan(row * Dimensions, Dimensions));
         }
     }
 
@@ -201,7 +205,7 @@ public sealed class Int8VectorIndex : IExactVectorIndex
             var scores = ArrayPool<float>.Shared.Rent(Count);
             try
             {
-                Int8Vectors.ScoreAll(_codes.AsSpan(0, Count * Dimensions), _scales, queryCodes, scores);
+                Int8Vectors.ScoreAll(_codes.AsSpan(0, Count * Dimensions), _scales, _sums, queryCodes, scores);
                 candidates = RowScan.Top(_rows, m, perDocument: false, allow: null, new PrecomputedScorer(scores));
             }
             finally
@@ -229,5 +233,6 @@ public sealed class Int8VectorIndex : IExactVectorIndex
     {
         _codes.AsSpan(from * Dimensions, Dimensions).CopyTo(_codes.AsSpan(to * Dimensions, Dimensions));
         _scales[to] = _scales[from];
+        _sums[to] = _sums[from];
     }
 }
