@@ -81,7 +81,8 @@ public sealed class ReadinessCheck(SiloReadiness silo, EmbeddingService embeddin
 
 public static class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    /// <summary>Checks with this tag decide /ready.</summary>
+    public const string ReadyTag = "ready";
 
     public static IServiceCollection AddRagHealthChecks(this IServiceCollection services)
     {
@@ -89,7 +90,7 @@ public static class HealthEndpoints
         return services;
     }
 
-    /// <summary>/health: the process is alive (no checks). /ready: silo active and model loaded.</summary>
+    /// <summary>/health: the process is alive (no checks). /ready: silo active and model loaded (and the samples, where enabled).</summary>
     public static WebApplication MapRagHealth(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OrleansRag.Client;
 using OrleansRag.Hosting;
+using OrleansRag.Silo.Hosting;
 
 namespace OrleansRag.Silo.Samples;
 
@@ -26,12 +28,33 @@ public sealed class SampleCorpusOptions
 }
 
 /// <summary>
+/// Where loading the sample corpus stands. /ready waits for it (the "samples" check), so "ready" means the
+/// question the banner suggests finds its answer, not an empty collection.
+/// </summary>
+public sealed class SampleCorpusStatus : IHealthCheck
+{
+    private volatile string? _failure;
+    private volatile bool _loaded;
+
+    public void Loaded() => _loaded = true;
+
+    public void Failed(string reason) => _failure = reason;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(
+            _failure is { } failure ? HealthCheckResult.Degraded($"The sample corpus could not be loaded: {failure}")
+            : _loaded ? HealthCheckResult.Healthy("Sample corpus loaded.")
+            : HealthCheckResult.Unhealthy("Loading the sample corpus."));
+}
+
+/// <summary>
 /// Once the host has started, ingests the bundled sample corpus and prints where the service listens and a
 /// question to try.
 /// </summary>
 public sealed partial class SampleCorpusLoader(
     IGrainFactory grains,
     IOptions<SampleCorpusOptions> options,
+    SampleCorpusStatus status,
     IServer server,
     IHostApplicationLifetime lifetime,
     ILogger<SampleCorpusLoader> logger) : BackgroundService
@@ -39,7 +62,21 @@ public sealed partial class SampleCorpusLoader(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await lifetime.WaitUntilStartedAsync(stoppingToken);
+        try
+        {
+            await LoadAsync(stoppingToken);
+            status.Loaded();
+        }
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The service itself works without its samples: say so on /ready (Degraded) and in the log, keep serving.
+            status.Failed(exception.Message);
+            LogFailed(exception, options.Value.Collection);
+        }
+    }
 
+    private async Task LoadAsync(CancellationToken stoppingToken)
+    {
         var sample = options.Value;
         var rag = new RagClient(grains, sample.Tenant, apiKey: null); // an internal caller of the silo, not a request
         var folder = System.IO.Path.Combine(AppContext.BaseDirectory, sample.Path);
@@ -72,6 +109,9 @@ public sealed partial class SampleCorpusLoader(
         await Console.Out.WriteLineAsync(banner);
     }
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Loading the sample corpus into collection {Collection} failed")]
+    private partial void LogFailed(Exception exception, string collection);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Documents} sample documents ({Chunks} chunks) into collection {Collection}")]
     private partial void LogLoaded(int documents, int chunks, string collection);
 }
@@ -83,7 +123,9 @@ public static class SampleCorpusExtensions
         services.Configure<SampleCorpusOptions>(configuration.GetSection(SampleCorpusOptions.SectionName));
         if (configuration.GetValue<bool>($"{SampleCorpusOptions.SectionName}:{nameof(SampleCorpusOptions.Enabled)}"))
         {
+            services.AddSingleton<SampleCorpusStatus>();
             services.AddHostedService<SampleCorpusLoader>();
+            services.AddHealthChecks().AddCheck<SampleCorpusStatus>("samples", tags: [HealthEndpoints.ReadyTag]);
         }
 
         return services;
