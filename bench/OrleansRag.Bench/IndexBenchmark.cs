@@ -32,12 +32,6 @@ internal static class IndexBenchmark
         Console.WriteLine($"memory bandwidth (one thread, sequential fp32 sum of 1 GiB, best of 5): {bandwidth:F1} GB/s");
 
         var testQueries = queries.Take(queryCount).ToArray();
-        if (args.Contains("--peer-only"))
-        {
-            Peer(sizes[0], Derive(corpus, sizes[0]), testQueries, await TruthAsync(sizes[0], Derive(corpus, sizes[0]), testQueries, bandwidth));
-            return;
-        }
-
         foreach (var size in sizes)
         {
             await ScaleAsync(size, corpus, testQueries, bandwidth, size <= hnswMax);
@@ -121,27 +115,58 @@ internal static class IndexBenchmark
         }
     }
 
+    /// <summary>
+    /// Every index kind (and the peer) over the same <paramref name="size"/> rows, all held at once and timed in turn,
+    /// block by block (<see cref="Contest"/>), so a noisy neighbour on a shared machine slows every contender alike and
+    /// the ratios hold even when the absolute figures drift.
+    /// </summary>
     private static async Task ScaleAsync(int size, float[][] corpus, float[][] queries, double bandwidth, bool withGraph)
     {
         var vectors = Derive(corpus, size);
         Console.WriteLine($"--- {size:N0} rows: the {Math.Min(size, corpus.Length):N0} SciFact abstract vectors, the rest derived from them (normalised sum of two random abstracts plus noise) ---");
-        var truth = await MeasureAsync("fp32", size, vectors, queries, null, bandwidth);
-        await MeasureAsync("int8", size, vectors, queries, truth, bandwidth);
-        if (withGraph)
+        var dimensions = vectors[0].Length;
+        var contenders = new List<Contender>();
+        var owned = new List<IDisposable>();
+        try
         {
-            await MeasureAsync("hnsw", size, vectors, queries, truth, bandwidth);
-            Peer(size, vectors, queries, truth);
+            foreach (var kind in withGraph ? new[] { "fp32", "int8", "hnsw" } : ["fp32", "int8"])
+            {
+                var index = await LoadAsync(kind, size, vectors);
+                owned.Add(index);
+                var scanned = kind switch { "fp32" => size * dimensions * 4.0, "int8" => size * (dimensions + 4.0), _ => 0 };
+                if (index is HnswVectorIndex graph)
+                {
+                    foreach (var factor in new[] { 4, 8, 16 })
+                    {
+                        contenders.Add(new($"hnsw ({factor * K} candidates re-scored)", 0, q =>
+                        {
+                            graph.RescoreFactor = factor;
+                            return [.. graph.Search(q, K).Select(h => h.ChunkId)];
+                        }));
+                    }
+                }
+                else
+                {
+                    contenders.Add(new(kind, scanned, q => [.. index.Search(q, K).Select(h => h.ChunkId)]));
+                }
+            }
+
+            if (withGraph)
+            {
+                contenders.AddRange(Peers(size, vectors, owned));
+            }
+
+            var truth = queries.Select(contenders[0].Search).ToArray(); // fp32 is exact
+            Contest(contenders, queries, truth, bandwidth);
         }
-        else
+        finally
         {
-            Console.WriteLine("hnsw: skipped (--hnsw-max)");
+            owned.ForEach(item => item.Dispose());
         }
     }
 
-    private static Task<List<string>[]> TruthAsync(int size, float[][] vectors, float[][] queries, double bandwidth) =>
-        MeasureAsync("fp32", size, vectors, queries, null, bandwidth);
-
-    private static async Task<List<string>[]> MeasureAsync(string kind, int size, float[][] vectors, float[][] queries, List<string>[]? truth, double bandwidth)
+    /// <summary>One index kind loaded with the rows (and its graph built); prints its memory and load/build times.</summary>
+    private static async Task<IVectorIndex> LoadAsync(string kind, int size, float[][] vectors)
     {
         var before = Settle();
         var watch = Stopwatch.StartNew();
@@ -160,67 +185,112 @@ internal static class IndexBenchmark
 
         var buildSeconds = watch.Elapsed.TotalSeconds;
         var memory = Settle() - before;
-
-        List<string>[] results = [];
-        foreach (var factor in index is HnswVectorIndex ? new[] { 4, 8, 16 } : [0])
-        {
-            if (index is HnswVectorIndex tuned)
-            {
-                tuned.RescoreFactor = factor;
-            }
-
-            foreach (var query in queries.Take(10))
-            {
-                index.Search(query, K); // warm-up
-            }
-
-            var latencies = new double[queries.Length];
-            results = new List<string>[queries.Length];
-            for (var q = 0; q < queries.Length; q++)
-            {
-                var one = Stopwatch.GetTimestamp();
-                var hits = index.Search(queries[q], K);
-                latencies[q] = Stopwatch.GetElapsedTime(one).TotalMilliseconds;
-                results[q] = [.. hits.Select(h => h.ChunkId)];
-            }
-
-            Array.Sort(latencies);
-            var p50 = Percentiles.Of(latencies, 50);
-            var recall = truth is null ? 1.0 : Recall(results, truth);
-            var scanned = kind switch { "fp32" => size * vectors[0].Length * 4.0, "int8" => size * (vectors[0].Length + 4.0), _ => 0 };
-            var rate = scanned > 0 ? $", {scanned / (p50 / 1000) / 1e9:F1} GB/s scanned = {scanned / (p50 / 1000) / 1e9 / bandwidth * 100:F0}% of bandwidth" : "";
-            var label = factor > 0 ? $"{kind} ({factor * K} candidates re-scored)" : kind;
-            Console.WriteLine($"{label}: top-10 p50 {p50:F2} ms, p95 {Percentiles.Of(latencies, 95):F2} ms, recall@10 {recall:F4}{rate}; vectors {index.VectorBytes / (double)size:F0} B/chunk (index's own count), process heap +{memory / (double)size:F0} B/chunk; rows (and codes) loaded in {loadSeconds:F1} s{(buildSeconds > 0.001 ? $", graph built in {buildSeconds:F1} s (background thread; the exact scan answers meanwhile)" : "")}");
-        }
-
-        index.Dispose();
-        return results;
+        Console.WriteLine($"{kind}: vectors {index.VectorBytes / (double)size:F0} B/chunk (index's own count), process heap +{memory / (double)size:F0} B/chunk (the graph's native memory not included); rows (and codes) loaded in {loadSeconds:F1} s{(buildSeconds > 0.001 ? $", graph built in {buildSeconds:F1} s (background thread; the exact scan answers meanwhile)" : "")}");
+        return index;
     }
 
-    /// <summary>USearch used directly on the same vectors with the same graph settings: its own ranking (no re-scoring), fetching 10 and 40.</summary>
-    private static void Peer(int size, float[][] vectors, float[][] queries, List<string>[] truth)
+    private static void Contest(List<Contender> contenders, float[][] queries, List<string>[] truth, double bandwidth)
     {
-        const ScalarKind Scalar = ScalarKind.BFloat16;
-        const int Connectivity = HnswVectorIndex.Connectivity;
-        var watch = Stopwatch.StartNew();
-        using var peer = new USearchIndex(MetricKind.Ip, Scalar, (ulong)vectors[0].Length, Connectivity, HnswVectorIndex.ExpansionAdd, HnswVectorIndex.ExpansionSearch);
-        peer.Add([.. Enumerable.Range(0, size).Select(i => (ulong)i)], vectors[..size]);
-        var buildSeconds = watch.Elapsed.TotalSeconds;
-        foreach (var fetch in new[] { K, 4 * K })
+        foreach (var contender in contenders)
         {
-            var latencies = new double[queries.Length];
-            var results = new List<string>[queries.Length];
-            for (var q = 0; q < queries.Length; q++)
+            foreach (var query in queries.Take(10))
             {
-                var one = Stopwatch.GetTimestamp();
-                peer.Search(queries[q], fetch, out var keys, out _);
-                latencies[q] = Stopwatch.GetElapsedTime(one).TotalMilliseconds;
-                results[q] = [.. keys.Take(K).Select(key => $"c{key}")];
+                contender.Search(query); // warm-up
+            }
+        }
+
+        // Blocks of queries, each contender in turn (in a shuffled order per block), each first warmed by as many queries
+        // of another block: every contender is timed with its own data in the caches, as a shard answering a stream of
+        // queries would be, while a slow spell of the machine falls on all of them.
+        const int Block = 20;
+        const int Warm = Block;
+        var order = Enumerable.Range(0, contenders.Count).ToArray();
+        var shuffle = new Random(15);
+        var latencies = contenders.Select(_ => new double[queries.Length]).ToArray();
+        var results = contenders.Select(_ => new List<string>[queries.Length]).ToArray();
+        for (var start = 0; start < queries.Length; start += Block)
+        {
+            var end = Math.Min(queries.Length, start + Block);
+            shuffle.Shuffle(order);
+            foreach (var c in order)
+            {
+                for (var w = 0; w < Warm; w++)
+                {
+                    contenders[c].Search(queries[(end + w) % queries.Length]);
+                }
+
+                for (var q = start; q < end; q++)
+                {
+                    var one = Stopwatch.GetTimestamp();
+                    results[c][q] = contenders[c].Search(queries[q]);
+                    latencies[c][q] = Stopwatch.GetElapsedTime(one).TotalMilliseconds;
+                }
+            }
+        }
+
+        var medians = new double[contenders.Count];
+        for (var c = 0; c < contenders.Count; c++)
+        {
+            Array.Sort(latencies[c]);
+            var p50 = medians[c] = Percentiles.Of(latencies[c], 50);
+            var scanned = contenders[c].ScannedBytes;
+            var rate = scanned > 0 ? $", {scanned / (p50 / 1000) / 1e9:F1} GB/s scanned = {scanned / (p50 / 1000) / 1e9 / bandwidth * 100:F0}% of bandwidth" : "";
+            Console.WriteLine($"{contenders[c].Label}: top-10 p50 {p50:F2} ms, p95 {Percentiles.Of(latencies[c], 95):F2} ms, recall@10 {Recall(results[c], truth):F4}{rate}");
+        }
+
+        Console.WriteLine($"int8 against fp32 (p50, same run, interleaved): {medians[0] / medians[1]:F1}x faster");
+    }
+
+    /// <summary>
+    /// USearch used directly on the same vectors with the same graph settings (int8 codes under one scale, inner
+    /// product, as the shard's graph holds them) and as a user feeding it floats would (bfloat16, inner product): its own ranking
+    /// (no re-scoring), fetching 10 and 40.
+    /// </summary>
+    private static List<Contender> Peers(int size, float[][] vectors, List<IDisposable> owned)
+    {
+        var codesPerUnit = vectors[..size].Min(vector => Int8Vectors.CodesPerUnit(vector)); // the largest component of all at ±127
+        sbyte[] Codes(float[] vector) => Int8Vectors.Quantize(vector, codesPerUnit);
+
+        const int Connectivity = HnswVectorIndex.Connectivity;
+        var keys = Enumerable.Range(0, size).Select(i => (ulong)i).ToArray();
+        var contenders = new List<Contender>();
+        foreach (var (scalar, metric) in new[] { (ScalarKind.Int8, MetricKind.Ip), (ScalarKind.BFloat16, MetricKind.Ip) })
+        {
+            var codes = scalar == ScalarKind.Int8;
+            var watch = Stopwatch.StartNew();
+            var peer = new USearchIndex(metric, scalar, (ulong)vectors[0].Length, Connectivity, HnswVectorIndex.ExpansionAdd, HnswVectorIndex.ExpansionSearch);
+            owned.Add(peer);
+            if (codes)
+            {
+                peer.Add(keys, vectors[..size].Select(Codes).ToArray());
+            }
+            else
+            {
+                peer.Add(keys, vectors[..size]);
             }
 
-            Array.Sort(latencies);
-            Console.WriteLine($"peer, USearch directly ({Scalar}, M {Connectivity}, ef_add {HnswVectorIndex.ExpansionAdd}, ef {Math.Max(fetch, HnswVectorIndex.ExpansionSearch)}, its own top 10 of {fetch} fetched): top-10 p50 {Percentiles.Of(latencies, 50):F2} ms, p95 {Percentiles.Of(latencies, 95):F2} ms, recall@10 {Recall(results, truth):F4}; built in {buildSeconds:F1} s");
+            var input = codes ? "int8 codes under one scale, inner product: the shard's settings" : "fp32 in, bfloat16, inner product";
+            Console.WriteLine($"peer, USearch directly ({input}): built in {watch.Elapsed.TotalSeconds:F1} s");
+            foreach (var fetch in new[] { K, 4 * K })
+            {
+                contenders.Add(new($"peer, USearch directly ({input}, M {Connectivity}, ef_add {HnswVectorIndex.ExpansionAdd}, ef {Math.Max(fetch, HnswVectorIndex.ExpansionSearch)}, its own top 10 of {fetch} fetched)", 0, query =>
+                {
+                    ulong[] found;
+                    if (codes)
+                    {
+                        peer.Search(Codes(query), fetch, out found, out _);
+                    }
+                    else
+                    {
+                        peer.Search(query, fetch, out found, out _);
+                    }
+
+                    return [.. found.Take(K).Select(key => $"c{key}")];
+                }));
+            }
         }
+
+        return contenders;
     }
 
     private static IVectorIndex Create(string kind, int dimensions) => kind switch
@@ -302,4 +372,7 @@ internal static class IndexBenchmark
         GC.Collect();
         return GC.GetTotalMemory(forceFullCollection: true);
     }
+
+    /// <summary>One index (or setting) timed in <see cref="Contest"/>: its label, the bytes one query scans (0: not a scan) and its search.</summary>
+    private sealed record Contender(string Label, double ScannedBytes, Func<float[], List<string>> Search);
 }

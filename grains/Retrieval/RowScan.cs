@@ -11,10 +11,23 @@ internal readonly struct Fp32Scorer(VectorRows rows, float[] query) : IRowScorer
     public float Score(int row) => rows.Score(row, query);
 }
 
-/// <summary>Scores computed before, one per row (a whole-index pass).</summary>
-internal readonly struct PrecomputedScorer(float[] scores) : IRowScorer
+/// <summary>Scores a run of consecutive rows at once (a whole-index pass, block by block).</summary>
+internal interface IBlockScorer
 {
-    public float Score(int row) => scores[row];
+    /// <summary>Writes the scores of rows <paramref name="first"/> … <paramref name="first"/> + <c>scores.Length</c> − 1.</summary>
+    void Score(int first, Span<float> scores);
+}
+
+internal readonly struct Fp32BlockScorer(VectorRows rows, float[] query) : IBlockScorer
+{
+    public void Score(int first, Span<float> scores) => rows.ScoreRows(first, query, scores);
+}
+
+/// <summary>Rows' approximate inner products on int8 codes (<see cref="Int8Vectors.ScoreAll"/>).</summary>
+internal readonly struct Int8BlockScorer(sbyte[] codes, float[] scales, int[] sums, sbyte[] query) : IBlockScorer
+{
+    public void Score(int first, Span<float> scores) =>
+        Int8Vectors.ScoreAll(codes.AsSpan(first * query.Length, scores.Length * query.Length), scales.AsSpan(first), sums.AsSpan(first), query, scores);
 }
 
 /// <summary>An int8 row's approximate inner product: its codes against the query's, times the row's scale (the query's scale is common to every row, so it is left out).</summary>
@@ -26,6 +39,44 @@ internal readonly struct Int8Scorer(sbyte[] codes, float[] scales, sbyte[] query
 /// <summary>The top-k selection every vector index kind shares.</summary>
 internal static class RowScan
 {
+    /// <summary>Rows scored per block by <see cref="TopOfAll"/>: their scores stay in the L1 cache.</summary>
+    private const int BlockRows = 256;
+
+    /// <summary>
+    /// The best <paramref name="m"/> of all rows, best first (ties by chunk id), scored block by block: no score array
+    /// the size of the shard is written and read back, and a row is offered to the heap only when it can enter it.
+    /// </summary>
+    public static List<(float Score, int Row)> TopOfAll<TScorer>(VectorRows rows, int m, TScorer scorer)
+        where TScorer : IBlockScorer
+    {
+        if (m <= 0 || rows.Count == 0)
+        {
+            return [];
+        }
+
+        var heap = new PriorityQueue<int, (float Score, string Id)>(Math.Min(m, rows.Count) + 1, WorstFirst.Instance);
+        Span<float> block = stackalloc float[BlockRows];
+        var weakest = float.NegativeInfinity; // a row scoring below the heap's weakest (once full) cannot enter
+        for (var first = 0; first < rows.Count; first += BlockRows)
+        {
+            var scores = block[..Math.Min(BlockRows, rows.Count - first)];
+            scorer.Score(first, scores);
+            for (var i = 0; i < scores.Length; i++)
+            {
+                if (scores[i] >= weakest)
+                {
+                    Offer(heap, m, rows, first + i, scores[i]);
+                    if (heap.Count == m && heap.TryPeek(out _, out var priority))
+                    {
+                        weakest = priority.Score;
+                    }
+                }
+            }
+        }
+
+        return Drain(heap);
+    }
+
     /// <summary>
     /// The best <paramref name="m"/> rows by <paramref name="scorer"/>, best first (ties by chunk id); per document,
     /// each document's best row of the best m documents; only rows of documents <paramref name="allow"/> accepts.

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace OrleansRag.Retrieval;
 
 /// <summary>How a shard finds the nearest chunks to a query vector.</summary>
@@ -98,16 +96,7 @@ public sealed class Fp32VectorIndex(int dimensions) : IExactVectorIndex
             return RowScan.Hits(_rows, RowScan.Top(_rows, k, perDocument, allow, new Fp32Scorer(_rows, query.ToArray())));
         }
 
-        var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, Count));
-        try
-        {
-            _rows.ScoreAll(query, scores);
-            return RowScan.Hits(_rows, RowScan.Top(_rows, k, perDocument: false, allow: null, new PrecomputedScorer(scores)));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(scores);
-        }
+        return RowScan.Hits(_rows, RowScan.TopOfAll(_rows, k, new Fp32BlockScorer(_rows, query.ToArray())));
     }
 
     public void Prepare()
@@ -195,24 +184,9 @@ public sealed class Int8VectorIndex : IExactVectorIndex
         var queryCodes = new sbyte[Dimensions];
         Int8Vectors.Quantize(query, queryCodes);
         var m = Math.Max(k * RescoreFactor, k + 16);
-        List<(float Score, int Row)> candidates;
-        if (perDocument || allow is not null)
-        {
-            candidates = RowScan.Top(_rows, m, perDocument, allow, new Int8Scorer(_codes, _scales, queryCodes));
-        }
-        else
-        {
-            var scores = ArrayPool<float>.Shared.Rent(Count);
-            try
-            {
-                Int8Vectors.ScoreAll(_codes.AsSpan(0, Count * Dimensions), _scales, _sums, queryCodes, scores);
-                candidates = RowScan.Top(_rows, m, perDocument: false, allow: null, new PrecomputedScorer(scores));
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(scores);
-            }
-        }
+        var candidates = perDocument || allow is not null
+            ? RowScan.Top(_rows, m, perDocument, allow, new Int8Scorer(_codes, _scales, queryCodes))
+            : RowScan.TopOfAll(_rows, m, new Int8BlockScorer(_codes, _scales, _sums, queryCodes));
 
         return RowScan.Hits(_rows, RowScan.Rescore(_rows, candidates.Select(c => c.Row), query.ToArray(), k, perDocument));
     }

@@ -101,24 +101,26 @@ internal sealed class VectorRows(int dimensions)
         [.. RowsOf(documentId).Select(row => _chunks[row] with { Vector = Vector(row).ToArray() }).OrderBy(chunk => chunk.ChunkIndex)];
 
     /// <summary>
-    /// Every row's inner product with <paramref name="query"/> into <paramref name="scores"/>: with AVX-512, four rows
-    /// per pass over the query with fused multiply-adds, so the scan runs near memory bandwidth; else row by row
-    /// (<see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>, SIMD of the CPU's width).
+    /// The inner products of rows <paramref name="first"/> … <paramref name="first"/> + <c>scores.Length</c> − 1 with
+    /// <paramref name="query"/>: with AVX-512, four rows per pass over the query with fused multiply-adds, so the scan
+    /// runs near memory bandwidth; else row by row (<see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>,
+    /// SIMD of the CPU's width).
     /// </summary>
-    public void ScoreAll(ReadOnlySpan<float> query, Span<float> scores)
+    public void ScoreRows(int first, ReadOnlySpan<float> query, Span<float> scores)
     {
         CheckQuery(query);
-        var count = Count;
-        var vectors = _vectors.AsSpan(0, count * Dimensions);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + scores.Length, Count, nameof(scores));
+        var vectors = _vectors.AsSpan(first * Dimensions, scores.Length * Dimensions);
         var row = 0;
         if (Vector512.IsHardwareAccelerated && Dimensions % Vector512<float>.Count == 0)
         {
             row = ScoreBlocks512(vectors, query, scores);
         }
 
-        for (; row < count; row++)
+        for (; row < scores.Length; row++)
         {
-            scores[row] = TensorPrimitives.Dot(Vector(row), query);
+            scores[row] = TensorPrimitives.Dot(vectors.Slice(row * Dimensions, Dimensions), query);
         }
     }
 
@@ -129,8 +131,9 @@ internal sealed class VectorRows(int dimensions)
         var dimensions = (nuint)Dimensions;
         var width = (nuint)Vector512<float>.Count;
         var row = 0;
-        for (; row + 4 <= Count; row += 4)
+        for (; row + 4 <= scores.Length; row += 4)
         {
+
             var a0 = Vector512<float>.Zero;
             var a1 = Vector512<float>.Zero;
             var a2 = Vector512<float>.Zero;

@@ -95,6 +95,27 @@ public sealed class VectorIndexTests
 
     [Theory]
     [MemberData(nameof(ExactKinds))]
+    public void Equal_scores_in_different_blocks_of_the_scan_come_back_by_chunk_id(string kind)
+    {
+        // 1,000 rows (the scan works in blocks of a few hundred); ten share one vector, inserted in descending id order,
+        // so the smallest ids sit in the last rows and each must displace an equal score already in the heap.
+        var random = new Random(7);
+        var shared = RandomUnitVector(random);
+        using var index = Create(kind);
+        for (var d = 0; d < 1_000; d++)
+        {
+            var id = d % 100 == 0 ? $"tie-{999 - d:D3}" : $"doc-{d:D3}";
+            var vector = d % 100 == 0 ? shared : RandomUnitVector(random);
+            index.Upsert(id, [new IndexedChunk($"{id}#0", id, 0, id, "", vector)]);
+        }
+
+        var ties = Enumerable.Range(0, 10).Select(i => $"tie-{999 - (i * 100):D3}#0").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(ties.Take(4), index.Search(shared, 4).Select(hit => hit.ChunkId));
+        Assert.Equal(ties, index.Search(shared, 10).Select(hit => hit.ChunkId));
+    }
+
+    [Theory]
+    [MemberData(nameof(ExactKinds))]
     public void Merging_shard_results_gives_the_global_top_k(string kind)
     {
         var random = new Random(7);
@@ -363,6 +384,12 @@ public sealed class VectorIndexTests
         {
             Assert.Equal(Int8Vectors.Dot(all.AsSpan(row * 384, 384), query) * scales[row], scores[row]);
         }
+
+        // Codes under one scale shared by many vectors: the largest component of all at ±127, a larger one clamped.
+        var many = new[] { RandomUnitVector(random, 64), RandomUnitVector(random, 64) };
+        var codesPerUnit = many.Min(v => Int8Vectors.CodesPerUnit(v));
+        Assert.Equal(127, many.Max(v => Int8Vectors.Quantize(v, codesPerUnit).Max(c => Math.Abs((int)c))));
+        Assert.Equal([127, -127, 0], Int8Vectors.Quantize([2f, -2f, 0f], 127));
 
         var vector = RandomUnitVector(random, 384);
         var codes = new sbyte[384];
