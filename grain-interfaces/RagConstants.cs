@@ -18,6 +18,12 @@ public static class RagConstants
     public const int DefaultTopK = 5;
     public const int MaxQueryLength = 4_000;
 
+    /// <summary>Most earlier turns a follow-up may carry (OpenAI chat messages, SDK history).</summary>
+    public const int MaxHistoryTurns = 100;
+
+    /// <summary>Longest answer of an earlier turn a follow-up may carry (characters).</summary>
+    public const int MaxHistoryAnswerLength = 32_000;
+
     public const string PlainText = ContentTypes.PlainText;
     public const string Markdown = ContentTypes.Markdown;
 

@@ -95,6 +95,40 @@ public static class RagValidation
     public static string? CheckQueryRequest(string collection, string field, string? text, SearchOptions options) =>
         CheckId(nameof(collection), collection) ?? CheckQuery(field, text) ?? CheckSearchOptions(options);
 
+    /// <summary>Earlier turns sent with a follow-up: at most <see cref="RagConstants.MaxHistoryTurns"/>, each question and answer within its limit.</summary>
+    public static string? CheckHistory(IReadOnlyList<ChatTurn>? history)
+    {
+        if (history is null)
+        {
+            return "history is required (empty for none).";
+        }
+
+        if (history.Count > RagConstants.MaxHistoryTurns)
+        {
+            return $"history has {history.Count} turns; the limit is {RagConstants.MaxHistoryTurns} (send the most recent).";
+        }
+
+        for (var i = 0; i < history.Count; i++)
+        {
+            if (history[i] is not { } turn || string.IsNullOrWhiteSpace(turn.Question))
+            {
+                return $"history turn {i + 1} has no question.";
+            }
+
+            if (turn.Question.Length > RagConstants.MaxQueryLength || (turn.StandaloneQuestion?.Length ?? 0) > RagConstants.MaxQueryLength)
+            {
+                return $"history turn {i + 1}: the question is longer than {RagConstants.MaxQueryLength} characters.";
+            }
+
+            if ((turn.Answer?.Length ?? 0) > RagConstants.MaxHistoryAnswerLength)
+            {
+                return $"history turn {i + 1}: the answer is longer than {RagConstants.MaxHistoryAnswerLength} characters.";
+            }
+        }
+
+        return null;
+    }
+
     public static string? CheckSearchOptions(SearchOptions? options)
     {
         if (options is null)

@@ -50,6 +50,40 @@ public interface IRagClient
     /// <summary>The answer as it is generated: Token events, then Done (citations, timings) or Error.</summary>
     IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// An answer to a follow-up: <paramref name="history"/> holds the earlier turns (oldest first), from which the
+    /// question is condensed into a standalone one (<see cref="AskResponse.StandaloneQuestion"/>) before it is answered.
+    /// Nothing is stored; use a conversation (<see cref="CreateConversationAsync"/>) to have the cluster keep the turns.
+    /// </summary>
+    Task<AskResponse> AskAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The answer to a follow-up as it is generated (see the history overload of AskAsync).</summary>
+    IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a conversation with a collection, owned by this client's key.</summary>
+    Task<ConversationInfo> CreateConversationAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Asks the next question of a conversation: answered with the conversation's earlier turns (a follow-up is
+    /// condensed into a standalone question), and added as a turn (<see cref="AskResponse.Turn"/>).
+    /// </summary>
+    Task<AskResponse> SendMessageAsync(string collection, string conversationId, string question, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The next turn of a conversation as it is generated: Token events, then Done (the turn is stored) or Error.</summary>
+    IAsyncEnumerable<AskStreamEvent> SendMessageStreamAsync(string collection, string conversationId, string question, SearchOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A conversation with its kept turns; null when it does not exist, has expired or is not this key's.</summary>
+    Task<Conversation?> GetConversationAsync(string collection, string conversationId, CancellationToken cancellationToken = default);
+
+    /// <summary>This key's conversations with a collection, most recently active first.</summary>
+    Task<IReadOnlyList<ConversationInfo>> ListConversationsAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a conversation; false when it did not exist.</summary>
+    Task<bool> DeleteConversationAsync(string collection, string conversationId, CancellationToken cancellationToken = default);
+
+    /// <summary>A document's chunks as its shard holds them (index, text, pages), in order; null when the document does not exist.</summary>
+    Task<IReadOnlyList<DocumentChunk>?> GetChunksAsync(string collection, string documentId, CancellationToken cancellationToken = default);
+
     /// <summary>Creates a collection with its own settings (shards, chunking), or returns the existing one.</summary>
     Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default);
 

@@ -189,15 +189,98 @@ public sealed class RagClient : IRagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, token), cancellationToken)
+        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, cancellationToken: token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
-    public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default) =>
+        AskStreamAsync(collection, question, [], options, cancellationToken);
+
+    public async Task<AskResponse> AskAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultAskOptions;
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
-        return StreamAsync(collection, question, options, cancellationToken);
+        RagValidation.ThrowIfInvalid(RagValidation.CheckHistory(history), nameof(history));
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, history, token), cancellationToken)
+            ?? throw RagNotFoundException.Collection(collection);
+    }
+
+    public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= DefaultAskOptions;
+        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckHistory(history), nameof(history));
+        return StreamAsync(collection, question, options, history, cancellationToken);
+    }
+
+    public async Task<ConversationInfo> CreateConversationAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Conversation(tenant, collection, Guid.NewGuid().ToString("N")).CreateAsync(cancellationToken)
+            ?? throw RagNotFoundException.Collection(collection);
+    }
+
+    public async Task<AskResponse> SendMessageAsync(string collection, string conversationId, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= DefaultAskOptions;
+        CheckConversation(collection, conversationId, question, options);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        // Not retried: a turn that reached the conversation before a failure would be added twice.
+        return await Conversation(tenant, collection, conversationId).SendAsync(question, options, cancellationToken)
+            ?? throw RagNotFoundException.Conversation(collection, conversationId);
+    }
+
+    public IAsyncEnumerable<AskStreamEvent> SendMessageStreamAsync(string collection, string conversationId, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= DefaultAskOptions;
+        CheckConversation(collection, conversationId, question, options);
+        return SendStreamAsync(collection, conversationId, question, options, cancellationToken);
+    }
+
+    public async Task<Conversation?> GetConversationAsync(string collection, string conversationId, CancellationToken cancellationToken = default)
+    {
+        CheckConversationIds(collection, conversationId);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await FailoverRetry.ExecuteAsync(async token => await Conversation(tenant, collection, conversationId).GetAsync(token), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ConversationInfo>> ListConversationsAsync(string collection, CancellationToken cancellationToken = default)
+    {
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await FailoverRetry.ExecuteAsync(async token =>
+            await _grains.GetGrain<IConversationIndexGrain>(GrainKeys.Document(tenant, collection, KeyId)).ListAsync(token), cancellationToken);
+    }
+
+    public async Task<bool> DeleteConversationAsync(string collection, string conversationId, CancellationToken cancellationToken = default)
+    {
+        CheckConversationIds(collection, conversationId);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        return await Conversation(tenant, collection, conversationId).DeleteAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DocumentChunk>?> GetChunksAsync(string collection, string documentId, CancellationToken cancellationToken = default)
+    {
+        CheckIds(collection, documentId);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        var document = Document(tenant, collection, documentId);
+        if (await FailoverRetry.ExecuteAsync(async token => await document.GetAsync().WaitAsync(token), cancellationToken) is null)
+        {
+            return null;
+        }
+
+        Authenticate();
+        var chunks = await FailoverRetry.ExecuteAsync(async token => await document.GetChunksAsync().WaitAsync(token), cancellationToken);
+        return [.. chunks.OrderBy(c => c.ChunkIndex).Select(c => new DocumentChunk(c.ChunkIndex, c.Text, c.Page, c.LastPage))];
     }
 
     public async Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)
@@ -233,15 +316,40 @@ public sealed class RagClient : IRagClient
         return await _grains.GetGrain<IAccessGrain>(0).WhoAmIAsync().WaitAsync(cancellationToken);
     }
 
-    private async IAsyncEnumerable<AskStreamEvent> StreamAsync(string collection, string question, SearchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<AskStreamEvent> StreamAsync(string collection, string question, SearchOptions options, IReadOnlyList<ChatTurn> history, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        var stream = _grains.GetGrain<IAnswerStreamGrain>(Guid.NewGuid()).AskStreamAsync(GrainKeys.Collection(tenant, collection), question, options, cancellationToken);
+        var stream = _grains.GetGrain<IAnswerStreamGrain>(Guid.NewGuid()).AskStreamAsync(GrainKeys.Collection(tenant, collection), question, options, history.Count == 0 ? null : history, cancellationToken);
         await foreach (var item in stream.WithCancellation(cancellationToken))
         {
             yield return item;
         }
+    }
+
+    private async IAsyncEnumerable<AskStreamEvent> SendStreamAsync(string collection, string conversationId, string question, SearchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        await foreach (var item in Conversation(tenant, collection, conversationId).SendStreamAsync(question, options, cancellationToken).WithCancellation(cancellationToken))
+        {
+            yield return item;
+        }
+    }
+
+    private IConversationGrain Conversation(string tenant, string collection, string conversationId) =>
+        _grains.GetGrain<IConversationGrain>(GrainKeys.Document(tenant, collection, conversationId));
+
+    private static void CheckConversationIds(string collection, string conversationId)
+    {
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(conversationId), conversationId), nameof(conversationId));
+    }
+
+    private static void CheckConversation(string collection, string conversationId, string question, SearchOptions options)
+    {
+        CheckConversationIds(collection, conversationId);
+        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
     }
 
     /// <summary>The tenant every grain key of this call is scoped to.</summary>
@@ -263,6 +371,9 @@ public sealed class RagClient : IRagClient
     }
 
     private async Task<string> LearnTenantAsync() => (await WhoAmIAsync()).Tenant;
+
+    /// <summary>The id of this client's key: what the cluster records as the owner of its conversations ("local" without keys).</summary>
+    private string KeyId => _apiKey is not null && ApiKeys.TryGetId(_apiKey, out var id) ? id : RagPrincipal.LocalAdmin.KeyId;
 
     /// <summary>
     /// Puts the API key into Orleans' request context for the grain calls that follow in the calling method (a

@@ -1,6 +1,6 @@
 namespace OrleansRag.Client;
 
-/// <summary>A collection or document that does not exist (HTTP 404).</summary>
+/// <summary>A collection, document or conversation that does not exist (HTTP 404).</summary>
 public sealed class RagNotFoundException : Exception
 {
     public RagNotFoundException()
@@ -18,4 +18,9 @@ public sealed class RagNotFoundException : Exception
     }
 
     public static RagNotFoundException Collection(string collection) => new($"Collection '{collection}' does not exist.");
+
+    public static RagNotFoundException Document(string collection, string documentId) => new($"Document '{documentId}' does not exist in collection '{collection}'.");
+
+    public static RagNotFoundException Conversation(string collection, string conversationId) =>
+        new($"Conversation '{conversationId}' does not exist in collection '{collection}' (or has expired).");
 }

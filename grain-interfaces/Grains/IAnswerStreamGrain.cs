@@ -14,5 +14,5 @@ public interface IAnswerStreamGrain : IGrainWithGuidKey
     /// Token events, then one Done event with the answer, citations and timings, or an Error event if generation
     /// breaks. An unknown collection gives a single Error event.
     /// </summary>
-    IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions options, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions options, IReadOnlyList<ChatTurn>? history = null, CancellationToken cancellationToken = default);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace OrleansRag;
 
 /// <summary>A numbered source of an answer; the answer's [n] markers point here.</summary>
@@ -11,9 +13,15 @@ public sealed record class Citation(
     float Score,
     int? Page = null);
 
+/// <summary>Where an answer's time went; <see cref="CondenseMs"/> is the rewrite of a follow-up into a standalone question.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.AskTimings")]
-public sealed record class AskTimings(double EmbedMs, double RetrieveMs, double GenerateMs, double TotalMs);
+public sealed record class AskTimings(double EmbedMs, double RetrieveMs, double GenerateMs, double TotalMs, double CondenseMs = 0);
 
+/// <summary>
+/// An answer. In a conversation (or an ask with history), <see cref="StandaloneQuestion"/> is the question the
+/// follow-up was answered as when it was rewritten from the earlier turns, and <see cref="ConversationId"/> and
+/// <see cref="Turn"/> say which turn of which stored conversation this is; all three are left out of JSON when null.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.AskResponse")]
 public sealed record class AskResponse(
     string Collection,
@@ -23,7 +31,10 @@ public sealed record class AskResponse(
     AskTimings Timings,
     bool Cached = false,
     bool Degraded = false,
-    string? DegradedReason = null);
+    string? DegradedReason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StandaloneQuestion = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConversationId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Turn = null);
 
 /// <summary>
 /// What a generator returns: the answer text and its citations; Degraded when the language model failed and

@@ -127,3 +127,7 @@ public sealed record class CollectionSize(
 
 /// <summary>GET /v1/collections.</summary>
 public sealed record class CollectionList(IReadOnlyList<CollectionSize> Collections);
+
+/// <summary>One chunk of a document as it is indexed: its place, text and pages.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentChunk")]
+public sealed record class DocumentChunk(int Index, string Text, int? Page = null, int? LastPage = null);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OrleansRag.Conversations;
 using OrleansRag.Embedding;
 using OrleansRag.Query;
 
@@ -18,8 +19,9 @@ public interface IRerankStage
 }
 
 /// <summary>
-/// The one answer path, for asks and streamed asks alike: find the collection (<see cref="CollectionDirectory"/>,
-/// off the collection grain) → retrieve (<see cref="Retriever"/>, with sentence vectors) → the answer cache
+/// The one answer path, for asks, streamed asks and conversation turns alike: find the collection
+/// (<see cref="CollectionDirectory"/>, off the collection grain) → condense a follow-up into a standalone question
+/// (<see cref="IFollowUpCondenser"/>, only when there is history) → retrieve (<see cref="Retriever"/>, with sentence vectors) → the answer cache
 /// (keyed by the retrieved content, so never stale) → rerank stages → generate: the language model when one is
 /// configured, else the extractive generator; when the model fails before answering, the extractive answer
 /// stands in, marked degraded (<see cref="FallbackAsync"/>, the only place that happens). The caller's token
@@ -30,6 +32,7 @@ public sealed class AnswerPipeline(
     Retriever retriever,
     AnswerCache cache,
     EmbeddingService embeddings,
+    IFollowUpCondenser condenser,
     IEnumerable<IRerankStage> rerankers,
     IOptions<GenerationOptions> options,
     IServiceProvider services)
@@ -37,11 +40,14 @@ public sealed class AnswerPipeline(
     private readonly ExtractiveGenerator _extractive = new(options.Value.MaxSentences, options.Value.MinScore);
     private readonly IRerankStage[] _rerankers = [.. rerankers];
 
-    /// <summary>The whole answer; null when the collection does not exist.</summary>
-    public async Task<AskResponse?> AskAsync(string collectionKey, string question, SearchOptions searchOptions, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole answer; null when the collection does not exist. With <paramref name="history"/> (earlier turns, oldest
+    /// first) the question is condensed into a standalone one first, which is what is retrieved and answered.
+    /// </summary>
+    public async Task<AskResponse?> AskAsync(string collectionKey, string question, SearchOptions searchOptions, IReadOnlyList<ChatTurn>? history, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
-        var prepared = await PrepareAsync(collectionKey, question, searchOptions, cancellationToken);
+        var prepared = await PrepareAsync(collectionKey, question, searchOptions, history, cancellationToken);
         if (prepared is null)
         {
             return null;
@@ -51,22 +57,22 @@ public sealed class AnswerPipeline(
         {
             var generate = Stopwatch.StartNew();
             var hits = await RerankAsync(prepared, token);
-            var answer = await GenerateAsync(question, prepared.Vector, hits, token);
+            var answer = await GenerateAsync(prepared.Standalone, prepared.Vector, hits, token);
             return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         }, cancellationToken);
 
-        // A cached answer reports this request's own timings.
-        return response.Cached ? response with { Timings = prepared.Timings(0, total.Elapsed.TotalMilliseconds) } : response;
+        // A cached answer reports this request's own question and timings.
+        return response.Cached ? prepared.Stamp(response, total.Elapsed.TotalMilliseconds) : response;
     }
 
     /// <summary>
     /// Token events as the answer is produced, then Done with the whole answer (or one Error event: an unknown
     /// collection, a model stream that broke after its first token). A cached answer streams as one token.
     /// </summary>
-    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions searchOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions searchOptions, IReadOnlyList<ChatTurn>? history, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
-        var prepared = await PrepareAsync(collectionKey, question, searchOptions, cancellationToken);
+        var prepared = await PrepareAsync(collectionKey, question, searchOptions, history, cancellationToken);
         if (prepared is null)
         {
             yield return new AskStreamEvent(AskStreamEventKind.Error, Error: $"Collection '{GrainKeys.CollectionName(collectionKey)}' does not exist.");
@@ -76,7 +82,7 @@ public sealed class AnswerPipeline(
         if (cache.TryGet(prepared.CacheKey, out var cached))
         {
             yield return new AskStreamEvent(AskStreamEventKind.Token, cached.Answer);
-            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: cached with { Cached = true, Timings = prepared.Timings(0, total.Elapsed.TotalMilliseconds) });
+            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: prepared.Stamp(cached with { Cached = true }, total.Elapsed.TotalMilliseconds));
             yield break;
         }
 
@@ -90,12 +96,12 @@ public sealed class AnswerPipeline(
             var opened = false;
             try
             {
-                stream = model.StreamAsync(question, hits, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                stream = model.StreamAsync(prepared.Standalone, hits, cancellationToken).GetAsyncEnumerator(cancellationToken);
                 opened = await stream.MoveNextAsync();
             }
             catch (LanguageModelUnavailableException exception)
             {
-                answer = await FallbackAsync(model, exception, question, prepared.Vector, hits, cancellationToken);
+                answer = await FallbackAsync(model, exception, prepared.Standalone, prepared.Vector, hits, cancellationToken);
             }
 
             if (answer is null)
@@ -120,7 +126,7 @@ public sealed class AnswerPipeline(
             }
         }
 
-        answer ??= await ExtractAsync(question, prepared.Vector, hits, cancellationToken);
+        answer ??= await ExtractAsync(prepared.Standalone, prepared.Vector, hits, cancellationToken);
         var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         cache.Set(prepared.CacheKey, final);
         yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
@@ -166,7 +172,7 @@ public sealed class AnswerPipeline(
         return _extractive.Generate(question, questionVector, candidates, vectors);
     }
 
-    private async Task<Prepared?> PrepareAsync(string collectionKey, string question, SearchOptions searchOptions, CancellationToken cancellationToken)
+    private async Task<Prepared?> PrepareAsync(string collectionKey, string question, SearchOptions searchOptions, IReadOnlyList<ChatTurn>? history, CancellationToken cancellationToken)
     {
         Retriever.Validate(nameof(question), question, searchOptions);
         var info = await collections.FindAsync(collectionKey, cancellationToken);
@@ -175,9 +181,17 @@ public sealed class AnswerPipeline(
             return null;
         }
 
-        var sources = await retriever.RetrieveAsync(collectionKey, info, question, searchOptions with { PerDocument = false }, forAnswer: true, cancellationToken);
-        var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(question, cancellationToken);
-        return new Prepared(info.Name, question, sources, vector, AnswerCache.Key(collectionKey, question, searchOptions, sources.Hits));
+        var condensing = Stopwatch.StartNew();
+        var condensed = history is { Count: > 0 }
+            ? await condenser.CondenseAsync(question, history, cancellationToken)
+            : CondensedQuestion.Unchanged(question);
+        var condenseMs = condensing.Elapsed.TotalMilliseconds;
+        Activity.Current?.SetTag("orleansrag.condense.method", condensed.Method);
+
+        var standalone = condensed.Question;
+        var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, searchOptions with { PerDocument = false }, forAnswer: true, cancellationToken);
+        var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(standalone, cancellationToken);
+        return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions, sources.Hits));
     }
 
     private async Task<SearchHit[]> RerankAsync(Prepared prepared, CancellationToken cancellationToken)
@@ -220,12 +234,22 @@ public sealed class AnswerPipeline(
         return await ExtractAsync(question, questionVector, hits, cancellationToken) with { Degraded = true, DegradedReason = exception.Message };
     }
 
-    /// <summary>What one ask retrieved, and the cache key derived from it.</summary>
-    private sealed record Prepared(string Collection, string Question, RetrievedSources Sources, float[] Vector, string CacheKey)
+    /// <summary>What one ask retrieved (for the question as condensed), and the cache key derived from it.</summary>
+    private sealed record Prepared(string Collection, string Question, CondensedQuestion Condensed, double CondenseMs, RetrievedSources Sources, float[] Vector, string CacheKey)
     {
-        public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs);
+        /// <summary>The question retrieval and generation answer.</summary>
+        public string Standalone => Condensed.Question;
+
+        private string? Rewrite => Condensed.Rewritten ? Condensed.Question : null;
+
+        public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs, CondenseMs);
 
         public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs) =>
-            new(Collection, Question, answer.Answer, answer.Citations, Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason);
+            new(Collection, Question, answer.Answer, answer.Citations, Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason,
+                StandaloneQuestion: Rewrite);
+
+        /// <summary>A cached answer as this request's: its own question, rewrite and timings (generation 0).</summary>
+        public AskResponse Stamp(AskResponse cached, double totalMs) =>
+            cached with { Question = Question, StandaloneQuestion = Rewrite, Timings = Timings(0, totalMs) };
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using OrleansRag.Monitoring;
 using Orleans.Placement;
@@ -12,47 +11,17 @@ namespace OrleansRag.Generation;
 [PreferLocalPlacement]
 public sealed class AnswerStreamGrain(AnswerPipeline answers) : Grain, IAnswerStreamGrain
 {
-    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions options, IReadOnlyList<ChatTurn>? history = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        // Counted and timed as an ask, like a plain one: ok when the answer was delivered; rejected when it ended
-        // before any token with an error event (the collection does not exist) or threw bad input; error when it
-        // broke; cancelled when the caller gave up or stopped reading.
-        var started = Stopwatch.GetTimestamp();
-        string? outcome = null;
-        var tokens = false;
-        var enumerator = answers.AskStreamAsync(collectionKey, question, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            while (true)
+            await foreach (var item in RagInstruments.TrackStreamAsync("ask", answers.AskStreamAsync(collectionKey, question, options, history, cancellationToken), cancellationToken))
             {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync())
-                    {
-                        break;
-                    }
-                }
-                catch (Exception exception)
-                {
-                    outcome = RagInstruments.Outcome(exception, cancellationToken);
-                    throw;
-                }
-
-                var item = enumerator.Current;
-                tokens |= item.Kind == AskStreamEventKind.Token;
-                outcome = item.Kind switch
-                {
-                    AskStreamEventKind.Done => "ok",
-                    AskStreamEventKind.Error => tokens ? "error" : "rejected",
-                    _ => outcome,
-                };
                 yield return item;
             }
         }
         finally
         {
-            await enumerator.DisposeAsync();
-            RagInstruments.Record("ask", started, outcome ?? "cancelled");
             DeactivateOnIdle();
         }
     }

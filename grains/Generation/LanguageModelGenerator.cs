@@ -88,6 +88,25 @@ public sealed partial class LanguageModelGenerator : IDisposable
     }
 
     /// <summary>
+    /// The model's reply to <paramref name="messages"/> (a task other than answering, e.g. condensing a follow-up),
+    /// through the same resilience pipeline and circuit; failures throw <see cref="LanguageModelUnavailableException"/>.
+    /// </summary>
+    public async Task<string> CompleteAsync(IReadOnlyList<ChatMessage> messages, int maxOutputTokens, CancellationToken cancellationToken = default)
+    {
+        var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = maxOutputTokens, ModelId = _options.Model };
+        _calls.Add(1);
+        try
+        {
+            var response = await _pipeline.ExecuteAsync(async token => await _chat.GetResponseAsync(messages, chatOptions, token), cancellationToken);
+            return response.Text;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new LanguageModelUnavailableException(Describe(exception), exception);
+        }
+    }
+
+    /// <summary>
     /// Streams the model's answer: Token events as they arrive, then Done with the answer whose markers keep
     /// the prompt's numbers (stray ones dropped) and its citations. Opening the stream (up to the first token)
     /// goes through the resilience pipeline and throws <see cref="LanguageModelUnavailableException"/> when it

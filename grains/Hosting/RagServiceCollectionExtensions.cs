@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrleansRag.Conversations;
 using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Ingestion;
@@ -28,6 +30,7 @@ public static class RagServiceCollectionExtensions
         services.AddOptions<GenerationOptions>().Bind(configuration.GetSection(GenerationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetrievalOptions>().Bind(configuration.GetSection(RetrievalOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ShardMemoryLedger>();
+        services.AddOptions<ConversationOptions>().Bind(configuration.GetSection(ConversationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueryOptions>().Bind(configuration.GetSection(QueryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MonitoringOptions>().Bind(configuration.GetSection(MonitoringOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
@@ -48,6 +51,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<CollectionDirectory>();
         services.AddSingleton<Retriever>();
         services.AddSingleton<AnswerPipeline>();
+        services.AddSingleton(FollowUpCondenser);
         services.AddSingleton<LanguageModelGenerator>(); // resolved only when Generation:Provider names a model
         services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
         services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();
@@ -55,6 +59,22 @@ public static class RagServiceCollectionExtensions
         services.AddRagIngestionPipeline();
 
         return services;
+    }
+
+    /// <summary>How follow-ups are condensed (<see cref="ConversationOptions.Condense"/>): by the model when one is configured, else offline.</summary>
+    private static IFollowUpCondenser FollowUpCondenser(IServiceProvider services)
+    {
+        var conversations = services.GetRequiredService<IOptions<ConversationOptions>>().Value;
+        var generation = services.GetRequiredService<IOptions<GenerationOptions>>().Value;
+        return conversations.Condense switch
+        {
+            CondenseMode.Off => new NoFollowUpCondenser(),
+            CondenseMode.Auto when generation.UsesLanguageModel => new LanguageModelFollowUpCondenser(
+                services.GetRequiredService<LanguageModelGenerator>(),
+                services.GetRequiredService<EmbeddingService>(),
+                conversations.HistoryTokenBudget),
+            _ => new KeywordFollowUpCondenser(),
+        };
     }
 
     /// <summary>

@@ -60,6 +60,53 @@ public static class RagInstruments
     }
 
     /// <summary>
+    /// Passes a streamed answer through, recording it as one request of <paramref name="operation"/> like a plain one:
+    /// ok when the answer was delivered (Done); rejected when it ended before any token with an Error event (nothing to
+    /// answer from) or threw bad input; error when it broke; cancelled when the caller gave up or stopped reading.
+    /// </summary>
+    public static async IAsyncEnumerable<AskStreamEvent> TrackStreamAsync(string operation, IAsyncEnumerable<AskStreamEvent> events, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var started = Stopwatch.GetTimestamp();
+        string? outcome = null;
+        var tokens = false;
+        var enumerator = events.GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await enumerator.MoveNextAsync())
+                    {
+                        break;
+                    }
+                }
+                catch (Exception exception)
+                {
+                    outcome = Outcome(exception, cancellationToken);
+                    throw;
+                }
+
+                var item = enumerator.Current;
+                tokens |= item.Kind == AskStreamEventKind.Token;
+                outcome = item.Kind switch
+                {
+                    AskStreamEventKind.Done => "ok",
+                    AskStreamEventKind.Error => tokens ? "error" : "rejected",
+                    _ => outcome,
+                };
+                yield return item;
+            }
+        }
+        finally
+        {
+            await enumerator.DisposeAsync();
+            Record(operation, started, outcome ?? "cancelled");
+        }
+    }
+
+    /// <summary>
     /// The outcome of a request that threw: cancelled when the caller gave up (its own token; an internal timeout is
     /// a fault), rejected for bad input or no access (the caller's fault, a 4xx), else error (a fault of the service,
     /// the only kind error rates count).
@@ -67,7 +114,7 @@ public static class RagInstruments
     public static string Outcome(Exception exception, CancellationToken callerToken) => exception switch
     {
         OperationCanceledException when callerToken.IsCancellationRequested => "cancelled",
-        RagValidationException or RagAccessDeniedException or DocumentRejectedException => "rejected",
+        RagValidationException or RagAccessDeniedException or DocumentRejectedException or ConversationConflictException => "rejected",
         _ => "error",
     };
 

@@ -20,8 +20,8 @@ public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, Coll
     public Task<SearchResponse?> SearchAsync(string query, SearchOptions options, CancellationToken cancellationToken = default) =>
         RagInstruments.TrackAsync("search", () => SearchCoreAsync(query, options, cancellationToken), cancellationToken);
 
-    public Task<AskResponse?> AskAsync(string question, SearchOptions options, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ask", () => answers.AskAsync(this.GetPrimaryKeyString(), question, options, cancellationToken), cancellationToken);
+    public Task<AskResponse?> AskAsync(string question, SearchOptions options, IReadOnlyList<ChatTurn>? history = null, CancellationToken cancellationToken = default) =>
+        RagInstruments.TrackAsync("ask", () => answers.AskAsync(this.GetPrimaryKeyString(), question, options, history, cancellationToken), cancellationToken);
 
     private async Task<SearchResponse?> SearchCoreAsync(string query, SearchOptions options, CancellationToken cancellationToken)
     {

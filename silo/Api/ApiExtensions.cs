@@ -41,6 +41,7 @@ public static class ApiExtensions
         v1.MapCollectionsApi();
         v1.MapDocumentsApi();
         v1.MapQueryApi();
+        v1.MapConversationsApi();
         v1.MapEmbeddingsApi();
         v1.MapAlertingApi();
         return app;

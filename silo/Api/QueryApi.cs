@@ -36,7 +36,7 @@ public static class QueryApi
     }
 
     /// <summary>Reads and validates a search or ask body (text, options, filter), then runs it.</summary>
-    private static async Task<IResult> RunAsync<TBody>(
+    internal static async Task<IResult> RunAsync<TBody>(
         string collection, HttpRequest request, string field, Func<TBody, string, SearchOptions, CancellationToken, Task<IResult>> run)
         where TBody : class, IQueryRequest
     {
@@ -65,7 +65,7 @@ public static class QueryApi
     /// SSE events: "token" {text}, then "done" with the whole answer, citations and timings, or "error"
     /// {message} when generation breaks — the stream always ends with one of the two, never a hang.
     /// </summary>
-    private static async IAsyncEnumerable<SseItem<object>> Stream(IAsyncEnumerable<AskStreamEvent> events, ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    internal static async IAsyncEnumerable<SseItem<object>> Stream(IAsyncEnumerable<AskStreamEvent> events, ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var enumerator = events.GetAsyncEnumerator(cancellationToken);
         try

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using Orleans.Configuration;
+using OrleansRag.Conversations;
 using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Monitoring;
@@ -29,6 +30,7 @@ public static class ConfigurationSchema
         [IngestionOptions.SectionName] = typeof(IngestionOptions),
         [GenerationOptions.SectionName] = typeof(GenerationOptions),
         [QueryOptions.SectionName] = typeof(QueryOptions),
+        [ConversationOptions.SectionName] = typeof(ConversationOptions),
         [RetrievalOptions.SectionName] = typeof(RetrievalOptions),
         [SampleCorpusOptions.SectionName] = typeof(SampleCorpusOptions),
         [DashboardOptions.SectionName] = typeof(DashboardOptions),

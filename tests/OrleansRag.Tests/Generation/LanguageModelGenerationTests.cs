@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansRag.Generation;
 using OrleansRag.Tests.Http;
+using OrleansRag.Tests.Infrastructure;
 
 namespace OrleansRag.Tests.Generation;
 
@@ -146,19 +147,7 @@ public sealed class LanguageModelGenerationTests : IAsyncLifetime
     internal static async Task<List<(string Event, JsonElement Data)>> AskStreamAsync(HttpClient http, string collection, string question)
     {
         using var response = await http.PostAsJsonAsync($"v1/collections/{collection}/ask", new { question, topK = 2, stream = true });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        var text = await response.Content.ReadAsStringAsync();
-        var events = new List<(string, JsonElement)>();
-        foreach (var block in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
-        {
-            var lines = block.Split('\n');
-            var name = lines.FirstOrDefault(l => l.StartsWith("event:", StringComparison.Ordinal))?[6..].Trim() ?? "message";
-            var data = string.Join("\n", lines.Where(l => l.StartsWith("data:", StringComparison.Ordinal)).Select(l => l[5..].TrimStart()));
-            events.Add((name, JsonDocument.Parse(data).RootElement.Clone()));
-        }
-
-        return events;
+        return await ServerSentEvents.ReadAsync(response);
     }
 
     [Fact]
