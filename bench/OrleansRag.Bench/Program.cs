@@ -8,6 +8,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- alerts [--minutes 10] [--docs 500]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- embedders [--texts 512] [--docs 300]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- index [--sizes 100000,1000000] [--queries 300] [--hnsw-max 1000000]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- conversations [--rounds 200]
 switch (args.FirstOrDefault())
 {
     case "files":
@@ -25,6 +26,9 @@ switch (args.FirstOrDefault())
     case "index":
         await IndexBenchmark.RunAsync(args);
         return 0;
+    case "conversations":
+        await ConversationBenchmark.RunAsync(args);
+        return 0;
     case "storage":
         await StorageBenchmark.RunAsync(args);
         return 0;
@@ -32,6 +36,6 @@ switch (args.FirstOrDefault())
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'alerts', 'storage', 'index', 'embedders' or 'files'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'index', 'embedders' or 'files'");
         return 2;
 }

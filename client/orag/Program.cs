@@ -6,10 +6,12 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("orag");
-    config.AddCommand<IngestCommand>("ingest").WithDescription("Ingest a file or every .md/.txt file under a folder.")
+    config.AddCommand<IngestCommand>("ingest").WithDescription("Ingest a file, or every supported file under a folder (PDF, DOCX, HTML, Markdown, text).")
         .WithExample("ingest", "./docs", "--collection", "handbook");
     config.AddCommand<AskCommand>("ask").WithDescription("Ask a question; prints the answer with its citations.")
         .WithExample("ask", "\"How do grains fail over?\"", "--collection", "handbook");
+    config.AddCommand<ChatCommand>("chat").WithDescription("Hold a conversation with a collection: follow-ups are answered in context.")
+        .WithExample("chat", "--collection", "handbook");
     config.AddCommand<SearchCommand>("search").WithDescription("Search a collection; prints the best chunks.");
     config.AddCommand<EvalCommand>("eval").WithDescription("Evaluate retrieval on a BEIR dataset (nDCG@10, recall, MRR, latency).")
         .WithExample("eval", "--dataset", "tests/data/scifact", "--collection", "scifact");

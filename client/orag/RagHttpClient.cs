@@ -74,12 +74,29 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
         SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter }, cancellationToken);
 
     /// <summary>POST .../ask with "stream": true, read as Server-Sent Events (token, done, error) as they arrive.</summary>
-    public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, int topK, SearchMode? mode,
-        JsonElement? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, int topK, SearchMode? mode,
+        JsonElement? filter, CancellationToken cancellationToken) =>
+        StreamAsync($"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter, stream = true }, cancellationToken);
+
+    public Task<ConversationInfo> CreateConversationAsync(string collection, CancellationToken cancellationToken) =>
+        SendAsync<ConversationInfo>(HttpMethod.Post, ConversationsPath(collection), null, cancellationToken);
+
+    public Task<Conversation> GetConversationAsync(string collection, string id, CancellationToken cancellationToken) =>
+        SendAsync<Conversation>(HttpMethod.Get, $"{ConversationsPath(collection)}/{Uri.EscapeDataString(id)}", null, cancellationToken);
+
+    /// <summary>The next turn of a conversation, streamed (token, done with the turn, error).</summary>
+    public IAsyncEnumerable<AskStreamEvent> SendMessageStreamAsync(string collection, string id, string question, int topK, SearchMode? mode,
+        JsonElement? filter, CancellationToken cancellationToken) =>
+        StreamAsync($"{ConversationsPath(collection)}/{Uri.EscapeDataString(id)}/messages", new { question, topK, mode, filter, stream = true }, cancellationToken);
+
+    private static string ConversationsPath(string collection) => $"v1/collections/{Uri.EscapeDataString(collection)}/conversations";
+
+    /// <summary>POSTs <paramref name="body"/> and reads the answer's Server-Sent Events (token, done, error) as they arrive.</summary>
+    private async IAsyncEnumerable<AskStreamEvent> StreamAsync(string path, object body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask")
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
-            Content = JsonContent.Create(new { question, topK, mode, filter, stream = true }, options: Json),
+            Content = JsonContent.Create(body, options: Json),
         };
         HttpResponseMessage response;
         try

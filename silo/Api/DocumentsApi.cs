@@ -145,6 +145,10 @@ public static class DocumentsApi
         {
             return Problems.BadRequest($"The multipart body cannot be read: {exception.Message}");
         }
+        catch (IOException) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return Problems.BadRequest("The multipart body ends before its closing boundary (cut short?); send the whole body.");
+        }
 
         var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
         if (file is null)

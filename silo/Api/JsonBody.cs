@@ -18,15 +18,23 @@ public static partial class JsonBody
     public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, long limitBytes)
         where T : class
     {
+        var (value, problem, detail) = await ReadBodyAsync<T>(request, limitBytes);
+        return (value, problem?.Result(detail!));
+    }
+
+    /// <summary>The body as <typeparamref name="T"/>, or the kind of problem and its detail (for endpoints with their own error shape).</summary>
+    public static async Task<(T? Value, ProblemType? Problem, string? Detail)> ReadBodyAsync<T>(HttpRequest request, long limitBytes)
+        where T : class
+    {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, Problems.UnsupportedMediaType($"Content-Type '{contentType}' is not supported; send application/json."));
+            return (null, Problems.UnsupportedMediaTypeType, $"Content-Type '{contentType}' is not supported; send application/json.");
         }
 
         if (request.ContentLength > limitBytes)
         {
-            return (null, Problems.TooLarge($"The request body is {request.ContentLength} bytes; the limit is {limitBytes} (derived from Ingestion:MaxDocumentBytes for documents)."));
+            return (null, Problems.TooLargeType, $"The request body is {request.ContentLength} bytes; the limit is {limitBytes} (derived from Ingestion:MaxDocumentBytes for documents).");
         }
 
         byte[] body;
@@ -36,26 +44,26 @@ public static partial class JsonBody
         }
         catch (InvalidDataException exception)
         {
-            return (null, Problems.TooLarge(exception.Message));
+            return (null, Problems.TooLargeType, exception.Message);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, Problems.TooLarge($"The request body is larger than the limit of {limitBytes} bytes (derived from Ingestion:MaxDocumentBytes for documents)."));
+            return (null, Problems.TooLargeType, $"The request body is larger than the limit of {limitBytes} bytes (derived from Ingestion:MaxDocumentBytes for documents).");
         }
 
         if (body.Length == 0)
         {
-            return (null, Problems.BadRequest("A JSON request body is required."));
+            return (null, Problems.InvalidRequest, "A JSON request body is required.");
         }
 
         if (!Utf8.IsValid(body))
         {
-            return (null, Problems.BadRequest("The request body is not valid UTF-8."));
+            return (null, Problems.InvalidRequest, "The request body is not valid UTF-8.");
         }
 
         if (LoneSurrogate(body) is { } where)
         {
-            return (null, Problems.BadRequest($"The JSON text has a lone surrogate escape (like \"\\ud800\") {where}; a UTF-16 surrogate must come in a pair."));
+            return (null, Problems.InvalidRequest, $"The JSON text has a lone surrogate escape (like \"\\ud800\") {where}; a UTF-16 surrogate must come in a pair.");
         }
 
         var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
@@ -63,12 +71,12 @@ public static partial class JsonBody
         {
             var value = JsonSerializer.Deserialize<T>(body, options);
             return value is null
-                ? (null, Problems.BadRequest("A JSON object is required, not null."))
-                : (value, null);
+                ? (null, Problems.InvalidRequest, "A JSON object is required, not null.")
+                : (value, null, null);
         }
         catch (JsonException exception)
         {
-            return (null, Problems.BadRequest(Describe(exception, options.GetTypeInfo(typeof(T)))));
+            return (null, Problems.InvalidRequest, Describe(exception, options.GetTypeInfo(typeof(T))));
         }
     }
 

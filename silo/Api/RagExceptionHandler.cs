@@ -44,6 +44,12 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
             httpContext.Response.Headers.RetryAfter = "5";
         }
 
+        if (OpenAiErrors.Applies(httpContext))
+        {
+            await OpenAiErrors.WriteAsync(httpContext, status, detail);
+            return true;
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -66,6 +66,12 @@ public sealed class ApiKeyAuthenticationHandler(
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
+        if (Api.OpenAiErrors.Applies(Context))
+        {
+            await Api.OpenAiErrors.WriteAsync(Context, StatusCodes.Status401Unauthorized, failure ?? "An API key is required: Authorization: Bearer <key>.");
+            return;
+        }
+
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
@@ -82,6 +88,12 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var principal = PrincipalOf(Context.User);
         Response.StatusCode = StatusCodes.Status403Forbidden;
+        if (Api.OpenAiErrors.Applies(Context))
+        {
+            await Api.OpenAiErrors.WriteAsync(Context, StatusCodes.Status403Forbidden, $"The key's role ({principal?.Role.ToString().ToLowerInvariant() ?? "none"}) does not allow this.");
+            return;
+        }
+
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,

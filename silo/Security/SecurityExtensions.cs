@@ -31,6 +31,19 @@ public static class SecurityExtensions
         }
 
         var services = builder.Services;
+        if (options.ApiKeys.Count == 0)
+        {
+            // Without keys nothing else stops a web page from reaching the API through DNS rebinding (a name of the
+            // attacker's that resolves to 127.0.0.1): only loopback host names are served, unless AllowedHosts says otherwise.
+            services.PostConfigure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(hosts =>
+            {
+                if (hosts.AllowedHosts.Count == 0 || hosts.AllowedHosts.All(h => h == "*"))
+                {
+                    hosts.AllowedHosts = ["localhost", "127.0.0.1", "[::1]"];
+                }
+            });
+        }
+
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -118,9 +131,10 @@ public static class SecurityExtensions
     private static bool Has(AuthorizationHandlerContext context, RagRole role) =>
         ApiKeyAuthenticationHandler.PrincipalOf(context.User)?.Has(role) == true;
 
-    /// <summary>Only keyed requests to /v1 are limited; the open mode and health, ready and metrics are not.</summary>
+    /// <summary>Only keyed requests to /v1 and /mcp are limited; the open mode and health, ready and metrics are not.</summary>
     private static RagPrincipal? KeyOf(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/v1") && ApiKeyAuthenticationHandler.PresentedKey(context) is not null
+        (context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments(Mcp.McpExtensions.Path))
+        && ApiKeyAuthenticationHandler.PresentedKey(context) is not null
             ? ApiKeyAuthenticationHandler.PrincipalOf(context.User)
             : null;
 
@@ -147,6 +161,13 @@ public static class SecurityExtensions
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var key = KeyOf(context);
+        var detail = $"Key {key?.KeyId} is over its {key?.Role.ToString().ToLowerInvariant()} limit (requests per second or at once); retry after {retryAfter} s.";
+        if (Api.OpenAiErrors.Applies(context))
+        {
+            await Api.OpenAiErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, detail);
+            return;
+        }
+
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
@@ -154,7 +175,7 @@ public static class SecurityExtensions
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"Key {key?.KeyId} is over its {key?.Role.ToString().ToLowerInvariant()} limit (requests per second or at once); retry after {retryAfter} s.",
+                Detail = detail,
             },
         });
     }

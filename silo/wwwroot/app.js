@@ -149,8 +149,8 @@ async function* serverSentEvents(response) {
   }
 }
 
-function renderAnswer(text, citations) {
-  const answer = $("#answer");
+/** Renders an answer's text with its [n] markers as links to its numbered citations (ids prefixed, so several answers can share a page). */
+function renderAnswer(text, citations, answer = $("#answer"), list = $("#citations"), prefix = "cite") {
   answer.replaceChildren();
   const known = new Set(citations.map((c) => c.n));
   let last = 0;
@@ -158,20 +158,20 @@ function renderAnswer(text, citations) {
     answer.append(text.slice(last, match.index));
     const n = Number(match[1]);
     answer.append(known.has(n)
-      ? element("a", { className: "cite", href: `#cite-${n}`, textContent: `[${n}]`, onclick: (e) => { e.preventDefault(); selectCitation(n); } })
+      ? element("a", { className: "cite", href: `#${prefix}-${n}`, textContent: `[${n}]`, onclick: (e) => { e.preventDefault(); selectCitation(list, `${prefix}-${n}`); } })
       : match[0]);
     last = match.index + match[0].length;
   }
   answer.append(text.slice(last));
-  $("#citations").replaceChildren(...citations.map((c) => element("li", { id: `cite-${c.n}`, value: c.n },
+  list.replaceChildren(...citations.map((c) => element("li", { id: `${prefix}-${c.n}`, value: c.n },
     element("span", { className: "title", textContent: c.title || c.documentId }),
     element("span", { className: "muted", textContent: ` — ${c.documentId}${c.page ? `, page ${c.page}` : ""}` }),
     element("p", { className: "snippet", textContent: c.snippet }))));
 }
 
-function selectCitation(n) {
-  for (const item of document.querySelectorAll("#citations li")) item.classList.remove("selected");
-  const item = document.getElementById(`cite-${n}`);
+function selectCitation(list, id) {
+  for (const item of list.querySelectorAll("li")) item.classList.remove("selected");
+  const item = document.getElementById(id);
   if (item) {
     item.classList.add("selected");
     item.scrollIntoView({ block: "nearest" });
@@ -198,6 +198,20 @@ async function ask(question) {
   if (!response.ok) {
     throw await problemOf(response);
   }
+  await streamAnswer(response, answer, controller, (data) => {
+    renderAnswer(data.answer, data.citations);
+    const t = data.timings;
+    $("#answer-meta").textContent = `${data.cached ? "cached · " : ""}${data.degraded ? `degraded (${data.degradedReason}) · ` : ""}`
+      + `${Math.round(t.totalMs)} ms (embed ${Math.round(t.embedMs)}, retrieve ${Math.round(t.retrieveMs)}, generate ${Math.round(t.generateMs)})`;
+  });
+  if (asking === controller) asking = null;
+}
+
+/**
+ * Shows a streamed answer's tokens in <answer> as they come, then hands the final event's data to onDone. An error
+ * event, or a stream that ends without one, is a Problem; a stream aborted for a newer question ends quietly.
+ */
+async function streamAnswer(response, answer, controller, onDone) {
   answer.classList.add("streaming");
   let text = "";
   let finished = false;
@@ -208,24 +222,112 @@ async function ask(question) {
         answer.textContent = text;
       } else if (event === "done") {
         finished = true;
-        renderAnswer(data.answer, data.citations);
-        const t = data.timings;
-        $("#answer-meta").textContent = `${data.cached ? "cached · " : ""}${data.degraded ? `degraded (${data.degradedReason}) · ` : ""}`
-          + `${Math.round(t.totalMs)} ms (embed ${Math.round(t.embedMs)}, retrieve ${Math.round(t.retrieveMs)}, generate ${Math.round(t.generateMs)})`;
+        onDone(data);
       } else if (event === "error") {
         throw new Problem(0, "The answer broke off", data.message);
       }
     }
-    if (!finished) {
-      throw new Problem(0, "The answer broke off", "The stream ended before the answer was complete.");
-    }
+    if (!finished) throw new Problem(0, "The answer broke off", "The stream ended before the answer was complete.");
   } catch (error) {
     if (controller.signal.aborted) return; // replaced by a newer question
     throw error;
   } finally {
     answer.classList.remove("streaming");
-    if (asking === controller) asking = null;
   }
+}
+
+// ---- chat: a conversation the cluster keeps --------------------------------------------------------
+
+const CONVERSATION = "orleansrag.conversation.";
+let chatting = null;
+
+/** The conversation the chat view shows for the current collection, started when there is none. */
+async function conversation() {
+  const name = collection();
+  const saved = sessionStorage.getItem(CONVERSATION + name);
+  if (saved) return saved;
+  return newConversation();
+}
+
+async function newConversation() {
+  const name = collection();
+  const created = await api("POST", `v1/collections/${name}/conversations`);
+  sessionStorage.setItem(CONVERSATION + name, created.id);
+  $("#chat-log").replaceChildren();
+  await loadConversations();
+  return created.id;
+}
+
+/** The key's conversations with the collection, newest first, in the picker. */
+async function loadConversations() {
+  const name = $("#collection").value.trim();
+  if (!name) return;
+  const current = sessionStorage.getItem(CONVERSATION + encodeURIComponent(name));
+  let list = { conversations: [] };
+  try {
+    list = await api("GET", `v1/collections/${encodeURIComponent(name)}/conversations`);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+  }
+  $("#conversations").replaceChildren(...list.conversations.map((c) => element("option", {
+    value: c.id,
+    selected: c.id === current,
+    textContent: `${c.title ?? "(no question yet)"} · ${c.turnCount} turn${c.turnCount === 1 ? "" : "s"} · ${new Date(c.lastActiveAt).toLocaleString()}`,
+  })));
+}
+
+/** Shows a stored conversation's turns. */
+async function showConversation(id) {
+  const name = collection();
+  const stored = await api("GET", `v1/collections/${name}/conversations/${encodeURIComponent(id)}`);
+  sessionStorage.setItem(CONVERSATION + name, id);
+  $("#chat-log").replaceChildren();
+  for (const turn of stored.turns) {
+    chatTurn(turn.question).render({ ...turn, turn: turn.n });
+  }
+}
+
+/** A question and its (coming) answer in the log: returns how to stream into it and render it when done. */
+function chatTurn(question) {
+  const answer = element("div", { className: "answer" });
+  const meta = element("p", { className: "muted" });
+  const citations = element("ol", { className: "citations" });
+  const item = element("li", { className: "turn" }, element("p", { className: "question", textContent: question }), answer, meta, citations);
+  $("#chat-log").append(item);
+  item.scrollIntoView({ block: "end" });
+  return {
+    item,
+    answer,
+    render(data) {
+      const prefix = `turn-${data.turn ?? $("#chat-log").children.length}`;
+      item.dataset.turn = data.turn ?? "";
+      renderAnswer(data.answer, data.citations, answer, citations, prefix);
+      meta.textContent = data.standaloneQuestion ? `answered as: ${data.standaloneQuestion}` : "";
+    },
+  };
+}
+
+async function sendChat(question) {
+  const name = collection();
+  const id = await conversation();
+  chatting?.abort();
+  const controller = new AbortController();
+  chatting = controller;
+  const turn = chatTurn(question);
+  const response = await fetch(`v1/collections/${name}/conversations/${encodeURIComponent(id)}/messages?stream=true`, {
+    method: "POST",
+    headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+    body: JSON.stringify({ question }),
+    signal: controller.signal,
+  });
+  if (!response.ok) {
+    turn.item.remove();
+    if (response.status === 404) sessionStorage.removeItem(CONVERSATION + name); // expired or deleted: the next question starts anew
+    throw await problemOf(response);
+  }
+  await streamAnswer(response, turn.answer, controller, (data) => turn.render(data));
+  if (chatting === controller) chatting = null;
+  await loadConversations();
 }
 
 // ---- search ----------------------------------------------------------------------------------------
@@ -375,6 +477,21 @@ function selectTab(name) {
   for (const panel of document.querySelectorAll("[role=tabpanel]")) panel.hidden = panel.id !== `tab-${name}`;
   if (name === "documents") guarded(loadDocuments);
   if (name === "operations") guarded(loadOperations);
+  if (name === "chat") guarded(openChat);
+}
+
+/** The chat view: the current conversation's turns, and the list to pick another. */
+async function openChat() {
+  await loadConversations();
+  const current = sessionStorage.getItem(CONVERSATION + collection());
+  if (current && $("#chat-log").children.length === 0) {
+    try {
+      await showConversation(current);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      sessionStorage.removeItem(CONVERSATION + collection());
+    }
+  }
 }
 
 for (const tab of document.querySelectorAll("nav [role=tab]")) {
@@ -392,11 +509,23 @@ $("#key-form").addEventListener("submit", (event) => {
 $("#refresh-collections").addEventListener("click", () => guarded(loadCollections));
 $("#collection").addEventListener("change", () => {
   if (!$("#tab-documents").hidden) guarded(loadDocuments);
+  if (!$("#tab-chat").hidden) {
+    $("#chat-log").replaceChildren();
+    guarded(openChat);
+  }
 });
 $("#ask-form").addEventListener("submit", (event) => {
   event.preventDefault();
   guarded(() => ask($("#question").value));
 });
+$("#chat-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const question = $("#chat-input").value;
+  $("#chat-input").value = "";
+  guarded(() => sendChat(question));
+});
+$("#new-conversation").addEventListener("click", () => guarded(newConversation));
+$("#conversations").addEventListener("change", (event) => guarded(() => showConversation(event.target.value)));
 $("#search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   guarded(() => search($("#query").value));

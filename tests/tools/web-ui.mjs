@@ -4,46 +4,20 @@
 // operations tab. Saves a screenshot after each step.
 //   node web-ui.mjs <base-url> <out-dir> <pdf-file>
 // Prints one JSON report; exits 1 when a step fails (the report says which).
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { openSession } from "./browser-session.mjs";
 
 const [base, out, pdf] = process.argv.slice(2);
 if (!base || !out || !pdf) {
   console.error("usage: node web-ui.mjs <base-url> <out-dir> <pdf-file>");
   process.exit(2);
 }
-mkdirSync(out, { recursive: true });
 
-const report = { steps: [], pageErrors: [], screenshots: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-});
-let exitCode = 0;
-const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-page.on("pageerror", (error) => report.pageErrors.push(error.message));
+const { page, report, step, finish } = await openSession(out);
 page.on("dialog", (dialog) => dialog.accept());
 const asks = [];
 page.on("response", (response) => {
   if (response.url().endsWith("/ask")) asks.push({ status: response.status(), contentType: response.headers()["content-type"] ?? "" });
 });
-
-async function step(name, action) {
-  try {
-    report[name] = await action();
-    report.steps.push(name);
-  } catch (error) {
-    report.failedStep = name;
-    report.failure = error.message;
-    exitCode = 1;
-    throw error;
-  } finally {
-    const shot = join(out, `${String(report.screenshots.length + 1).padStart(2, "0")}-${name}.png`);
-    await page.screenshot({ path: shot, fullPage: true });
-    report.screenshots.push(shot);
-  }
-}
 
 try {
   await page.goto(base, { waitUntil: "load", timeout: 30000 });
@@ -140,8 +114,5 @@ try {
   });
 } catch {
   // recorded in the report
-} finally {
-  console.log(JSON.stringify(report));
-  await browser.close();
 }
-process.exit(exitCode);
+await finish();

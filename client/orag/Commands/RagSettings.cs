@@ -44,19 +44,16 @@ public class RagSettings : CommandSettings
     }
 }
 
-public class QuerySettings : RagSettings
+/// <summary>How sources are ranked and filtered: what ask, search and chat take.</summary>
+public class RankingSettings : RagSettings
 {
-    [CommandArgument(0, "<TEXT>")]
-    [Description("The question or query.")]
-    public string Text { get; init; } = "";
-
     [CommandOption("-k|--top-k <K>")]
     [Description("How many chunks to retrieve (1-100).")]
     [DefaultValue(RagConstants.DefaultTopK)]
     public int TopK { get; init; } = RagConstants.DefaultTopK;
 
     [CommandOption("-m|--mode <MODE>")]
-    [Description("Ranking: dense, bm25 or hybrid (search default dense, ask default hybrid).")]
+    [Description("Ranking: dense, bm25 or hybrid (search default dense, ask and chat default hybrid).")]
     public string? Mode { get; init; }
 
     public SearchMode? ParsedMode => Mode is null ? null : Enum.Parse<SearchMode>(Mode, ignoreCase: true);
@@ -64,10 +61,6 @@ public class QuerySettings : RagSettings
     [CommandOption("-f|--filter <JSON>")]
     [Description("Metadata filter, e.g. '{\"field\":\"team\",\"eq\":\"core\"}' (eq, in, gt, gte, lt, lte, and, or, not).")]
     public string? Filter { get; init; }
-
-    [CommandOption("--per-document")]
-    [Description("Search: one result per document (its best chunk).")]
-    public bool PerDocument { get; init; }
 
     public System.Text.Json.JsonElement? FilterJson => Filter is null ? null : System.Text.Json.JsonDocument.Parse(Filter).RootElement;
 
@@ -93,7 +86,20 @@ public class QuerySettings : RagSettings
             }
         }
 
-        var problem = RagValidation.CheckQuery("the question", Text) ?? RagValidation.CheckTopK(TopK);
-        return problem is not null ? ValidationResult.Error(problem) : base.Validate();
+        return RagValidation.CheckTopK(TopK) is { } problem ? ValidationResult.Error(problem) : base.Validate();
     }
+}
+
+public class QuerySettings : RankingSettings
+{
+    [CommandArgument(0, "<TEXT>")]
+    [Description("The question or query.")]
+    public string Text { get; init; } = "";
+
+    [CommandOption("--per-document")]
+    [Description("Search: one result per document (its best chunk).")]
+    public bool PerDocument { get; init; }
+
+    public override ValidationResult Validate() =>
+        RagValidation.CheckQuery("the question", Text) is { } problem ? ValidationResult.Error(problem) : base.Validate();
 }

@@ -51,6 +51,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Ingestion:PartChunks"] = "16",
                 ["Ingestion:MaxAttempts"] = "4",
                 ["Ingestion:RetryBaseDelay"] = "00:00:00.200",
+                ["Conversations:MaxTurns"] = "2",
+                ["Conversations:IdleTtl"] = "00:00:05",
             }).Build();
             siloBuilder.AddMemoryGrainStorage(InnerStorage);
             siloBuilder.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(RagConstants.StorageName, (services, _) =>

@@ -9,23 +9,11 @@ namespace OrleansRag.Tests.Conversations;
 
 /// <summary>Conversations over real HTTP on the real host: create, turns (plain and streamed), history, listing, delete, errors.</summary>
 [Collection(HostCollection.Name)]
-public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
+public sealed class ConversationApiTests(RagHostFixture host) : TwoProductsHostTests(host)
 {
-    private const string Collection = "two-products";
-
-    public async Task InitializeAsync()
-    {
-        foreach (var (id, title, text) in TwoProducts.Documents)
-        {
-            await host.PutAsync(Collection, id, text, title);
-        }
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
     private async Task<string> CreateAsync()
     {
-        using var response = await host.Http.PostAsync($"v1/collections/{Collection}/conversations", null);
+        using var response = await Host.Http.PostAsync($"v1/collections/{Collection}/conversations", null);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = body.GetProperty("id").GetString()!;
@@ -36,7 +24,7 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
 
     private async Task<JsonElement> SendAsync(string id, string question, object? extra = null)
     {
-        using var response = await host.Http.PostAsJsonAsync($"v1/collections/{Collection}/conversations/{id}/messages", extra ?? new { question });
+        using var response = await Host.Http.PostAsJsonAsync($"v1/collections/{Collection}/conversations/{id}/messages", extra ?? new { question });
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(response.IsSuccessStatusCode, body.ToString());
         return body;
@@ -48,7 +36,7 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
     public async Task A_follow_up_is_answered_from_what_the_conversation_is_about()
     {
         // On its own, the follow-up is about the other product: that is what the conversation must fix.
-        using var alone = await host.Http.PostAsJsonAsync($"v1/collections/{Collection}/ask", new { question = TwoProducts.FollowUp });
+        using var alone = await Host.Http.PostAsJsonAsync($"v1/collections/{Collection}/ask", new { question = TwoProducts.FollowUp });
         var aloneAnswer = await alone.Content.ReadFromJsonAsync<JsonElement>();
         Assert.StartsWith("boreas", TopDocument(aloneAnswer), StringComparison.Ordinal);
 
@@ -76,7 +64,7 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
         await SendAsync(id, TwoProducts.FirstQuestion);
         await SendAsync(id, TwoProducts.FollowUp);
 
-        var conversation = await host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations/{id}");
+        var conversation = await Host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations/{id}");
         Assert.Equal(2, conversation.GetProperty("turnCount").GetInt32());
         Assert.Equal(TwoProducts.FirstQuestion, conversation.GetProperty("title").GetString());
         var turns = conversation.GetProperty("turns").EnumerateArray().ToList();
@@ -86,32 +74,32 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
         Assert.Contains("zephyr", turns[1].GetProperty("standaloneQuestion").GetString()!, StringComparison.OrdinalIgnoreCase);
         Assert.True(conversation.GetProperty("expiresAt").GetDateTimeOffset() > conversation.GetProperty("lastActiveAt").GetDateTimeOffset());
 
-        var listed = await host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations");
+        var listed = await Host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations");
         var entry = listed.GetProperty("conversations").EnumerateArray().Single(c => c.GetProperty("id").GetString() == id);
         Assert.Equal(TwoProducts.FirstQuestion, entry.GetProperty("title").GetString());
 
-        using (var deleted = await host.Http.DeleteAsync($"v1/collections/{Collection}/conversations/{id}"))
+        using (var deleted = await Host.Http.DeleteAsync($"v1/collections/{Collection}/conversations/{id}"))
         {
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
 
-        using (var gone = await host.Http.GetAsync($"v1/collections/{Collection}/conversations/{id}"))
+        using (var gone = await Host.Http.GetAsync($"v1/collections/{Collection}/conversations/{id}"))
         {
             Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
             Assert.Equal("application/problem+json", gone.Content.Headers.ContentType?.MediaType);
         }
 
-        using (var again = await host.Http.DeleteAsync($"v1/collections/{Collection}/conversations/{id}"))
+        using (var again = await Host.Http.DeleteAsync($"v1/collections/{Collection}/conversations/{id}"))
         {
             Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         }
 
-        using (var send = await host.Http.PostAsJsonAsync($"v1/collections/{Collection}/conversations/{id}/messages", new { question = "Still there?" }))
+        using (var send = await Host.Http.PostAsJsonAsync($"v1/collections/{Collection}/conversations/{id}/messages", new { question = "Still there?" }))
         {
             Assert.Equal(HttpStatusCode.NotFound, send.StatusCode);
         }
 
-        listed = await host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations");
+        listed = await Host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations");
         Assert.DoesNotContain(listed.GetProperty("conversations").EnumerateArray(), c => c.GetProperty("id").GetString() == id);
     }
 
@@ -133,7 +121,7 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         }
 
-        using var response = await host.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await Host.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var events = await ServerSentEvents.ReadAsync(response);
 
         Assert.Equal("token", events[0].Event);
@@ -144,7 +132,7 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
         Assert.Equal("zephyr-membership", TopDocument(done.Data));
         Assert.Equal(string.Concat(events.Where(e => e.Event == "token").Select(e => e.Data.GetProperty("text").GetString())), done.Data.GetProperty("answer").GetString());
 
-        var conversation = await host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations/{id}");
+        var conversation = await Host.Http.GetFromJsonAsync<JsonElement>($"v1/collections/{Collection}/conversations/{id}");
         Assert.Equal(2, conversation.GetProperty("turns").GetArrayLength());
     }
 
@@ -166,7 +154,7 @@ public sealed class ConversationApiTests(RagHostFixture host) : IAsyncLifetime
         foreach (var (method, path, body, status) in cases)
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : JsonContent.Create(body) };
-            using var response = await host.Http.SendAsync(request);
+            using var response = await Host.Http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
             Assert.True(status == response.StatusCode, $"{method} {path}: expected {(int)status}, got {(int)response.StatusCode}: {text}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

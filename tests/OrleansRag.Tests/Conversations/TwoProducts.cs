@@ -1,4 +1,18 @@
+using OrleansRag.Tests.Http;
+
 namespace OrleansRag.Tests.Conversations;
+
+/// <summary>Tests on the shared host that need the two-products collection in place.</summary>
+public abstract class TwoProductsHostTests(RagHostFixture host) : IAsyncLifetime
+{
+    protected const string Collection = "two-products";
+
+    protected RagHostFixture Host => host;
+
+    public Task InitializeAsync() => TwoProducts.SeedAsync(host, Collection);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
 
 /// <summary>
 /// A collection about two similar products, in which a follow-up about the first ("and how does it detect failures?")
@@ -27,4 +41,14 @@ public static class TwoProducts
     public const string FirstQuestion = "How does Zephyr place actors on silos?";
 
     public const string FollowUp = "And how does it detect failures?";
+
+    /// <summary>Puts the documents into <paramref name="collection"/> (again: unchanged).</summary>
+    public static async Task SeedAsync(RagHostFixture host, string collection)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        foreach (var (id, title, text) in Documents)
+        {
+            await host.PutAsync(collection, id, text, title);
+        }
+    }
 }

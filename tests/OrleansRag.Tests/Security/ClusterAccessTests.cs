@@ -114,6 +114,53 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
     }
 
     [Fact]
+    public async Task Sdk_conversations_belong_to_the_key_and_raw_calls_cannot_reach_them_or_write_the_index()
+    {
+        using var alphaHost = await StartClientAsync(host.Keys["alpha"][RagRole.Reader].Key);
+        var alpha = alphaHost.Services.GetRequiredService<IRagClient>();
+        var conversation = await alpha.CreateConversationAsync("shared");
+        var first = await alpha.SendMessageAsync("shared", conversation.Id, "Why do volcanoes erupt?");
+        Assert.Equal(1, first.Turn);
+        Assert.All(first.Citations, c => Assert.StartsWith("alpha-", c.DocumentId, StringComparison.Ordinal));
+        Assert.Contains(await alpha.ListConversationsAsync("shared"), c => c.Id == conversation.Id);
+
+        // Through IChatClient, with the cluster keeping the turns.
+        var chat = alpha.AsChatClient("shared");
+        var reply = await chat.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "And what do they pour out?")], new Microsoft.Extensions.AI.ChatOptions { ConversationId = conversation.Id });
+        Assert.Equal(conversation.Id, reply.ConversationId);
+        Assert.Equal(2, (await alpha.GetConversationAsync("shared", conversation.Id))!.TurnCount);
+
+        // Beta's key, through the SDK and by raw grain calls to alpha's keys: nothing there.
+        using var betaHost = await StartClientAsync(host.Keys["beta"][RagRole.Admin].Key);
+        var beta = betaHost.Services.GetRequiredService<IRagClient>();
+        Assert.Null(await beta.GetConversationAsync("shared", conversation.Id));
+        await Assert.ThrowsAsync<RagNotFoundException>(() => beta.SendMessageAsync("shared", conversation.Id, "Why?"));
+        var grains = betaHost.Services.GetRequiredService<IGrainFactory>();
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["beta"][RagRole.Admin].Key);
+        try
+        {
+            var raw = grains.GetGrain<IConversationGrain>($"alpha/shared/{conversation.Id}");
+            Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => raw.GetAsync())).Status);
+            Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => raw.DeleteAsync())).Status);
+            var index = grains.GetGrain<IConversationIndexGrain>($"alpha/shared/{host.Keys["alpha"][RagRole.Reader].Id}");
+            Assert.Equal(404, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => index.ListAsync())).Status);
+
+            // Even in its own tenant, only the conversation grains (the silo) write an index.
+            var own = grains.GetGrain<IConversationIndexGrain>($"beta/shared/{host.Keys["beta"][RagRole.Admin].Id}");
+            var entry = new ConversationEntry("forged", "x", "t", 1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+            Assert.Equal(403, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => own.AddAsync(entry))).Status);
+            Assert.Equal(403, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IConversationGrain>("beta/shared/any").ExpireIfIdleAsync())).Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        Assert.True(await alpha.DeleteConversationAsync("shared", conversation.Id));
+        Assert.Null(await alpha.GetConversationAsync("shared", conversation.Id));
+    }
+
+    [Fact]
     public async Task Raw_grain_calls_without_a_key_with_a_forged_principal_or_into_another_tenant_are_refused()
     {
         using var anonymousHost = await StartClientAsync(apiKey: null);

@@ -8,7 +8,7 @@ namespace OrleansRag.Tests.Security;
 /// Every /v1 endpoint x role x tenant over real HTTP: the status each combination must give, and that no response
 /// to one tenant ever carries a marker, title, document id or collection name of the other.
 /// </summary>
-public sealed class TenantIsolationTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
+public sealed partial class TenantIsolationTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
 {
     private sealed record Call(string Name, HttpMethod Method, string Path, object? Body, RagRole Needs, HttpStatusCode Ok);
 
@@ -24,6 +24,11 @@ public sealed class TenantIsolationTests(SecuredHostFixture host) : IClassFixtur
         new("search bm25", HttpMethod.Post, "v1/collections/shared/search", new { query = "eruptions lava", mode = "bm25", topK = 10 }, RagRole.Reader, HttpStatusCode.OK),
         new("ask", HttpMethod.Post, "v1/collections/shared/ask", new { question = $"Why do volcanoes erupt? {run}" }, RagRole.Reader, HttpStatusCode.OK),
         new("embeddings", HttpMethod.Post, "v1/embeddings", new { input = "volcano" }, RagRole.Reader, HttpStatusCode.OK),
+        new("create conversation", HttpMethod.Post, "v1/collections/shared/conversations", null, RagRole.Reader, HttpStatusCode.Created),
+        new("list conversations", HttpMethod.Get, "v1/collections/shared/conversations", null, RagRole.Reader, HttpStatusCode.OK),
+        new("list models", HttpMethod.Get, "v1/models", null, RagRole.Reader, HttpStatusCode.OK),
+        new("chat completion", HttpMethod.Post, "v1/chat/completions",
+            new { model = "shared", messages = new[] { new { role = "user", content = $"Why do volcanoes erupt? {run}" } } }, RagRole.Reader, HttpStatusCode.OK),
         new("put document", HttpMethod.Put, $"v1/collections/shared/documents/scratch-{run}", new { text = "Scratch text about basalt." }, RagRole.Writer, HttpStatusCode.Created),
         new("delete document", HttpMethod.Delete, $"v1/collections/shared/documents/scratch-{run}", null, RagRole.Writer, HttpStatusCode.NoContent),
         new("create collection", HttpMethod.Put, $"v1/collections/made-{run}", new { shardCount = 2 }, RagRole.Admin, HttpStatusCode.Created),
