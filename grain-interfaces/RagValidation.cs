@@ -120,7 +120,12 @@ public static class RagValidation
                 return $"history turn {i + 1}: the question is longer than {RagConstants.MaxQueryLength} characters.";
             }
 
-            if ((turn.Answer?.Length ?? 0) > RagConstants.MaxHistoryAnswerLength)
+            if (turn.Answer is null)
+            {
+                return $"history turn {i + 1} has no answer (send \"\" for none).";
+            }
+
+            if (turn.Answer.Length > RagConstants.MaxHistoryAnswerLength)
             {
                 return $"history turn {i + 1}: the answer is longer than {RagConstants.MaxHistoryAnswerLength} characters.";
             }

@@ -12,8 +12,8 @@ namespace OrleansRag.Bench;
 
 /// <summary>
 /// A stand-in for a remote language model on 127.0.0.1, speaking OpenAI's chat-completions protocol (plain and
-/// streamed): asked to condense a follow-up, it returns the rewrite a person wrote for it (the question unchanged when
-/// it has none); asked to answer, it answers from source [1] at once, so timings measure OrleansRag, not a model.
+/// streamed): asked to condense a follow-up, it returns the rewrite a person wrote for it in that conversation (the
+/// question unchanged when there is none); asked to answer, it answers from source [1] at once, so timings measure OrleansRag, not a model.
 /// </summary>
 internal sealed class FakeChatModel : IAsyncDisposable
 {
@@ -27,7 +27,7 @@ internal sealed class FakeChatModel : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<FakeChatModel> StartAsync(IReadOnlyDictionary<string, string> rewrites)
+    public static async Task<FakeChatModel> StartAsync(IReadOnlyList<(string FirstQuestion, string LastQuestion, string Rewrite)> rewrites)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -70,11 +70,13 @@ internal sealed class FakeChatModel : IAsyncDisposable
         return new FakeChatModel(app, new Uri(address + "/v1"));
     }
 
-    private static string Rewrite(string prompt, IReadOnlyDictionary<string, string> rewrites)
+    /// <summary>The rewrite of the conversation the prompt shows (its first question and its last one), else the question unchanged.</summary>
+    private static string Rewrite(string prompt, IReadOnlyList<(string FirstQuestion, string LastQuestion, string Rewrite)> rewrites)
     {
         const string Marker = "Last question: ";
         var question = prompt[(prompt.LastIndexOf(Marker, StringComparison.Ordinal) + Marker.Length)..].Trim();
-        return rewrites.TryGetValue(question, out var rewrite) ? rewrite : question;
+        var match = rewrites.FirstOrDefault(r => r.LastQuestion == question && prompt.Contains($"User: {r.FirstQuestion}\n", StringComparison.Ordinal));
+        return match.Rewrite ?? question;
     }
 
     public async ValueTask DisposeAsync()

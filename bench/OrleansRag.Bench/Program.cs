@@ -8,7 +8,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- alerts [--minutes 10] [--docs 500]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- embedders [--texts 512] [--docs 300]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- index [--sizes 100000,1000000] [--queries 300] [--hnsw-max 1000000]
-//   dotnet run -c Release --project bench/OrleansRag.Bench -- conversations [--rounds 200]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- conversations [--rounds 200] [--latency-only]
 switch (args.FirstOrDefault())
 {
     case "files":

@@ -31,9 +31,10 @@ public interface IConversationGrain : IGrainWithStringKey
     IAsyncEnumerable<AskStreamEvent> SendStreamAsync(string question, SearchOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The index's expiry sweep: removes the conversation when it has been idle longer than the TTL. Returns the entry
-    /// as it stands when it is still alive, null when it is gone.
+    /// The index's expiry sweep: removes the conversation when it has been idle longer than the TTL (without calling
+    /// back into the index, which drops the entry itself). Returns the entry as it stands when it is still alive, null
+    /// when it is gone.
     /// </summary>
-    [RequiresRole(RagRole.Operator)]
+    [InternalOnly]
     Task<ConversationEntry?> ExpireIfIdleAsync();
 }

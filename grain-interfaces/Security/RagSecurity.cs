@@ -23,6 +23,15 @@ public sealed class RequiresRoleAttribute(RagRole role) : Attribute
     public RagRole Role { get; } = role;
 }
 
+/// <summary>
+/// A grain method only the silo itself may call (a grain's own bookkeeping, a sweep): every caller's key is refused
+/// with 403, whatever its role. The cluster's access filter enforces it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = true)]
+public sealed class InternalOnlyAttribute : Attribute
+{
+}
+
 /// <summary>How a grain interface's calls belong to a tenant (see <see cref="TenantScopedAttribute"/>).</summary>
 public enum TenantScope
 {

@@ -28,12 +28,21 @@ public sealed class ConversationGrain(
     /// <summary>How long a turn waits for the one before it before it is refused (409).</summary>
     public static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(60);
 
+    /// <summary>A turn refreshes the conversation's index entry (turns, last activity) at most this often, the first turn always.</summary>
+    public static readonly TimeSpan IndexRefresh = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim _writes = new(1, 1);
+    private DateTimeOffset _indexedAt;
+    private IGrainTimer? _indexFlush;
 
     /// <summary>The rules over the current state (storage replaces the state object when it loads or clears it).</summary>
     private ConversationLog Log => new(state.State, options.Value, time);
 
-    public void Dispose() => _writes.Dispose();
+    public void Dispose()
+    {
+        _writes.Dispose();
+        _indexFlush?.Dispose();
+    }
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -61,7 +70,18 @@ public sealed class ConversationGrain(
             }
 
             Log.Start(caller.KeyId);
-            if (!await IndexAddAsync(Log.Entry(Id)))
+            bool added;
+            try
+            {
+                added = await IndexAddAsync(Log.Entry(Id));
+            }
+            catch
+            {
+                state.State.Exists = false;
+                throw;
+            }
+
+            if (!added)
             {
                 state.State.Exists = false;
                 throw new ConversationConflictException(
@@ -109,7 +129,7 @@ public sealed class ConversationGrain(
             }
 
             var live = Log.IsLive;
-            await RemoveAsync();
+            await RemoveAsync(fromIndex: true);
             return live;
         }
         finally
@@ -145,12 +165,26 @@ public sealed class ConversationGrain(
 
     public async Task<ConversationEntry?> ExpireIfIdleAsync()
     {
-        if (Log.IsExpired)
+        // Never waits: a turn in progress means the conversation is alive (and waiting here while the index waits on
+        // this answer could close a cycle with a turn that calls the index).
+        if (!await _writes.WaitAsync(TimeSpan.Zero))
         {
-            await ExpireAsync(CancellationToken.None);
+            return Log.IsLive ? Log.Entry(Id) : null;
         }
 
-        return Log.IsLive ? Log.Entry(Id) : null;
+        try
+        {
+            if (Log.IsExpired)
+            {
+                await RemoveAsync(fromIndex: false); // the index asking drops the entry itself; calling it back would wait on it
+            }
+
+            return Log.IsLive ? Log.Entry(Id) : null;
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
     private async IAsyncEnumerable<AskStreamEvent> StreamTurnAsync(string question, SearchOptions options, RagPrincipal caller, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -181,9 +215,31 @@ public sealed class ConversationGrain(
     {
         var turn = Log.Append(question, response);
         await state.WriteStateAsync();
-        await IndexUpdateAsync(Log.Entry(Id)); // one-way: the turn does not wait for the listing
+        if (turn.N == 1 || time.GetUtcNow() - _indexedAt >= IndexRefresh)
+        {
+            await FlushIndexAsync();
+        }
+        else
+        {
+            // Refreshed later (once), so a burst of turns leaves the listing right within IndexRefresh.
+            _indexFlush ??= this.RegisterGrainTimer(async () =>
+            {
+                _indexFlush?.Dispose();
+                _indexFlush = null;
+                if (state.State.Exists)
+                {
+                    await FlushIndexAsync();
+                }
+            }, new GrainTimerCreationOptions { DueTime = IndexRefresh - (time.GetUtcNow() - _indexedAt), Period = Timeout.InfiniteTimeSpan, Interleave = true });
+        }
 
         return response with { ConversationId = Id, Turn = turn.N };
+    }
+
+    private async Task FlushIndexAsync()
+    {
+        await IndexUpdateAsync(Log.Entry(Id)); // one-way: the turn does not wait for the listing
+        _indexedAt = time.GetUtcNow();
     }
 
     /// <summary>Takes the write lock, waiting at most <see cref="TurnWait"/> for a turn in progress.</summary>
@@ -200,7 +256,7 @@ public sealed class ConversationGrain(
     {
         if (Log.IsExpired)
         {
-            await RemoveAsync();
+            await RemoveAsync(fromIndex: true);
         }
     }
 
@@ -217,12 +273,18 @@ public sealed class ConversationGrain(
         }
     }
 
-    private async Task RemoveAsync()
+    private async Task RemoveAsync(bool fromIndex)
     {
         var index = Index(); // keyed by the owner, which clearing forgets
         await state.ClearStateAsync();
         state.State = new ConversationState();
-        await IndexRemoveAsync(index);
+        _indexFlush?.Dispose();
+        _indexFlush = null;
+        if (fromIndex)
+        {
+            await IndexRemoveAsync(index);
+        }
+
         DeactivateOnIdle();
     }
 

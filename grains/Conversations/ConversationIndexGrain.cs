@@ -37,7 +37,7 @@ public sealed partial class ConversationIndexGrain(
 
     public async Task<bool> AddAsync(ConversationEntry entry)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        entry = Clamped(entry);
         if (!Entries.ContainsKey(entry.Id) && Entries.Count >= options.Value.MaxPerKey)
         {
             await SweepAsync();
@@ -55,7 +55,7 @@ public sealed partial class ConversationIndexGrain(
 
     public async Task UpdateAsync(ConversationEntry entry)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        entry = Clamped(entry);
         if (Entries.ContainsKey(entry.Id))
         {
             Entries[entry.Id] = entry; // a late update of a removed conversation must not bring it back
@@ -150,6 +150,14 @@ public sealed partial class ConversationIndexGrain(
         }
 
         await state.WriteStateAsync();
+    }
+
+    /// <summary>No entry may claim activity in the future, which would keep it from every sweep.</summary>
+    private ConversationEntry Clamped(ConversationEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var now = time.GetUtcNow();
+        return entry with { CreatedAt = entry.CreatedAt > now ? now : entry.CreatedAt, LastActiveAt = entry.LastActiveAt > now ? now : entry.LastActiveAt };
     }
 
     private async Task EnsureSweepingAsync()

@@ -37,7 +37,7 @@ public sealed class ConversationOptions
 
     /// <summary>Live conversations an API key may have with one collection; creating one more is refused (409) until some end or expire.</summary>
     [Range(1, 1_000_000)]
-    public int MaxPerKey { get; set; } = 1_000;
+    public int MaxPerKey { get; set; } = 200;
 
     public CondenseMode Condense { get; set; } = CondenseMode.Auto;
 }

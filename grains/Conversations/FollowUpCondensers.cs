@@ -121,7 +121,11 @@ public sealed partial class KeywordFollowUpCondenser : IFollowUpCondenser
             subject.AddRange(Words(standalone[(turn.Question.Trim().Length + 2)..^1]));
         }
 
-        var title = Words(turn.CitedTitle ?? "").ToHashSet(StringComparer.Ordinal);
+        // The title's words, and the parts of its compound ones ("git-fetch", "pg_dump"); its first word names the subject
+        // even when it is a common word ("more - file perusal filter").
+        var titleWords = Words(turn.CitedTitle ?? "");
+        var title = titleWords.Concat(titleWords.SelectMany(w => w.Split(['-', '_', '.'], StringSplitOptions.RemoveEmptyEntries))).ToHashSet(StringComparer.Ordinal);
+        var titleName = titleWords.FirstOrDefault();
         var names = WordPattern().Matches(turn.Question).Select(m => m.Value).ToList(); // as written: case tells names
         var named = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < names.Count; i++)
@@ -129,7 +133,7 @@ public sealed partial class KeywordFollowUpCondenser : IFollowUpCondenser
             var word = names[i].ToLowerInvariant().TrimEnd('.', '\'', '-', '_');
             var capitalised = i > 0 && char.IsUpper(names[i][0]); // a question's first word is capitalised anyway
             var identifier = word.Any(char.IsDigit) || word.StartsWith('-') || word.Contains('.', StringComparison.Ordinal) || word.Contains('_', StringComparison.Ordinal);
-            if (IsContent(word) && (capitalised || identifier || title.Contains(word)))
+            if ((IsContent(word) && (capitalised || identifier || title.Contains(word))) || (word == titleName && word.Length > 1))
             {
                 named.Add(word);
             }

@@ -175,6 +175,11 @@ public sealed class AnswerPipeline(
     private async Task<Prepared?> PrepareAsync(string collectionKey, string question, SearchOptions searchOptions, IReadOnlyList<ChatTurn>? history, CancellationToken cancellationToken)
     {
         Retriever.Validate(nameof(question), question, searchOptions);
+        if (history is not null)
+        {
+            RagValidation.ThrowIfInvalid(RagValidation.CheckHistory(history), nameof(history));
+        }
+
         var info = await collections.FindAsync(collectionKey, cancellationToken);
         if (info is null)
         {

@@ -23,6 +23,9 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
 {
     private static readonly ConcurrentDictionary<MethodInfo, RagRole> RequiredRoles = new();
 
+    /// <summary>Methods marked <see cref="InternalOnlyAttribute"/>.</summary>
+    private static readonly ConcurrentDictionary<MethodInfo, bool> InternalOnly = new();
+
     /// <summary>Each interface's declared <see cref="TenantScopedAttribute"/>, null when it declares none.</summary>
     private static readonly ConcurrentDictionary<Type, TenantScope?> Scopes = new();
 
@@ -103,6 +106,11 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     private static void Authorize(RagPrincipal principal, IIncomingGrainCallContext context)
     {
         var method = Effective(context).Method;
+        if (InternalOnly.GetOrAdd(method, m => m.GetCustomAttribute<InternalOnlyAttribute>() is not null))
+        {
+            throw new RagAccessDeniedException(403, "Only the cluster itself may call this.");
+        }
+
         var required = RequiredRoles.GetOrAdd(method, m =>
             (m.GetCustomAttribute<RequiresRoleAttribute>() ?? m.DeclaringType?.GetCustomAttribute<RequiresRoleAttribute>())?.Role ?? RagRole.Reader);
         if (!principal.Has(required))

@@ -55,6 +55,9 @@ public static class OpenAiChatApi
         v1.MapGet("/models", ListModelsAsync).WithTags("OpenAI-compatible").WithName("ListModels")
             .WithSummary("OpenAI-compatible: the collections this key may ask, one model each (id = collection name)")
             .Produces<ModelList>();
+        v1.MapGet("/models/{model}", GetModelAsync).WithTags("OpenAI-compatible").WithName("GetModel")
+            .WithSummary("OpenAI-compatible: one collection as a model; 404 in OpenAI's error shape when the key cannot read it")
+            .Produces<Model>();
         v1.MapPost("/chat/completions", CompleteAsync).WithTags("OpenAI-compatible").WithName("CreateChatCompletion")
             .WithSummary("OpenAI-compatible chat completion: model = collection; the messages are the conversation; stream: true gives chat.completion.chunk events")
             .DescribesBody<ChatCompletionRequest>("application/json")
@@ -69,6 +72,21 @@ public static class OpenAiChatApi
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return Results.Json(new ModelList("list", [.. collections.Select(c => new Model(c.Name, "model", created, me.Tenant))]));
     }
+
+    private static async Task<IResult> GetModelAsync(string model, IRagClient rag, CancellationToken cancellationToken)
+    {
+        if (RagValidation.CheckId("model", model) is not null || await rag.GetCollectionAsync(model, cancellationToken) is null)
+        {
+            return ModelNotFound(model);
+        }
+
+        var me = await rag.WhoAmIAsync(cancellationToken);
+        return Results.Json(new Model(model, "model", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), me.Tenant));
+    }
+
+    private static IResult ModelNotFound(string model) =>
+        OpenAiErrors.Result(StatusCodes.Status404NotFound, $"The model '{model}' does not exist: models are the collections this key may read (GET /v1/models).",
+            param: "model", code: "model_not_found");
 
     private static async Task<IResult> CompleteAsync(HttpContext context, IRagClient rag, EmbeddingService embeddings)
     {
@@ -98,8 +116,7 @@ public static class OpenAiChatApi
 
         if (RagValidation.CheckId("model", body.Model) is not null || await rag.GetCollectionAsync(body.Model, cancellationToken) is null)
         {
-            return OpenAiErrors.Result(StatusCodes.Status404NotFound, $"The model '{body.Model}' does not exist: models are the collections this key may read (GET /v1/models).",
-                param: "model", code: "model_not_found");
+            return ModelNotFound(body.Model);
         }
 
         var tokenizer = (await embeddings.GetModelAsync()).Tokenizer;

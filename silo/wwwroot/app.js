@@ -272,7 +272,7 @@ async function loadConversations() {
   $("#conversations").replaceChildren(...list.conversations.map((c) => element("option", {
     value: c.id,
     selected: c.id === current,
-    textContent: `${c.title ?? "(no question yet)"} · ${c.turnCount} turn${c.turnCount === 1 ? "" : "s"} · ${new Date(c.lastActiveAt).toLocaleString()}`,
+    textContent: `${c.title ?? "(no question yet)"} · ${new Date(c.lastActiveAt).toLocaleString()}`,
   })));
 }
 

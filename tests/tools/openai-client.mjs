@@ -17,6 +17,8 @@ async function failure(call) {
 }
 
 report.models = (await client.models.list()).data.map(m => ({ id: m.id, object: m.object, owned_by: m.owned_by }));
+report.model = await client.models.retrieve(collection);
+report.missingModel = await failure(() => client.models.retrieve('no-such-collection'));
 
 const first = await client.chat.completions.create({ model: collection, messages: [{ role: 'user', content: question }] });
 report.plain = {

@@ -53,6 +53,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Ingestion:RetryBaseDelay"] = "00:00:00.200",
                 ["Conversations:MaxTurns"] = "2",
                 ["Conversations:IdleTtl"] = "00:00:05",
+                ["Conversations:MaxPerKey"] = "3",
             }).Build();
             siloBuilder.AddMemoryGrainStorage(InnerStorage);
             siloBuilder.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(RagConstants.StorageName, (services, _) =>

@@ -3,8 +3,9 @@ using OrleansRag.Tests.Infrastructure;
 namespace OrleansRag.Tests.Cluster;
 
 /// <summary>
-/// Conversation grains on the two-silo cluster (Conversations:MaxTurns 2, IdleTtl 5 s): turns numbered and bounded,
-/// an idle conversation gone from the grain and from the listing, unknown ones answered as absent.
+/// Conversation grains on the two-silo cluster (Conversations:MaxTurns 2, IdleTtl 5 s, MaxPerKey 3): turns numbered and
+/// bounded, an idle conversation gone from the grain and from the listing, the index's sweep making room, unknown ones
+/// answered as absent.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ConversationGrainTests(ClusterFixture fixture)
@@ -49,6 +50,28 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
         Assert.DoesNotContain(await index.ListAsync(), c => c.Id == "idle");
         Assert.Null(await conversation.SendAsync("Still there?", new SearchOptions(3)));
         Assert.False(await conversation.DeleteAsync());
+    }
+
+    [Fact]
+    public async Task A_full_index_sweeps_its_idle_conversations_to_make_room()
+    {
+        await SeedAsync();
+        const string collection = "default/sweep";
+        await fixture.Grains.GetGrain<IDocumentGrain>(GrainKeys.Document(collection, "volcanoes")).UpsertAsync(new DocumentInput("Volcanoes erupt when magma rises."));
+        var index = fixture.Grains.GetGrain<IConversationIndexGrain>(GrainKeys.Document(collection, "local"));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotNull(await fixture.Grains.GetGrain<IConversationGrain>(GrainKeys.Document(collection, $"old-{i}")).CreateAsync());
+        }
+
+        await Assert.ThrowsAsync<ConversationConflictException>(() => fixture.Grains.GetGrain<IConversationGrain>(GrainKeys.Document(collection, "one-too-many")).CreateAsync());
+
+        // Once the three are idle past the TTL (untouched, so only the index's sweep removes them), a new one fits: the
+        // sweep asks each to expire, and they must not call back into the index that is asking.
+        await Eventually.WaitUntilAsync(async () => (await index.ListAsync()).Length == 0, TimeSpan.FromSeconds(60), "the three to be idle past the TTL", TimeSpan.FromMilliseconds(500));
+        Assert.NotNull(await fixture.Grains.GetGrain<IConversationGrain>(GrainKeys.Document(collection, "new")).CreateAsync());
+        Assert.Equal(["new"], (await index.ListAsync()).Select(c => c.Id));
+        Assert.Null(await fixture.Grains.GetGrain<IConversationGrain>(GrainKeys.Document(collection, "old-0")).GetAsync());
     }
 
     [Fact]

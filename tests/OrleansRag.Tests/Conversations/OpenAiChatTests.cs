@@ -24,6 +24,8 @@ public sealed class OpenAiChatTests(RagHostFixture host) : TwoProductsHostTests(
         var report = JsonDocument.Parse(result.Output).RootElement;
 
         Assert.Contains(report.GetProperty("models").EnumerateArray(), m => m.GetProperty("id").GetString() == Collection && m.GetProperty("object").GetString() == "model");
+        Assert.Equal(Collection, report.GetProperty("model").GetProperty("id").GetString());
+        Assert.Equal(404, report.GetProperty("missingModel").GetProperty("status").GetInt32());
 
         var plain = report.GetProperty("plain");
         Assert.Equal("chat.completion", plain.GetProperty("object").GetString());

@@ -156,6 +156,20 @@ public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<
             RequestContext.Clear();
         }
 
+        // Not even an operator key of the tenant: the index belongs to the silo.
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["beta"][RagRole.Operator].Key);
+        try
+        {
+            var someoneElses = grains.GetGrain<IConversationIndexGrain>($"beta/shared/{host.Keys["beta"][RagRole.Reader].Id}");
+            var entry = new ConversationEntry("forged", "x", "t", 1, DateTimeOffset.UtcNow, DateTimeOffset.MaxValue);
+            Assert.Equal(403, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => someoneElses.AddAsync(entry))).Status);
+            Assert.Equal(403, (await Assert.ThrowsAsync<RagAccessDeniedException>(() => someoneElses.RemoveAsync("any"))).Status);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
         Assert.True(await alpha.DeleteConversationAsync("shared", conversation.Id));
         Assert.Null(await alpha.GetConversationAsync("shared", conversation.Id));
     }

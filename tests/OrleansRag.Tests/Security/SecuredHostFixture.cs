@@ -51,6 +51,13 @@ public class SecuredHostFixture : RagHostFixture
             }
         }
 
+        // The matrices send many requests per key in a burst; the limits themselves are tested with their own settings.
+        foreach (var role in new[] { "Reader", "Writer", "Admin" })
+        {
+            yield return new($"Security:{role}:PermitsPerSecond", "1000");
+            yield return new($"Security:{role}:Burst", "1000");
+        }
+
         yield return new("Generation:ApiKey", LanguageModelKey);
         yield return new("Logging:LogLevel:Default", "Debug");
         yield return new("Logging:LogLevel:Orleans", "Information");
