@@ -42,6 +42,7 @@ public static class RagServiceCollectionExtensions
         services.AddHostedService<AlertingStartup>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IIncomingGrainCallFilter, TenantAccessFilter>();
+        services.AddSingleton<IIncomingGrainCallFilter, StorageFailureFilter>();
         services.AddSingleton<IOutgoingGrainCallFilter, PrincipalSigningFilter>();
 
         services.TryAddSingleton(TimeProvider.System);

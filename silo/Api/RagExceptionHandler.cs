@@ -69,6 +69,11 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
                     "Storage (Redis) is unavailable, so the change was not saved. Reads keep working where they can; retry the write later.");
             }
 
+            if (e is StorageUnavailableException unavailable)
+            {
+                return (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", unavailable.Message);
+            }
+
             if (e is StorageLostException lost)
             {
                 return (StatusCodes.Status503ServiceUnavailable, "Storage lost its data", lost.Message);

@@ -10,9 +10,17 @@ namespace OrleansRag.Tests.Cluster;
 public sealed class FaultInjectingShardStore(IShardStore inner) : IShardStore
 {
     private readonly ConcurrentDictionary<string, int> _failCommits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Func<Exception>> _failures = new(StringComparer.Ordinal);
 
-    /// <summary>The next <paramref name="times"/> commits of <paramref name="documentId"/> (in any shard) throw.</summary>
-    public void FailCommits(string documentId, int times) => _failCommits[documentId] = times;
+    /// <summary>
+    /// The next <paramref name="times"/> commits of <paramref name="documentId"/> (in any shard) throw: an
+    /// <see cref="IOException"/>, or what <paramref name="failure"/> makes (a Redis client's own exception, say).
+    /// </summary>
+    public void FailCommits(string documentId, int times, Func<Exception>? failure = null)
+    {
+        _failures[documentId] = failure ?? (() => new IOException($"injected storage failure for {documentId}"));
+        _failCommits[documentId] = times;
+    }
 
     public IAsyncEnumerable<ShardEntry> LoadAsync(string shardKey, CancellationToken cancellationToken = default) => inner.LoadAsync(shardKey, cancellationToken);
 
@@ -28,7 +36,7 @@ public sealed class FaultInjectingShardStore(IShardStore inner) : IShardStore
         if (entry.Summary.Status == DocumentStatus.Ready && _failCommits.TryGetValue(entry.Summary.Id, out var left) && left > 0)
         {
             _failCommits[entry.Summary.Id] = left - 1;
-            throw new IOException($"injected storage failure for {entry.Summary.Id}");
+            throw _failures[entry.Summary.Id]();
         }
 
         return inner.CommitAsync(shardKey, entry, previousVersion, cancellationToken);

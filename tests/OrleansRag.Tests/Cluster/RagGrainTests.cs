@@ -92,6 +92,18 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_storage_client_failure_reaches_the_caller_as_storage_unavailable_and_a_retry_succeeds()
+    {
+        // StackExchange.Redis' own exception, as a hung Redis throws it, in the shard grain: the client (another
+        // process's view) must get the typed, serialisable error, not a codec failure.
+        ClusterFixture.Store.FailCommits("hung-redis", 1, () => new StackExchange.Redis.RedisTimeoutException("Timeout performing EVALSHA (3000ms)", StackExchange.Redis.CommandStatus.Sent));
+        var document = Document("storage-errors", "hung-redis");
+        var failed = await Assert.ThrowsAsync<StorageUnavailableException>(() => document.UpsertAsync(new DocumentInput("Storage hangs sometimes.", "Hung")));
+        Assert.Contains("did not answer in time", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(IngestStatus.Created, (await document.UpsertAsync(new DocumentInput("Storage hangs sometimes.", "Hung"))).Status);
+    }
+
+    [Fact]
     public async Task Delete_removes_document_and_its_chunks_everywhere()
     {
         var collection = "delete";

@@ -55,16 +55,127 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         return await StartSiloAsync();
     }
 
-    private async Task<SiloProcess> StartSiloAsync()
+    private async Task<SiloProcess> StartSiloAsync(IReadOnlyDictionary<string, string>? cluster = null)
     {
-        var silo = SiloProcess.Start(new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["Cluster:Storage"] = "Redis",
             ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
             ["Cluster:ServiceId"] = _serviceId,
-        });
+        };
+        foreach (var (key, value) in cluster ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        var silo = SiloProcess.Start(settings);
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(120));
         return silo;
+    }
+
+    [Fact]
+    public async Task A_hung_redis_gives_writers_503_never_500_across_silos_reads_answer_throughout_and_nothing_acknowledged_is_lost()
+    {
+        // Two silos (PostgreSQL membership) on this test's Redis: a write that reaches a document grain on the other silo
+        // carries the storage failure back across a grain call.
+        await StartRedisAsync();
+        var cluster = new Dictionary<string, string>
+        {
+            ["Cluster:Clustering"] = "AdoNet",
+            ["Cluster:PostgresConnectionString"] = ProductionServers.Postgres,
+            ["Cluster:ClusterId"] = _serviceId,
+        };
+        await using var first = await StartSiloAsync(cluster);
+        await using var second = await StartSiloAsync(cluster);
+        SiloProcess[] silos = [first, second];
+        using (var seed = await first.Http.PutAsJsonAsync("v1/collections/hang/documents/seed", new { text = "The harbour log lists every ship that passed the cape." }))
+        {
+            seed.EnsureSuccessStatusCode();
+        }
+
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        var unexpected = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        var unavailable = 0;
+        var refusals = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        var readFailures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var reads = 0;
+        var stopped = false;
+        var next = -1;
+        var deadline = DateTime.UtcNow.AddSeconds(150);
+        using var done = new CancellationTokenSource();
+
+        async Task WriterAsync()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < 400 && DateTime.UtcNow < deadline && !done.IsCancellationRequested)
+            {
+                var id = $"h{i:D3}";
+                var text = $"Hang note {i}: the keeper counted {i * 31 % 97} gulls over pier {i % 5}.";
+                using var put = await silos[i % 2].Http.PutAsJsonAsync($"v1/collections/hang/documents/{id}", new { text });
+                statuses.AddOrUpdate((int)put.StatusCode, 1, (_, n) => n + 1);
+                if (put.IsSuccessStatusCode)
+                {
+                    acknowledged[id] = text;
+                }
+                else if (put.StatusCode == HttpStatusCode.ServiceUnavailable && put.Headers.RetryAfter is not null)
+                {
+                    Interlocked.Increment(ref unavailable);
+                    refusals[(await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!] = true;
+                }
+                else
+                {
+                    unexpected.Add($"{id}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        async Task ReaderAsync()
+        {
+            while (!done.IsCancellationRequested && DateTime.UtcNow < deadline)
+            {
+                var silo = silos[Interlocked.Increment(ref reads) % 2];
+                using var search = await silo.Http.PostAsJsonAsync("v1/collections/hang/search", new { query = "ships passing the cape" });
+                if (!search.IsSuccessStatusCode)
+                {
+                    readFailures.Add($"{(Volatile.Read(ref stopped) ? "while hung" : "")} {(int)search.StatusCode} {await search.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        var writers = Task.WhenAll(WriterAsync(), WriterAsync(), WriterAsync());
+        var reader = ReaderAsync();
+        await Eventually.WaitUntilAsync(() => Task.FromResult(acknowledged.Count >= 30), TimeSpan.FromSeconds(120), "30 writes before the hang");
+
+        // SIGSTOP: Redis keeps its sockets and answers nothing, until writes have been refused for a while.
+        await SignalAsync("STOP");
+        Volatile.Write(ref stopped, true);
+        try
+        {
+            await Eventually.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref unavailable) >= 6), TimeSpan.FromSeconds(90), "writes to be refused while Redis hangs");
+        }
+        finally
+        {
+            await SignalAsync("CONT");
+            Volatile.Write(ref stopped, false);
+        }
+
+        var resumed = acknowledged.Count;
+        await Eventually.WaitUntilAsync(() => Task.FromResult(acknowledged.Count >= resumed + 20), TimeSpan.FromSeconds(120), "writes to succeed again");
+        await done.CancelAsync();
+        await writers;
+        await reader;
+
+        Assert.True(unexpected.IsEmpty, "writes while Redis hangs must answer 2xx or 503 with Retry-After:\n" + string.Join("\n", unexpected));
+        Assert.True(readFailures.IsEmpty, $"{readFailures.Count} of {reads} searches failed:\n" + string.Join("\n", readFailures.Take(10)));
+        foreach (var (id, text) in acknowledged)
+        {
+            var document = await silos[id.GetHashCode(StringComparison.Ordinal) & 1].Http.GetFromJsonAsync<JsonElement>($"v1/collections/hang/documents/{id}");
+            Assert.Equal(text, document.GetProperty("text").GetString());
+        }
+
+        output.WriteLine($"redis hung under 3 writers on 2 silos: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} x{s.Value}"))}; " +
+            $"{acknowledged.Count} acknowledged, all stored; {reads} searches, none failed; refusals said: {string.Join(" | ", refusals.Keys)}");
     }
 
     /// <summary>Stops this test's Redis: SIGKILL (a crash) or SIGTERM (a clean restart, which writes its data out first).</summary>

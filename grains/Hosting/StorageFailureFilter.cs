@@ -1,0 +1,44 @@
+using Orleans.Persistence.Redis;
+using StackExchange.Redis;
+
+namespace OrleansRag.Hosting;
+
+/// <summary>
+/// Turns a storage failure that escapes a grain call (StackExchange.Redis' exceptions, Orleans' Redis storage
+/// exception) into a <see cref="StorageUnavailableException"/>, which every silo and client can deserialise: without
+/// this a hung Redis reaches a caller on another silo as a codec failure (a 500) instead of "storage unavailable" (503).
+/// </summary>
+public sealed class StorageFailureFilter : IIncomingGrainCallFilter
+{
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            await context.Invoke();
+        }
+        catch (Exception exception) when (Describe(exception) is { } reason)
+        {
+            throw new StorageUnavailableException(reason);
+        }
+    }
+
+    /// <summary>What a storage failure in <paramref name="exception"/>'s chain says, without client internals; null when there is none.</summary>
+    public static string? Describe(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case RedisTimeoutException:
+                    return "Storage (Redis) did not answer in time, so the change was not saved; retry it later.";
+                case RedisConnectionException:
+                    return "Storage (Redis) cannot be reached, so the change was not saved; retry it later.";
+                case RedisException or RedisStorageException:
+                    return "Storage (Redis) refused the write, so the change was not saved; retry it later.";
+            }
+        }
+
+        return null;
+    }
+}
