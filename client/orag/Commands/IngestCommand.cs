@@ -20,7 +20,7 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
     public sealed class Settings : RagSettings
     {
         [CommandArgument(0, "<PATH>")]
-        [Description("A file, or a folder to walk recursively.")]
+        [Description("A file, or a folder to walk recursively: every file of a format the service reads (.pdf .docx .html .htm .md .markdown .txt .text) is uploaded as it is.")]
         public string Path { get; init; } = "";
 
         [CommandOption("-p|--parallel <N>")]

@@ -32,4 +32,17 @@ public sealed class SiloLoggingTests
         Assert.Contains("info: OrleansRag.Embedding.EmbeddingService", silo.Output, StringComparison.Ordinal); // "model loaded"
         Assert.DoesNotContain("info: Orleans.Runtime", silo.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_healthy_first_start_logs_no_failure_even_while_ready_is_polled()
+    {
+        // As a newcomer starts it (samples on, the shipped levels), with /ready polled from the first moment, as the
+        // README's users, compose and Kubernetes do: "not ready yet" is what /ready answers, not an error in the log.
+        await using var silo = SiloProcess.Start(new Dictionary<string, string> { ["Logging:LogLevel:Default"] = "Information", ["Samples:Enabled"] = "true" });
+        await silo.WaitReadyAsync(TimeSpan.FromMinutes(2));
+        var output = silo.Output;
+        Assert.Contains("OrleansRag is ready at", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("crit:", output, StringComparison.Ordinal);
+    }
 }
