@@ -25,12 +25,8 @@ public sealed class ApiKeyVerifier
             entry => (Convert.FromHexString(entry.Hash.AsSpan(ApiKeys.HashPrefix.Length)), new RagPrincipal(entry.Id, entry.Tenant, entry.Role)),
             StringComparer.Ordinal);
 
-        // Security:ClusterSecret when set; otherwise derived from the whole key configuration (which callers never see
-        // whole: each knows at most its own key), so every silo of a cluster with the same configuration agrees.
-        var material = string.IsNullOrEmpty(options.Value.ClusterSecret)
-            ? "orleansrag-keys\n" + string.Join("\n", options.Value.ApiKeys.Select(e => $"{e.Id}|{e.Tenant}|{e.Role}|{e.Hash}").Order(StringComparer.Ordinal))
-            : "orleansrag-secret\n" + options.Value.ClusterSecret;
-        _signingKey = SHA256.HashData(Encoding.UTF8.GetBytes(material));
+        // Security:ClusterSecret, required with keys (SecurityOptions); the open mode signs nothing.
+        _signingKey = SHA256.HashData(Encoding.UTF8.GetBytes("orleansrag-secret\n" + options.Value.ClusterSecret));
     }
 
     /// <summary>The signature of <paramref name="principal"/> (its context value) for a call to <paramref name="target"/>.</summary>

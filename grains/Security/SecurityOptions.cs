@@ -11,11 +11,14 @@ public sealed class SecurityOptions : IValidatableObject
     public IList<ApiKeyEntry> ApiKeys { get; } = [];
 
     /// <summary>
-    /// Secret that silos sign the caller's identity with as it travels between grains (the same on every silo).
-    /// Optional: without it the signing key is derived from the whole <see cref="ApiKeys"/> configuration, which
-    /// no single caller knows; set it (from a Kubernetes secret) when one client may hold every key.
+    /// Secret that silos sign the caller's identity with as it travels between grains: the same on every silo, at least
+    /// <see cref="MinClusterSecretLength"/> random characters (<c>openssl rand -base64 32</c>), required with API keys.
+    /// Being independent of the key list, it lets keys change one silo at a time.
     /// </summary>
     public string? ClusterSecret { get; set; }
+
+    public const int MinClusterSecretLength = 32;
+
 
     public RoleLimits Reader { get; set; } = new();
 
@@ -29,6 +32,16 @@ public sealed class SecurityOptions : IValidatableObject
         RagRole.Writer => Writer,
         _ => Reader,
     };
+
+    /// <summary>Why a cluster secret will not do; null when it will.</summary>
+    public static string? ClusterSecretProblem(string? secret) =>
+        string.IsNullOrWhiteSpace(secret)
+            ? $"{SectionName}:ClusterSecret is required when API keys are configured: at least {MinClusterSecretLength} random characters, the same on every silo (for example `openssl rand -base64 32`)."
+            : secret.Contains("change-me", StringComparison.OrdinalIgnoreCase)
+                ? $"{SectionName}:ClusterSecret is still the placeholder deploy/kubernetes/secret.yaml ships with; set a random value (`openssl rand -base64 32`)."
+                : secret.Length < MinClusterSecretLength || secret.Distinct().Count() < 8
+                    ? $"{SectionName}:ClusterSecret is too weak: use at least {MinClusterSecretLength} random characters (`openssl rand -base64 32`)."
+                    : null;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -55,6 +68,11 @@ public sealed class SecurityOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{at}:Hash must be \"sha256:\" and 64 lower-case hex digits (the hash, never the key).", [nameof(ApiKeys)]);
             }
+        }
+
+        if (ApiKeys.Count > 0 && ClusterSecretProblem(ClusterSecret) is { } secretProblem)
+        {
+            yield return new ValidationResult(secretProblem, [nameof(ClusterSecret)]);
         }
 
         foreach (var (name, limits) in new[] { ("Reader", Reader), ("Writer", Writer), ("Admin", Admin) })

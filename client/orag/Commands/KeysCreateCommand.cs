@@ -66,6 +66,9 @@ public sealed class KeysCreateCommand : Command<KeysCreateCommand.Settings>
         Console.WriteLine($"  {prefix}Tenant={settings.Tenant}");
         Console.WriteLine($"  {prefix}Role={role}");
         Console.WriteLine($"  {prefix}Hash={hash}");
+        Console.WriteLine();
+        Console.WriteLine("and once per cluster, the same on every silo (required with keys), unless it is set already:");
+        Console.WriteLine($"  Security__ClusterSecret={Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}");
         return 0;
     }
 }

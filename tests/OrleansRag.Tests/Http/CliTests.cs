@@ -30,6 +30,19 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
     }
 
     [Fact]
+    public async Task Keys_create_prints_a_key_its_configuration_and_a_cluster_secret_that_the_silo_accepts()
+    {
+        var (exit, output) = await RunAsync("keys", "create", "--tenant", "acme", "--role", "writer");
+        Assert.Equal(0, exit);
+        var key = System.Text.RegularExpressions.Regex.Match(output, @"key:\s+(orag_\S+)").Groups[1].Value;
+        Assert.True(OrleansRag.Security.ApiKeys.TryGetId(key, out var id), output);
+        Assert.Contains($"Security__ApiKeys__0__Id={id}", output, StringComparison.Ordinal);
+        Assert.Contains($"Security__ApiKeys__0__Hash={OrleansRag.Security.ApiKeys.Hash(key)}", output, StringComparison.Ordinal);
+        var secret = System.Text.RegularExpressions.Regex.Match(output, @"Security__ClusterSecret=(\S+)").Groups[1].Value;
+        Assert.Null(OrleansRag.Security.SecurityOptions.ClusterSecretProblem(secret));
+    }
+
+    [Fact]
     public async Task Ingest_walks_a_folder_and_summarises_ingested_unchanged_failed()
     {
         Directory.CreateDirectory(Path.Combine(_folder, "guides"));

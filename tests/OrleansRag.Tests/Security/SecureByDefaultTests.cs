@@ -37,7 +37,7 @@ public sealed class SecureByDefaultTests
     {
         var (_, id, hash) = ApiKeys.Create();
         await using (RagHost.Build(["--urls", "http://0.0.0.0:0", "--Security:ApiKeys:0:Id", id, "--Security:ApiKeys:0:Tenant", "t",
-            "--Security:ApiKeys:0:Hash", hash, "--Samples:Enabled", "false"]))
+            "--Security:ApiKeys:0:Hash", hash, "--Security:ClusterSecret", SecuredHostFixture.ClusterSecret, "--Samples:Enabled", "false"]))
         {
         }
 
@@ -61,6 +61,7 @@ public sealed class SecureByDefaultTests
             ["Security:ApiKeys:0:Id"] = id,
             ["Security:ApiKeys:0:Tenant"] = "t",
             ["Security:ApiKeys:0:Hash"] = hash,
+            ["Security:ClusterSecret"] = SecuredHostFixture.ClusterSecret,
             [$"Security:ApiKeys:0:{field}"] = value,
             ["Samples:Enabled"] = "false",
         };
@@ -68,5 +69,26 @@ public sealed class SecureByDefaultTests
             () => RagHost.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(settings)));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         await Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData(null, "Security:ClusterSecret is required when API keys are configured")]
+    [InlineData("change-me-to-a-random-secret", "still the placeholder")]
+    [InlineData("short-secret", "too weak")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too weak")]
+    public void Keys_without_a_real_cluster_secret_stop_the_silo_with_a_message_naming_it(string? secret, string expected)
+    {
+        var (_, id, hash) = ApiKeys.Create();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Security:ApiKeys:0:Id"] = id,
+            ["Security:ApiKeys:0:Tenant"] = "t",
+            ["Security:ApiKeys:0:Hash"] = hash,
+            ["Security:ClusterSecret"] = secret,
+            ["Samples:Enabled"] = "false",
+        };
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => RagHost.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(settings)));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 }

@@ -18,6 +18,9 @@ public class SecuredHostFixture : RagHostFixture
 {
     public const string LanguageModelKey = "sk-live-LLM-SECRET-d41d8cd98f00";
 
+    /// <summary>A cluster secret (Security:ClusterSecret) as `openssl rand -base64 32` makes one.</summary>
+    public static readonly string ClusterSecret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public static readonly string[] Tenants = ["alpha", "beta"];
 
     public ConcurrentQueue<string> Logs { get; } = new();
@@ -58,6 +61,7 @@ public class SecuredHostFixture : RagHostFixture
             yield return new($"Security:{role}:Burst", "1000");
         }
 
+        yield return new("Security:ClusterSecret", ClusterSecret);
         yield return new("Generation:ApiKey", LanguageModelKey);
         yield return new("Logging:LogLevel:Default", "Debug");
         yield return new("Logging:LogLevel:Orleans", "Information");
