@@ -23,10 +23,4 @@ public static class RagConstants
 
     /// <summary>Longest answer of an earlier turn a follow-up may carry (characters).</summary>
     public const int MaxHistoryAnswerLength = 32_000;
-
-    public const string PlainText = ContentTypes.PlainText;
-    public const string Markdown = ContentTypes.Markdown;
-
-    /// <summary>Content types the ingestion pipeline can parse (see <see cref="ContentTypes"/>).</summary>
-    public static IReadOnlyList<string> SupportedContentTypes => ContentTypes.MediaTypes;
 }

@@ -233,9 +233,6 @@ public static class RagValidation
         return null;
     }
 
-    /// <summary>Maps null/empty to text/plain, drops parameters (charset) and lower-cases; "markdown" aliases accepted.</summary>
-    public static string NormalizeContentType(string? contentType) => ContentTypes.Normalize(contentType);
-
     /// <summary>Throws <see cref="RagValidationException"/> when <paramref name="problem"/> is not null.</summary>
     public static void ThrowIfInvalid(string? problem, string paramName)
     {

@@ -56,7 +56,7 @@ internal static class StorageBenchmark
             var chunks = Enumerable.Range(0, ChunksPerDocument).Select(c => new IndexedChunk(
                 $"{id}#{c}", id, c, $"Document {d}", $"Synthetic chunk {c} of document {d}, about three hundred characters of text. " + new string('x', 240),
                 UnitVector(random))).ToArray();
-            var summary = new DocumentSummary(id, $"Document {d}", RagConstants.PlainText, ChunksPerDocument, "", DateTimeOffset.UtcNow);
+            var summary = new DocumentSummary(id, $"Document {d}", ContentTypes.PlainText, ChunksPerDocument, "", DateTimeOffset.UtcNow);
             await shard.CommitDocumentAsync(new ShardCommit(summary, null, "v1", 0, chunks));
         }
 

@@ -52,8 +52,6 @@ public sealed class BertTokenizer
 
     public int PadId { get; }
 
-    public int VocabularySize => _vocab.Count;
-
     /// <summary>Reads a vocab.txt (one token per line, LF or CRLF).</summary>
     public static BertTokenizer FromFile(string vocabPath) => new(File.ReadLines(vocabPath));
 

@@ -25,8 +25,6 @@ namespace OrleansRag.Generation;
 public sealed partial class LanguageModelGenerator : IDisposable
 {
 
-    private static readonly ResiliencePropertyKey<TimeSpan?> RetryAfterKey = new("retry-after");
-
     private readonly IChatClient _chat;
     private readonly GenerationOptions _options;
     private readonly ResiliencePipeline _pipeline;

@@ -44,7 +44,6 @@ public sealed partial class DocumentGrain(
     private bool _working;
     private bool _rescan;
     private string? _stage;
-    private long _syncSubmissions;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -272,7 +271,6 @@ public sealed partial class DocumentGrain(
     /// <summary>The synchronous path: the pipeline runs within this call, then the commit.</summary>
     private async Task<IngestResult> IngestNowAsync(byte[] bytes, string contentType, string? title, Dictionary<string, MetadataValue> metadata, string hash, string? text, CancellationToken cancellationToken)
     {
-        var submission = Interlocked.Increment(ref _syncSubmissions);
         var (collectionKey, documentId) = Parts;
         var info = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).EnsureCreatedAsync();
         var shard = ShardRouter.ShardFor(documentId, info.ShardCount);
@@ -285,13 +283,6 @@ public sealed partial class DocumentGrain(
         IngestStatus status;
         try
         {
-            if (submission != Interlocked.Read(ref _syncSubmissions))
-            {
-                // A newer submission of this document arrived while this one was embedded; it wins.
-                await DiscardAsync(collectionKey, shard, version, result);
-                return new IngestResult(GrainKeys.CollectionName(collectionKey), documentId, IngestStatus.Updated, result.ChunkCount, hash);
-            }
-
             superseded = state.State.Job;
             status = await CommitAsync(result, version, shard, contentType, metadata, hash, text, bytes.Length, attempts: 1, cancellationToken);
         }
@@ -319,11 +310,6 @@ public sealed partial class DocumentGrain(
         var (collectionKey, documentId) = Parts;
         var current = state.State;
         var now = time.GetUtcNow();
-        if (current.Exists && current.Shard != shard)
-        {
-            await ShardGrain(collectionKey, current.Shard).RemoveDocumentAsync(documentId, cancellationToken);
-        }
-
         var summary = new DocumentSummary(documentId, result.Title, contentType, result.ChunkCount, hash, now, DocumentStatus.Ready, null, result.PageCount);
         // Once the shard has switched, the commit runs to its end: a cancelled caller must not leave record and shard apart.
         cancellationToken = CancellationToken.None;

@@ -13,7 +13,7 @@ public sealed class DocumentState
 
     [Id(1)] public string Title { get; set; } = "";
 
-    [Id(2)] public string ContentType { get; set; } = RagConstants.PlainText;
+    [Id(2)] public string ContentType { get; set; } = ContentTypes.PlainText;
 
     [Id(3)] public Dictionary<string, MetadataValue> Metadata { get; set; } = [];
 
@@ -53,7 +53,7 @@ public sealed class IngestJob
 
     [Id(1)] public string SourceKey { get; set; } = "";
 
-    [Id(2)] public string ContentType { get; set; } = RagConstants.PlainText;
+    [Id(2)] public string ContentType { get; set; } = ContentTypes.PlainText;
 
     [Id(3)] public string? Title { get; set; }
 

@@ -18,8 +18,6 @@ public sealed class AnswerCache : IDisposable
     private readonly TimeSpan _ttl;
     private readonly Dictionary<string, Flight> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private long _hits;
-    private long _misses;
 
     public AnswerCache(IOptions<QueryOptions> options)
     {
@@ -32,10 +30,6 @@ public sealed class AnswerCache : IDisposable
     }
 
     public bool Enabled => _cache is not null;
-
-    public long Hits => Interlocked.Read(ref _hits);
-
-    public long Misses => Interlocked.Read(ref _misses);
 
     /// <summary>The key of an answer to <paramref name="question"/> from <paramref name="sources"/>.</summary>
     public static string Key(string collectionKey, string question, SearchOptions options, IReadOnlyList<SearchHit> sources)
@@ -65,13 +59,11 @@ public sealed class AnswerCache : IDisposable
 
         if (_cache.TryGetValue(key, out AskResponse? cached) && cached is not null)
         {
-            Interlocked.Increment(ref _hits);
             Monitoring.RagInstruments.CacheLookup(hit: true);
             response = cached;
             return true;
         }
 
-        Interlocked.Increment(ref _misses);
         Monitoring.RagInstruments.CacheLookup(hit: false);
         return false;
     }

@@ -33,9 +33,6 @@ public sealed class HnswVectorIndex : IVectorIndex
 
     private const int AddBatch = 4_096;
 
-    /// <summary>First entry of the chunk map: a cache written with other graph settings (the bfloat16 graphs of before) is rebuilt, never misread.</summary>
-    private const string CacheFormat = "orleansrag-hnsw-int8-1";
-
     private readonly IExactVectorIndex _exact;
     private readonly List<ulong> _addedDuringBuild = [];
     private readonly List<ulong> _removedDuringBuild = [];
@@ -144,37 +141,7 @@ public sealed class HnswVectorIndex : IVectorIndex
             return;
         }
 
-        try
-        {
-            Write();
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or USearchException)
-        {
-            File.Delete(CachePath + ".keys"); // never a graph beside a map of another one
-        }
-    }
-
-    private void Write()
-    {
-        var path = CachePath!;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var rows = _exact.Rows;
-        _graph!.Save(path + ".usearch.tmp");
-        using (var keys = new BinaryWriter(File.Create(path + ".keys.tmp")))
-        {
-            keys.Write(CacheFormat);
-            keys.Write(_scale);
-            keys.Write(rows.Count);
-            for (var row = 0; row < rows.Count; row++)
-            {
-                keys.Write(rows.Key(row));
-                keys.Write(rows.Chunk(row).ChunkId);
-                keys.Write(Fingerprint(rows.Vector(row)));
-            }
-        }
-
-        File.Move(path + ".usearch.tmp", path + ".usearch", overwrite: true);
-        File.Move(path + ".keys.tmp", path + ".keys", overwrite: true);
+        new HnswGraphCache(CachePath).Write(_graph, _scale, _exact.Rows);
     }
 
     /// <summary>Builds the graph (in the background) and waits for it: for benchmarks and tests.</summary>
@@ -232,106 +199,19 @@ public sealed class HnswVectorIndex : IVectorIndex
         _building = null;
     }
 
-    /// <summary>A stable 64-bit digest of a vector: a cached graph node is reused only for the same chunk with the same vector.</summary>
-    private static long Fingerprint(ReadOnlySpan<float> vector) =>
-        BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector)), 0);
-
-    /// <summary>
-    /// Loads the graph <see cref="Persist"/> wrote and moves it onto the current rows: saved nodes are renamed to the
-    /// keys their chunks have now (through a disjoint range, so no rename meets a key still to be moved), nodes of
-    /// chunks that are gone or changed are removed, chunks the file lacks are added. False (and a build instead) when
-    /// there is no file, it does not read, or more than <see cref="MaxPendingChanges"/> changes separate it from the rows.
-    /// </summary>
+    /// <summary>The graph <see cref="Persist"/> wrote, moved onto the current rows, with the chunks it lacks added; false (and a build instead) when there is none to use.</summary>
     private bool TryLoadCached()
     {
-        if (CachePath is null || !File.Exists(CachePath + ".usearch") || !File.Exists(CachePath + ".keys"))
+        if (CachePath is null || new HnswGraphCache(CachePath).TryLoad(_exact.Rows, Dimensions, MaxPendingChanges) is not { } loaded)
         {
             return false;
         }
 
-        USearchIndex? graph = null;
-        try
-        {
-            var rows = _exact.Rows;
-            var rowByChunk = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
-            for (var row = 0; row < rows.Count; row++)
-            {
-                rowByChunk[rows.Chunk(row).ChunkId] = row;
-            }
-
-            var kept = new List<(ulong Saved, ulong Current)>();
-            float scale;
-            var removed = new List<ulong>();
-            var covered = new bool[rows.Count];
-            using (var keys = new BinaryReader(File.OpenRead(CachePath + ".keys")))
-            {
-                if (keys.ReadString() != CacheFormat)
-                {
-                    return false;
-                }
-
-                scale = keys.ReadSingle();
-                if (!float.IsFinite(scale) || scale <= 0)
-                {
-                    return false;
-                }
-
-                var count = keys.ReadInt32();
-                for (var i = 0; i < count; i++)
-                {
-                    var (saved, chunkId, fingerprint) = (keys.ReadUInt64(), keys.ReadString(), keys.ReadInt64());
-                    if (rowByChunk.TryGetValue(chunkId, out var row) && !covered[row] && Fingerprint(rows.Vector(row)) == fingerprint)
-                    {
-                        kept.Add((saved, rows.Key(row)));
-                        covered[row] = true;
-                    }
-                    else
-                    {
-                        removed.Add(saved);
-                    }
-                }
-            }
-
-            var added = Enumerable.Range(0, rows.Count).Where(row => !covered[row]).Select(rows.Key).ToList();
-            if (removed.Count + added.Count > MaxPendingChanges)
-            {
-                return false;
-            }
-
-            graph = new USearchIndex(CachePath + ".usearch");
-            if ((int)graph.Dimensions() != Dimensions || (int)graph.Size() != kept.Count + removed.Count)
-            {
-                graph.Dispose();
-                return false;
-            }
-
-            const ulong Parked = 1UL << 63; // row keys count up from 0, so this range is free
-            foreach (var (saved, _) in kept)
-            {
-                graph.Rename(saved, saved | Parked);
-            }
-
-            foreach (var key in removed)
-            {
-                graph.Remove(key);
-            }
-
-            foreach (var (saved, current) in kept)
-            {
-                graph.Rename(saved | Parked, current);
-            }
-
-            AddToGraph(graph, scale, added);
-            _graph = graph;
-            _scale = scale;
-            LoadedFromCache = true;
-            return true;
-        }
-        catch (Exception exception) when (exception is IOException or EndOfStreamException or FormatException or USearchException or UnauthorizedAccessException)
-        {
-            graph?.Dispose();
-            return false; // an unreadable cache is rebuilt
-        }
+        AddToGraph(loaded.Graph, loaded.Scale, loaded.Missing);
+        _graph = loaded.Graph;
+        _scale = loaded.Scale;
+        LoadedFromCache = true;
+        return true;
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ public sealed partial class SampleCorpusLoader(
         foreach (var file in files)
         {
             var text = await File.ReadAllTextAsync(file, stoppingToken);
-            var contentType = file.EndsWith(".md", StringComparison.OrdinalIgnoreCase) ? RagConstants.Markdown : RagConstants.PlainText;
+            var contentType = file.EndsWith(".md", StringComparison.OrdinalIgnoreCase) ? ContentTypes.Markdown : ContentTypes.PlainText;
             var result = await rag.IngestAsync(sample.Collection, System.IO.Path.GetFileNameWithoutExtension(file),
                 new DocumentInput(text, ContentType: contentType), stoppingToken);
             chunks += result.ChunkCount;
