@@ -1,23 +1,20 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime;
 using OrleansRag.Ingestion.Pipeline;
 using OrleansRag.Monitoring;
+using OrleansRag.Query;
 using OrleansRag.Retrieval;
 
 namespace OrleansRag.Ingestion;
 
 /// <summary>
 /// Owns one document: its identity, the version it serves, the status of the latest one sent, and the order of
-/// writes. The work itself is the <see cref="IngestionPipeline"/> (extract → normalise → chunk → embed → index);
-/// this grain commits: the shard switches the new version in at once, then the collection's version is
-/// bumped, then the document record is written, so a retry after any failed step completes the ingest.
-/// Small text runs while the caller waits; files and large texts are kept in the source store, recorded as a
-/// job, processed by a grain timer that interleaves with calls (so status reads answer at once), retried
-/// with backoff after transient failures and resumed by a reminder after the silo that ran them died.
+/// writes. The work is the <see cref="IngestionPipeline"/> (extract → normalise → chunk → embed → index); the commit is
+/// <see cref="DocumentCommit"/> (shard, then collection, then record); a background job's rules are
+/// <see cref="IngestJobLifecycle"/>. Small text runs while the caller waits; files and large texts are kept in the
+/// source store, recorded as a job, processed by a grain timer that interleaves with calls (so status reads answer at
+/// once), retried with backoff after transient failures and resumed by a reminder after the silo that ran them died.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to dispose.")]
 [GrainType("document")] // the name the convention gave it: stored state and reminders are keyed by it, so a rename of the class must not change it
@@ -26,6 +23,8 @@ public sealed partial class DocumentGrain(
     IngestionPipeline pipeline,
     IDocumentSourceStore sources,
     IStorageGeneration storage,
+    CollectionDirectory collections,
+    IGrainFactory grains,
     IOptions<IngestionOptions> options,
     TimeProvider time,
     ILogger<DocumentGrain> logger) : Grain, IDocumentGrain, IRemindable
@@ -36,6 +35,8 @@ public sealed partial class DocumentGrain(
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
     private readonly IngestionOptions _options = options.Value;
+    private readonly IngestJobLifecycle _jobs = new(options.Value, time);
+    private readonly DocumentCommit _commit = new(grains, time);
 
     /// <summary>Serialises commits and state writes between calls and the interleaving background worker.</summary>
     private readonly SemaphoreSlim _writes = new(1, 1);
@@ -45,17 +46,17 @@ public sealed partial class DocumentGrain(
     private bool _rescan;
     private string? _stage;
 
-    private string Key => this.GetPrimaryKeyString();
+    /// <summary>The bytes of the job just queued, so its first attempt does not read the source store again.</summary>
+    private (string JobId, byte[] Bytes)? _justQueued;
 
-    private (string CollectionKey, string DocumentId) Parts => GrainKeys.SplitLast(Key);
+    private (string CollectionKey, string DocumentId) Parts => GrainKeys.SplitLast(this.GetPrimaryKeyString());
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State.Job is { Status: DocumentStatus.Queued or DocumentStatus.Processing } job)
+        if (IngestJobLifecycle.IsActive(state.State.Job))
         {
-            // A job that was processing when its silo stopped is queued again (its attempt has been counted).
-            job.Status = DocumentStatus.Queued;
-            Schedule(Delay(job));
+            IngestJobLifecycle.Resume(state.State.Job!);
+            Schedule(_jobs.DueIn(state.State.Job!));
         }
 
         return Task.CompletedTask;
@@ -67,10 +68,10 @@ public sealed partial class DocumentGrain(
     public async Task UploadPartAsync(string uploadId, long offset, byte[] data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        CheckUploadId(uploadId);
+        Submissions.CheckUploadId(uploadId);
         if (offset < 0 || offset + data.LongLength > _options.MaxDocumentBytes)
         {
-            throw TooLarge(offset + data.LongLength);
+            throw Submissions.TooLarge(offset + data.LongLength, _options);
         }
 
         await sources.AppendAsync(SourceKey(uploadId), offset, data, cancellationToken);
@@ -79,27 +80,8 @@ public sealed partial class DocumentGrain(
     public Task<IngestResult> SubmitUploadAsync(string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken = default) =>
         RagInstruments.TrackAsync("ingest", () => SubmitUploadCoreAsync(uploadId, upload, length, cancellationToken), cancellationToken);
 
-    public Task<DocumentInfo?> GetAsync()
-    {
-        var s = state.State;
-        var job = s.Job;
-        if (!s.Exists && job is null)
-        {
-            return Task.FromResult<DocumentInfo?>(null);
-        }
-
-        var (collectionKey, documentId) = Parts;
-        var collection = GrainKeys.CollectionName(collectionKey);
-        var status = job?.Status ?? DocumentStatus.Ready;
-        var stage = status == DocumentStatus.Processing ? _stage : null;
-        var silo = status == DocumentStatus.Processing ? RuntimeIdentity : null;
-        DateTimeOffset? next = job is { Status: DocumentStatus.Queued, Attempts: > 0 } ? job.NextAttemptAt : null;
-        return Task.FromResult<DocumentInfo?>(s.Exists
-            ? new DocumentInfo(collection, documentId, s.Title, s.ContentType, s.Metadata, s.Text, s.ChunkCount, s.ContentHash, s.CreatedAt, s.UpdatedAt,
-                status, job?.Error, job?.Attempts ?? s.Attempts, next, stage, s.PageCount, s.SourceBytes, Searchable: true, silo)
-            : new DocumentInfo(collection, documentId, job!.Title ?? documentId, job.ContentType, job.Metadata, null, 0, job.ContentHash, job.SubmittedAt, job.SubmittedAt,
-                status, job.Error, job.Attempts, next, stage, null, job.SourceBytes, Searchable: false, silo));
-    }
+    public Task<DocumentInfo?> GetAsync() =>
+        Task.FromResult(Submissions.Info(GrainKeys.CollectionName(Parts.CollectionKey), Parts.DocumentId, state.State, _stage, RuntimeIdentity));
 
     public async Task<bool> DeleteAsync(CancellationToken cancellationToken = default)
     {
@@ -146,23 +128,16 @@ public sealed partial class DocumentGrain(
         return true;
     }
 
-    public Task<IndexedChunk[]> GetChunksAsync()
-    {
-        if (!state.State.Exists)
-        {
-            return Task.FromResult<IndexedChunk[]>([]);
-        }
-
-        return ShardGrain(Parts.CollectionKey, state.State.Shard).GetDocumentChunksAsync(Parts.DocumentId);
-    }
+    public async Task<IndexedChunk[]> GetChunksAsync() =>
+        state.State.Exists ? await (await ShardAsync()).GetDocumentChunksAsync(Parts.DocumentId) : [];
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (state.State.Job is { Status: DocumentStatus.Queued or DocumentStatus.Processing } job)
+        if (IngestJobLifecycle.IsActive(state.State.Job))
         {
             if (!_working)
             {
-                Schedule(Delay(job));
+                Schedule(_jobs.DueIn(state.State.Job!));
             }
         }
         else
@@ -177,80 +152,90 @@ public sealed partial class DocumentGrain(
         var bytes = Encoding.UTF8.GetBytes(document.Text);
         if (bytes.Length > _options.MaxDocumentBytes)
         {
-            throw TooLarge(bytes.Length);
+            throw Submissions.TooLarge(bytes.Length, _options);
         }
 
         var contentType = ContentTypes.Normalize(document.ContentType);
-        var metadata = Copy(document.Metadata);
-        var hash = ContentHash(bytes, document.Title, contentType, metadata);
-        await storage.EnsureIntactAsync(cancellationToken); // what this grain holds in memory must still be stored
-        if (Unchanged(hash) is { } unchanged)
+        if (bytes.Length > _options.SyncMaxBytes)
         {
-            return unchanged;
+            pipeline.Check(contentType, bytes); // queued: refused now, not in the background, when it is not what it says
         }
 
-        if (bytes.Length <= _options.SyncMaxBytes)
-        {
-            return await IngestNowAsync(bytes, contentType, document.Title, metadata, hash, document.Text, cancellationToken);
-        }
-
-        // Too large to ingest while the caller waits: kept as a source like an uploaded file.
-        var uploadId = Guid.NewGuid().ToString("N");
-        pipeline.Check(contentType, bytes);
-        await sources.AppendAsync(SourceKey(uploadId), 0, bytes, cancellationToken);
-        return await EnqueueAsync(uploadId, contentType, document.Title, metadata, hash, bytes.Length, cancellationToken);
+        return await SubmitAsync(new Submission(bytes, contentType, document.Title, Submissions.Metadata(document.Metadata), document.Text, UploadId: null), cancellationToken);
     }
 
     private async Task<IngestResult> SubmitUploadCoreAsync(string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken)
     {
-        CheckUploadId(uploadId);
+        Submissions.CheckUploadId(uploadId);
         RagValidation.ThrowIfInvalid(RagValidation.CheckUpload(upload), nameof(upload));
         if (length > _options.MaxDocumentBytes)
         {
-            throw TooLarge(length);
+            throw Submissions.TooLarge(length, _options);
         }
 
         var contentType = ContentTypes.Normalize(upload.ContentType);
         var sourceKey = SourceKey(uploadId);
         var bytes = await sources.ReadAsync(sourceKey, cancellationToken) ?? (length == 0 ? [] : null);
-        if (bytes is null || bytes.LongLength != length)
-        {
-            throw new DocumentRejectedException($"Upload {uploadId} holds {bytes?.LongLength ?? 0} bytes, not the {length} announced; send the file again.");
-        }
-
-        if (bytes.Length == 0)
-        {
-            throw new DocumentRejectedException("The document is empty.");
-        }
-
         try
         {
+            if (bytes is null || bytes.LongLength != length)
+            {
+                throw new DocumentRejectedException($"Upload {uploadId} holds {bytes?.LongLength ?? 0} bytes, not the {length} announced; send the file again.");
+            }
+
+            if (bytes.Length == 0)
+            {
+                throw new DocumentRejectedException("The document is empty.");
+            }
+
             pipeline.Check(contentType, bytes);
         }
-        catch (DocumentRejectedException)
+        catch (DocumentRejectedException) when (bytes is { Length: > 0 })
         {
             await sources.DeleteAsync(sourceKey, cancellationToken);
             throw;
         }
 
-        var metadata = Copy(upload.Metadata);
-        var hash = ContentHash(bytes, upload.Title, contentType, metadata);
-        await storage.EnsureIntactAsync(cancellationToken);
+        return await SubmitAsync(new Submission(bytes, contentType, upload.Title, Submissions.Metadata(upload.Metadata), Text: null, uploadId), cancellationToken);
+    }
+
+    /// <summary>A version as sent: its bytes, and the upload that holds them (null for text sent in the call).</summary>
+    private sealed record Submission(byte[] Bytes, string ContentType, string? Title, Dictionary<string, MetadataValue> Metadata, string? Text, string? UploadId);
+
+    /// <summary>
+    /// Every submission's road: unchanged (or already on its way) is answered at once; small text is ingested while the
+    /// caller waits; anything else is kept as a source and queued.
+    /// </summary>
+    private async Task<IngestResult> SubmitAsync(Submission submission, CancellationToken cancellationToken)
+    {
+        var hash = Submissions.ContentHash(submission.Bytes, submission.Title, submission.ContentType, submission.Metadata);
+        await storage.EnsureIntactAsync(cancellationToken); // what this grain holds in memory must still be stored
         if (Unchanged(hash) is { } unchanged)
         {
-            await sources.DeleteAsync(sourceKey, cancellationToken);
+            await DeleteUploadAsync(submission, cancellationToken);
             return unchanged;
         }
 
-        if (ContentTypes.Find(contentType) is { IsText: true } && bytes.Length <= _options.SyncMaxBytes)
+        if (ContentTypes.Find(submission.ContentType) is { IsText: true } && submission.Bytes.Length <= _options.SyncMaxBytes)
         {
-            var result = await IngestNowAsync(bytes, contentType, upload.Title, metadata, hash, text: null, cancellationToken);
-            await sources.DeleteAsync(sourceKey, cancellationToken);
+            var result = await IngestNowAsync(submission.Bytes, submission.ContentType, submission.Title, submission.Metadata, hash, submission.Text, cancellationToken);
+            await DeleteUploadAsync(submission, cancellationToken);
             return result;
         }
 
-        return await EnqueueAsync(uploadId, contentType, upload.Title, metadata, hash, bytes.Length, cancellationToken);
+        var uploadId = submission.UploadId;
+        if (uploadId is null)
+        {
+            // Too large to ingest while the caller waits: kept as a source like an uploaded file.
+            uploadId = Guid.NewGuid().ToString("N");
+            await sources.AppendAsync(SourceKey(uploadId), 0, submission.Bytes, cancellationToken);
+        }
+
+        return await EnqueueAsync(uploadId, submission.Bytes, submission.ContentType, submission.Title, submission.Metadata, hash, cancellationToken);
     }
+
+    private Task DeleteUploadAsync(Submission submission, CancellationToken cancellationToken) =>
+        submission.UploadId is { } uploadId ? sources.DeleteAsync(SourceKey(uploadId), cancellationToken) : Task.CompletedTask;
 
     /// <summary>The answer to a submission whose content is served already, or is already on its way.</summary>
     private IngestResult? Unchanged(string hash)
@@ -258,9 +243,9 @@ public sealed partial class DocumentGrain(
         var (collectionKey, documentId) = Parts;
         var collection = GrainKeys.CollectionName(collectionKey);
         var current = state.State;
-        if (current.Job is { Status: DocumentStatus.Queued or DocumentStatus.Processing } job)
+        if (IngestJobLifecycle.IsActive(current.Job))
         {
-            return job.ContentHash == hash ? new IngestResult(collection, documentId, IngestStatus.Accepted, 0, hash, job.Status) : null;
+            return current.Job!.ContentHash == hash ? new IngestResult(collection, documentId, IngestStatus.Accepted, 0, hash, current.Job.Status) : null;
         }
 
         return current.Exists && current.Job is null && current.ContentHash == hash
@@ -272,11 +257,9 @@ public sealed partial class DocumentGrain(
     private async Task<IngestResult> IngestNowAsync(byte[] bytes, string contentType, string? title, Dictionary<string, MetadataValue> metadata, string hash, string? text, CancellationToken cancellationToken)
     {
         var (collectionKey, documentId) = Parts;
-        var info = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).EnsureCreatedAsync();
-        var shard = ShardRouter.ShardFor(documentId, info.ShardCount);
-        var version = NewVersion();
-        var request = new PipelineRequest(documentId, bytes, contentType, title, info.ChunkTokens ?? _options.ChunkTokens, info.ChunkOverlapTokens ?? _options.ChunkOverlapTokens);
-        var result = await pipeline.RunAsync(request, new ShardSink(ShardGrain(collectionKey, shard), documentId, version), stage: null, cancellationToken);
+        var placement = await PlaceAsync();
+        var version = new DocumentVersion(Submissions.NewVersion(), contentType, metadata, hash, text, bytes.Length, Attempts: 1);
+        var result = await RunPipelineAsync(bytes, contentType, title, placement, version.Id, stage: null, cancellationToken);
 
         await _writes.WaitAsync(cancellationToken);
         IngestJob? superseded;
@@ -284,13 +267,14 @@ public sealed partial class DocumentGrain(
         try
         {
             superseded = state.State.Job;
-            status = await CommitAsync(result, version, shard, contentType, metadata, hash, text, bytes.Length, attempts: 1, cancellationToken);
+            status = await _commit.CommitAsync(state, collectionKey, documentId, placement, result, version);
         }
         finally
         {
             _writes.Release();
         }
 
+        LogIngested(collectionKey, documentId, result.ChunkCount, result.Parts);
         if (superseded is not null)
         {
             await AbandonAsync(superseded);
@@ -299,81 +283,11 @@ public sealed partial class DocumentGrain(
         return new IngestResult(GrainKeys.CollectionName(collectionKey), documentId, status, result.ChunkCount, hash);
     }
 
-    /// <summary>
-    /// Commit, in an order that a retry can always complete: the shard switches the version in (durable and
-    /// searchable at once), the collection's version is bumped (answer caches see the change), then the
-    /// document record is written. Runs under <see cref="_writes"/>.
-    /// </summary>
-    private async Task<IngestStatus> CommitAsync(PipelineResult result, string version, int shard, string contentType,
-        Dictionary<string, MetadataValue> metadata, string hash, string? text, long sourceBytes, int attempts, CancellationToken cancellationToken)
+    private async Task<IngestResult> EnqueueAsync(string uploadId, byte[] bytes, string contentType, string? title, Dictionary<string, MetadataValue> metadata, string hash, CancellationToken cancellationToken)
     {
         var (collectionKey, documentId) = Parts;
-        var current = state.State;
-        var now = time.GetUtcNow();
-        var summary = new DocumentSummary(documentId, result.Title, contentType, result.ChunkCount, hash, now, DocumentStatus.Ready, null, result.PageCount);
-        // Once the shard has switched, the commit runs to its end: a cancelled caller must not leave record and shard apart.
-        cancellationToken = CancellationToken.None;
-        try
-        {
-            await ShardGrain(collectionKey, shard).CommitDocumentAsync(new ShardCommit(summary, metadata, version, result.Parts, result.Chunks), cancellationToken);
-        }
-        catch
-        {
-            current.ContentHash = ""; // the shard may hold the new version: never answer "unchanged" until a retry completes
-            throw;
-        }
-
-        await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync(current.Exists ? 0 : 1);
-
-        state.State = new DocumentState
-        {
-            Exists = true,
-            Title = result.Title,
-            ContentType = contentType,
-            Metadata = metadata,
-            Text = text,
-            ContentHash = hash,
-            ChunkCount = result.ChunkCount,
-            Shard = shard,
-            CreatedAt = current.Exists ? current.CreatedAt : now,
-            UpdatedAt = now,
-            Version = version,
-            PageCount = result.PageCount,
-            SourceBytes = sourceBytes,
-            Attempts = attempts,
-        };
-        try
-        {
-            await state.WriteStateAsync(cancellationToken);
-        }
-        catch
-        {
-            current.ContentHash = ""; // not durable, and the shard serves the new version: a retry must not see "unchanged"
-            state.State = current;
-            throw;
-        }
-
-        LogIngested(collectionKey, documentId, result.ChunkCount, result.Parts);
-        return current.Exists ? IngestStatus.Updated : IngestStatus.Created;
-    }
-
-    private async Task<IngestResult> EnqueueAsync(string uploadId, string contentType, string? title, Dictionary<string, MetadataValue> metadata, string hash, long length, CancellationToken cancellationToken)
-    {
-        var (collectionKey, documentId) = Parts;
-        var info = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).EnsureCreatedAsync();
-        var job = new IngestJob
-        {
-            Id = NewVersion(),
-            SourceKey = SourceKey(uploadId),
-            ContentType = contentType,
-            Title = string.IsNullOrWhiteSpace(title) ? null : title.Trim(),
-            Metadata = metadata,
-            ContentHash = hash,
-            SourceBytes = length,
-            Status = DocumentStatus.Queued,
-            SubmittedAt = time.GetUtcNow(),
-            NextAttemptAt = time.GetUtcNow(),
-        };
+        var placement = await PlaceAsync();
+        var job = _jobs.Create(Submissions.NewVersion(), SourceKey(uploadId), contentType, title, metadata, hash, bytes.Length, placement);
 
         IngestJob? superseded;
         await _writes.WaitAsync(cancellationToken);
@@ -401,10 +315,11 @@ public sealed partial class DocumentGrain(
             await AbandonAsync(superseded);
         }
 
+        _justQueued = (job.Id, bytes);
         Schedule(TimeSpan.Zero);
         await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod, cancellationToken);
-        await ShardGrain(collectionKey, ShardRouter.ShardFor(documentId, info.ShardCount)).SetStatusAsync(JobSummary(job), cancellationToken);
-        LogQueued(collectionKey, documentId, contentType, length);
+        await _commit.Shard(collectionKey, placement).SetStatusAsync(IngestJobLifecycle.Summary(documentId, state.State, job), cancellationToken);
+        LogQueued(collectionKey, documentId, contentType, bytes.Length);
         return new IngestResult(GrainKeys.CollectionName(collectionKey), documentId, IngestStatus.Accepted, 0, hash, DocumentStatus.Queued);
     }
 
@@ -441,7 +356,7 @@ public sealed partial class DocumentGrain(
                 _rescan = false;
                 while (state.State.Job is { Status: DocumentStatus.Queued } job && !cancellationToken.IsCancellationRequested)
                 {
-                    var wait = Delay(job);
+                    var wait = _jobs.DueIn(job);
                     if (wait > TimeSpan.Zero)
                     {
                         next = wait;
@@ -462,10 +377,10 @@ public sealed partial class DocumentGrain(
         {
             Schedule(due);
         }
-        else if (state.State.Job is not { Status: DocumentStatus.Queued or DocumentStatus.Processing })
+        else if (!IngestJobLifecycle.IsActive(state.State.Job))
         {
             await ForgetReminderAsync();
-            if (state.State.Job is { Status: DocumentStatus.Queued or DocumentStatus.Processing })
+            if (IngestJobLifecycle.IsActive(state.State.Job))
             {
                 // A job was queued while the reminder was being removed: it needs its reminder back.
                 await BestEffortAsync(() => this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod));
@@ -476,7 +391,7 @@ public sealed partial class DocumentGrain(
     private async Task ProcessAsync(IngestJob job, CancellationToken cancellationToken)
     {
         var (collectionKey, documentId) = Parts;
-        Exception? unmarked = null;
+        string? refused = null;
         await _writes.WaitAsync(cancellationToken);
         try
         {
@@ -485,61 +400,57 @@ public sealed partial class DocumentGrain(
                 return;
             }
 
-            if (job.Attempts >= _options.MaxAttempts)
+            refused = _jobs.Start(job);
+            if (refused is null)
             {
-                // Attempts that ended with their silo (a file that crashes the process) count too.
-                unmarked = new InvalidOperationException($"the silo running attempt {job.Attempts} stopped before it ended");
-            }
-            else
-            {
-                job.Status = DocumentStatus.Processing;
-                job.Attempts++;
                 _stage = IngestionStages.Extract;
                 await state.WriteStateAsync(cancellationToken); // the attempt counts even if this silo dies now
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            unmarked = exception;
+            refused = IngestJobLifecycle.Describe(exception);
         }
         finally
         {
             _writes.Release();
         }
 
-        if (unmarked is not null)
+        if (refused is not null)
         {
-            await RetryLaterAsync(job, unmarked); // fails the job once its attempts are used up
+            await RetryLaterAsync(job, refused); // fails the job once its attempts are used up
             return;
         }
 
         try
         {
-            var info = await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).EnsureCreatedAsync();
-            var shard = ShardRouter.ShardFor(documentId, info.ShardCount);
-            await ShardGrain(collectionKey, shard).SetStatusAsync(JobSummary(job), cancellationToken);
-            var bytes = await sources.ReadAsync(job.SourceKey, cancellationToken)
+            job.Placement ??= await PlaceAsync(); // a job queued before placements were kept
+            var shard = _commit.Shard(collectionKey, job.Placement);
+            await shard.SetStatusAsync(IngestJobLifecycle.Summary(documentId, state.State, job), cancellationToken);
+            var bytes = _justQueued is { } queued && queued.JobId == job.Id ? queued.Bytes : await sources.ReadAsync(job.SourceKey, cancellationToken)
                 ?? throw new DocumentRejectedException("The uploaded file is no longer stored (it expired or was replaced); send it again.");
-            var request = new PipelineRequest(documentId, bytes, job.ContentType, job.Title, info.ChunkTokens ?? _options.ChunkTokens, info.ChunkOverlapTokens ?? _options.ChunkOverlapTokens);
-            var result = await pipeline.RunAsync(request, new ShardSink(ShardGrain(collectionKey, shard), documentId, job.Id), s => _stage = s, cancellationToken);
+            _justQueued = null;
+            var result = await RunPipelineAsync(bytes, job.ContentType, job.Title, job.Placement, job.Id, s => _stage = s, cancellationToken);
 
             await _writes.WaitAsync(cancellationToken);
             try
             {
                 if (!IsCurrent(job))
                 {
-                    await DiscardAsync(collectionKey, shard, job.Id, result);
+                    await DiscardAsync(job.Placement, job.Id, result);
                     return;
                 }
 
                 _stage = IngestionStages.Commit;
-                await CommitAsync(result, job.Id, shard, job.ContentType, job.Metadata, job.ContentHash, text: null, job.SourceBytes, job.Attempts, cancellationToken);
+                await _commit.CommitAsync(state, collectionKey, documentId, job.Placement, result,
+                    new DocumentVersion(job.Id, job.ContentType, job.Metadata, job.ContentHash, Text: null, job.SourceBytes, job.Attempts));
             }
             finally
             {
                 _writes.Release();
             }
 
+            LogIngested(collectionKey, documentId, result.ChunkCount, result.Parts);
             await BestEffortAsync(() => sources.DeleteAsync(job.SourceKey, CancellationToken.None));
         }
         catch (DocumentRejectedException exception)
@@ -553,7 +464,7 @@ public sealed partial class DocumentGrain(
         catch (Exception exception)
         {
             LogAttemptFailed(exception, collectionKey, documentId, job.Attempts);
-            await RetryLaterAsync(job, exception);
+            await RetryLaterAsync(job, IngestJobLifecycle.Describe(exception));
         }
         finally
         {
@@ -561,15 +472,16 @@ public sealed partial class DocumentGrain(
         }
     }
 
-    private async Task RetryLaterAsync(IngestJob job, Exception exception)
+    private Task<PipelineResult> RunPipelineAsync(byte[] bytes, string contentType, string? title, DocumentPlacement placement, string version, Action<string>? stage, CancellationToken cancellationToken)
     {
-        if (job.Attempts >= _options.MaxAttempts)
-        {
-            await FailAsync(job, $"Gave up after {job.Attempts} attempts; the last failed with: {Describe(exception)}");
-            return;
-        }
+        var (collectionKey, documentId) = Parts;
+        var request = new PipelineRequest(documentId, bytes, contentType, title, placement.ChunkTokens, placement.ChunkOverlapTokens);
+        return pipeline.RunAsync(request, new ShardSink(_commit.Shard(collectionKey, placement), documentId, version), stage, cancellationToken);
+    }
 
-        var delay = TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << Math.Min(20, Math.Max(0, job.Attempts - 1)))));
+    /// <summary>Queued again after the backoff, or failed once the attempts are used up (<see cref="IngestJobLifecycle.AfterFailure"/>).</summary>
+    private async Task RetryLaterAsync(IngestJob job, string reason)
+    {
         await _writes.WaitAsync(CancellationToken.None);
         try
         {
@@ -578,9 +490,7 @@ public sealed partial class DocumentGrain(
                 return;
             }
 
-            job.Status = DocumentStatus.Queued;
-            job.Error = $"Attempt {job.Attempts} failed and will be retried: {Describe(exception)}";
-            job.NextAttemptAt = time.GetUtcNow() + delay;
+            _jobs.AfterFailure(job, reason);
             await BestEffortAsync(() => state.WriteStateAsync(CancellationToken.None)); // storage may be what failed
         }
         finally
@@ -588,12 +498,11 @@ public sealed partial class DocumentGrain(
             _writes.Release();
         }
 
-        await BestEffortAsync(async () => await (await ShardAsync()).SetStatusAsync(JobSummary(job)));
+        await ReportAsync(job);
     }
 
     private async Task FailAsync(IngestJob job, string error)
     {
-        var (collectionKey, documentId) = Parts;
         await _writes.WaitAsync(CancellationToken.None);
         try
         {
@@ -602,8 +511,7 @@ public sealed partial class DocumentGrain(
                 return;
             }
 
-            job.Status = DocumentStatus.Failed;
-            job.Error = error;
+            IngestJobLifecycle.Fail(job, error);
             await BestEffortAsync(() => state.WriteStateAsync(CancellationToken.None));
         }
         finally
@@ -611,28 +519,46 @@ public sealed partial class DocumentGrain(
             _writes.Release();
         }
 
-        LogFailed(collectionKey, documentId, error);
-        await BestEffortAsync(async () => await (await ShardAsync()).SetStatusAsync(JobSummary(job)));
-        await AbandonAsync(job);
+        await ReportAsync(job);
+    }
+
+    /// <summary>The job's status in its shard's listing; a failed job's leftovers dropped.</summary>
+    private async Task ReportAsync(IngestJob job)
+    {
+        if (job.Status == DocumentStatus.Failed)
+        {
+            LogFailed(Parts.CollectionKey, Parts.DocumentId, job.Error ?? "");
+        }
+
+        await BestEffortAsync(async () => await (await ShardAsync()).SetStatusAsync(IngestJobLifecycle.Summary(Parts.DocumentId, state.State, job)));
+        if (job.Status == DocumentStatus.Failed)
+        {
+            await AbandonAsync(job);
+        }
     }
 
     /// <summary>Drops what a job that will never be committed left behind: its staged parts and its source.</summary>
     private async Task AbandonAsync(IngestJob job)
     {
-        await BestEffortAsync(async () => await (await ShardAsync()).DiscardStagedAsync(Parts.DocumentId, job.Id));
+        await BestEffortAsync(async () => await (await ShardAsync(job)).DiscardStagedAsync(Parts.DocumentId, job.Id));
         await BestEffortAsync(() => sources.DeleteAsync(job.SourceKey, CancellationToken.None));
     }
 
-    /// <summary>The document's shard (fixed: the collection's shard count never changes).</summary>
-    private async Task<IRetrievalShardGrain> ShardAsync()
+    /// <summary>Where this document's chunks go: resolved once per submission, the collection's identity kept per silo.</summary>
+    private async Task<DocumentPlacement> PlaceAsync() =>
+        DocumentPlacement.Of(Parts.DocumentId, await collections.EnsureAsync(Parts.CollectionKey), _options);
+
+    /// <summary>The document's shard: the served version's, else the job's, else resolved.</summary>
+    private async Task<IRetrievalShardGrain> ShardAsync(IngestJob? job = null)
     {
-        var (collectionKey, documentId) = Parts;
-        var count = state.State.Exists ? 0 : (await GrainFactory.GetGrain<ICollectionGrain>(collectionKey).GetInfoAsync()).ShardCount;
-        return ShardGrain(collectionKey, state.State.Exists ? state.State.Shard : ShardRouter.ShardFor(documentId, Math.Max(1, count)));
+        var collectionKey = Parts.CollectionKey;
+        var placement = state.State.Exists ? state.State.Shard
+            : (job ?? state.State.Job)?.Placement?.Shard ?? (await PlaceAsync()).Shard;
+        return GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, placement));
     }
 
-    private Task DiscardAsync(string collectionKey, int shard, string version, PipelineResult result) =>
-        result.Parts > 0 ? BestEffortAsync(() => ShardGrain(collectionKey, shard).DiscardStagedAsync(Parts.DocumentId, version)) : Task.CompletedTask;
+    private Task DiscardAsync(DocumentPlacement placement, string version, PipelineResult result) =>
+        result.Parts > 0 ? BestEffortAsync(() => _commit.Shard(Parts.CollectionKey, placement).DiscardStagedAsync(Parts.DocumentId, version)) : Task.CompletedTask;
 
     private async Task ForgetReminderAsync()
     {
@@ -653,68 +579,13 @@ public sealed partial class DocumentGrain(
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            LogCleanupFailed(exception, Key);
+            LogCleanupFailed(exception, this.GetPrimaryKeyString());
         }
     }
 
     private bool IsCurrent(IngestJob job) => state.State.Job?.Id == job.Id;
 
-    private TimeSpan Delay(IngestJob job) => job.NextAttemptAt - time.GetUtcNow();
-
-    private DocumentSummary JobSummary(IngestJob job)
-    {
-        var s = state.State;
-        var documentId = Parts.DocumentId;
-        return s.Exists
-            ? new DocumentSummary(documentId, s.Title, s.ContentType, s.ChunkCount, s.ContentHash, s.UpdatedAt, job.Status, job.Error, s.PageCount)
-            : new DocumentSummary(documentId, job.Title ?? documentId, job.ContentType, 0, job.ContentHash, job.SubmittedAt, job.Status, job.Error);
-    }
-
-    private string SourceKey(string uploadId) => $"{Key}/{uploadId}";
-
-    private DocumentRejectedException TooLarge(long bytes) => new(
-        $"The document is {bytes} bytes or more; the limit (Ingestion:MaxDocumentBytes) is {_options.MaxDocumentBytes}.", RejectionReason.TooLarge);
-
-    private static void CheckUploadId(string uploadId)
-    {
-        if (string.IsNullOrEmpty(uploadId) || uploadId.Length > 64 || !uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-        {
-            throw new RagValidationException("uploadId must be 1 to 64 letters, digits or '-'.", nameof(uploadId));
-        }
-    }
-
-    private static string Describe(Exception exception) => exception is AggregateException { InnerException: { } inner } ? inner.Message : exception.Message;
-
-    private static string NewVersion() => Guid.NewGuid().ToString("N")[..16];
-
-    private static Dictionary<string, MetadataValue> Copy(IReadOnlyDictionary<string, MetadataValue>? metadata) =>
-        metadata is null ? [] : new Dictionary<string, MetadataValue>(metadata, StringComparer.Ordinal);
-
-    private IRetrievalShardGrain ShardGrain(string collectionKey, int shard) =>
-        GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard));
-
-    /// <summary>SHA-256 over content type, title, the bytes and the metadata (sorted), hex, 32 characters.</summary>
-    private static string ContentHash(byte[] content, string? title, string contentType, Dictionary<string, MetadataValue> metadata)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{contentType}\0{title ?? ""}\0"));
-        hash.AppendData(content);
-        var tail = new StringBuilder().Append('\0');
-        foreach (var (key, value) in metadata.OrderBy(pair => pair.Key, StringComparer.Ordinal))
-        {
-            tail.Append(key).Append('=').Append(value.Canonical()).Append('\0');
-        }
-
-        hash.AppendData(Encoding.UTF8.GetBytes(tail.ToString()));
-        return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
-    }
-
-    /// <summary>The index stage's sink: staged parts of one version in the document's shard.</summary>
-    private sealed class ShardSink(IRetrievalShardGrain shard, string documentId, string version) : IChunkSink
-    {
-        public Task StagePartAsync(int part, IndexedChunk[] chunks, CancellationToken cancellationToken) =>
-            shard.StagePartAsync(documentId, version, part, chunks, cancellationToken);
-    }
+    private string SourceKey(string uploadId) => $"{this.GetPrimaryKeyString()}/{uploadId}";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Document {Collection}/{DocumentId} ingested: {Chunks} chunks in {Parts} parts")]
     private partial void LogIngested(string collection, string documentId, int chunks, int parts);

@@ -72,4 +72,23 @@ public sealed class IngestJob
     [Id(10)] public DateTimeOffset NextAttemptAt { get; set; }
 
     [Id(11)] public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>Where the job goes, resolved once when it is queued; null for jobs queued before it was kept (resolved then).</summary>
+    [Id(12)] public DocumentPlacement? Placement { get; set; }
+}
+
+/// <summary>
+/// Where a document's chunks go: its shard (a stable hash of its id over the collection's shard count, which never
+/// changes) and the collection's chunking, resolved once per submission.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.Ingestion.DocumentPlacement")]
+public sealed record class DocumentPlacement(int Shard, int ChunkTokens, int ChunkOverlapTokens)
+{
+    /// <summary>The placement of <paramref name="documentId"/> in the collection <paramref name="info"/> describes.</summary>
+    public static DocumentPlacement Of(string documentId, CollectionInfo info, IngestionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(options);
+        return new(Retrieval.ShardRouter.ShardFor(documentId, info.ShardCount), info.ChunkTokens ?? options.ChunkTokens, info.ChunkOverlapTokens ?? options.ChunkOverlapTokens);
+    }
 }
