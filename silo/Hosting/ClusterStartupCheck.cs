@@ -14,7 +14,7 @@ public sealed partial class ClusterStartupCheck(OrleansHostingOptions options, I
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Clustering == "AdoNet")
+        if (options.Clustering == ClusteringMode.AdoNet)
         {
             await CheckPostgresAsync(cancellationToken);
         }

@@ -2,6 +2,26 @@ using System.ComponentModel.DataAnnotations;
 
 namespace OrleansRag.Silo.Hosting;
 
+/// <summary>How a silo finds the others.</summary>
+public enum ClusteringMode
+{
+    /// <summary>One machine, Orleans' development membership.</summary>
+    Localhost,
+
+    /// <summary>A PostgreSQL membership table (Orleans' ADO.NET clustering).</summary>
+    AdoNet,
+}
+
+/// <summary>Where grain state and shard entries are kept.</summary>
+public enum StorageMode
+{
+    /// <summary>In the silo's memory: lost on restart.</summary>
+    Memory,
+
+    /// <summary>In Redis.</summary>
+    Redis,
+}
+
 /// <summary>
 /// Configuration section "Cluster": how this silo joins its cluster and where it keeps state. (The section
 /// "Orleans" is read by Orleans itself for its configuration-based providers, so OrleansRag keeps its own.)
@@ -10,13 +30,11 @@ public sealed class OrleansHostingOptions : IValidatableObject
 {
     public const string SectionName = "Cluster";
 
-    /// <summary>"Localhost" (one machine, development membership) or "AdoNet" (PostgreSQL membership table).</summary>
-    [AllowedValues("Localhost", "AdoNet")]
-    public string Clustering { get; set; } = "Localhost";
+    [EnumDataType(typeof(ClusteringMode))]
+    public ClusteringMode Clustering { get; set; } = ClusteringMode.Localhost;
 
-    /// <summary>"Memory" (lost on restart) or "Redis" (grain state and shard entries in Redis).</summary>
-    [AllowedValues("Memory", "Redis")]
-    public string Storage { get; set; } = "Memory";
+    [EnumDataType(typeof(StorageMode))]
+    public StorageMode Storage { get; set; } = StorageMode.Memory;
 
     /// <summary>Npgsql connection string of the membership database (Clustering=AdoNet).</summary>
     public string? PostgresConnectionString { get; set; }
@@ -68,12 +86,12 @@ public sealed class OrleansHostingOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Clustering == "AdoNet" && string.IsNullOrWhiteSpace(PostgresConnectionString))
+        if (Clustering == ClusteringMode.AdoNet && string.IsNullOrWhiteSpace(PostgresConnectionString))
         {
             yield return new ValidationResult("is required when Cluster:Clustering is AdoNet.", [nameof(PostgresConnectionString)]);
         }
 
-        if (Storage == "Redis" && string.IsNullOrWhiteSpace(RedisConnectionString))
+        if (Storage == StorageMode.Redis && string.IsNullOrWhiteSpace(RedisConnectionString))
         {
             yield return new ValidationResult("is required when Cluster:Storage is Redis.", [nameof(RedisConnectionString)]);
         }
@@ -83,7 +101,7 @@ public sealed class OrleansHostingOptions : IValidatableObject
             yield return new ValidationResult($"'{certificate}' does not exist.", ["Tls:CertificatePath"]);
         }
 
-        if (KubernetesHosting && Clustering != "AdoNet")
+        if (KubernetesHosting && Clustering != ClusteringMode.AdoNet)
         {
             yield return new ValidationResult("needs Cluster:Clustering=AdoNet: Kubernetes hosting supplements a membership table, it is not one.", [nameof(KubernetesHosting)]);
         }

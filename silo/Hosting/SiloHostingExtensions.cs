@@ -16,14 +16,14 @@ public static class SiloHostingExtensions
     public static WebApplicationBuilder UseRagSilo(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
+        var options = Bind(builder.Configuration);
         Validate(options);
         builder.Services.AddSingleton(options);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
         RedisConnection? redis = null;
         StackExchange.Redis.ConfigurationOptions? redisOptions = null;
-        if (options.Storage == "Redis")
+        if (options.Storage == StorageMode.Redis)
         {
             try
             {
@@ -68,12 +68,12 @@ public static class SiloHostingExtensions
                     o.GatewayPort = options.GatewayPort;
                 });
             }
-            else if (options.Clustering == "AdoNet")
+            else if (options.Clustering == ClusteringMode.AdoNet)
             {
                 silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIPAddress), options.SiloPort, options.GatewayPort, options.ListenOnAnyHostAddress);
             }
 
-            if (options.Clustering == "AdoNet")
+            if (options.Clustering == ClusteringMode.AdoNet)
             {
                 silo.UseAdoNetClustering(o =>
                 {
@@ -137,6 +137,24 @@ public static class SiloHostingExtensions
         {
             // The message names the file, never the password.
             throw new RagStartupException($"Cluster:Tls:CertificatePath '{tls.CertificatePath}' cannot be read with Cluster:Tls:CertificatePassword: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>The "Cluster" section; a value of the wrong kind (a mode that does not exist) stops the host naming the setting.</summary>
+    public static OrleansHostingOptions Bind(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        try
+        {
+            return configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
+        }
+        catch (InvalidOperationException exception)
+        {
+            var where = exception.Message.Split('\'').Skip(3).FirstOrDefault() ?? OrleansHostingOptions.SectionName;
+            var allowed = where.EndsWith(":Clustering", StringComparison.OrdinalIgnoreCase) ? $" must be one of {string.Join(", ", Enum.GetNames<ClusteringMode>())}"
+                : where.EndsWith(":Storage", StringComparison.OrdinalIgnoreCase) ? $" must be one of {string.Join(", ", Enum.GetNames<StorageMode>())}"
+                : " has a value of the wrong kind";
+            throw new RagStartupException($"Invalid configuration: {where}{allowed}; it was '{configuration[where]}'.", exception);
         }
     }
 

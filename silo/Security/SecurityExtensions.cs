@@ -117,7 +117,7 @@ public static class SecurityExtensions
             return "every interface (ASPNETCORE_HTTP_PORTS)";
         }
 
-        var cluster = configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
+        var cluster = SiloHostingExtensions.Bind(configuration);
         if (cluster.KubernetesHosting || cluster.ListenOnAnyHostAddress)
         {
             return "every interface (Orleans gateway)";

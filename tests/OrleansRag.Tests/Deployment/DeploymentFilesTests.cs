@@ -110,8 +110,8 @@ public sealed partial class DeploymentFilesTests
             var results = new List<ValidationResult>();
             Assert.True(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true),
                 $"{source}: {string.Join("; ", results.Select(r => r.ErrorMessage))}");
-            Assert.Equal("AdoNet", options.Clustering);
-            Assert.Equal("Redis", options.Storage);
+            Assert.Equal(ClusteringMode.AdoNet, options.Clustering);
+            Assert.Equal(StorageMode.Redis, options.Storage);
 
             // Beyond loopback the silo needs API keys: they are there, well-formed, with a cluster secret. The Kubernetes
             // secret ships a placeholder that the silo refuses until an operator replaces it; nothing else is wrong.

@@ -9,7 +9,8 @@ public sealed class StartupFailureTests
         { "Cluster:RedisConnectionString", "", "Cluster:RedisConnectionString is required when Cluster:Storage is Redis" },
         { "Cluster:PostgresConnectionString", "Host=127.0.0.1;Port=1;Username=postgres", "Cluster:PostgresConnectionString: cannot use PostgreSQL at 127.0.0.1:1" },
         { "Cluster:PostgresConnectionString", "Hots=nowhere", "Cluster:PostgresConnectionString is not a valid Npgsql connection string" },
-        { "Cluster:Storage", "Cassandra", "Cluster:Storage" },
+        { "Cluster:Storage", "Cassandra", "Cluster:Storage must be one of Memory, Redis; it was 'Cassandra'" },
+        { "Cluster:Clustering", "Zookeeper", "Cluster:Clustering must be one of Localhost, AdoNet" },
     };
 
     [Theory]
