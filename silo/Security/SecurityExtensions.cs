@@ -84,6 +84,19 @@ public static class SecurityExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseAuthentication();
+
+        // One road into the cluster: every grain call a request makes (alerting, metrics and embeddings included, not
+        // only the IRagClient's) carries the caller's key, which the receiving silo verifies again and holds to its
+        // tenant and role. Nothing a request does runs as the silo's own internal principal.
+        app.Use((context, next) =>
+        {
+            if (ApiKeyAuthenticationHandler.PresentedKey(context) is { } key)
+            {
+                RequestContext.Set(RagRequestContext.ApiKey, key);
+            }
+
+            return next(context);
+        });
         app.UseRateLimiter();
         app.UseAuthorization();
         if (app.Services.GetRequiredService<ApiKeyVerifier>().IsOpen)

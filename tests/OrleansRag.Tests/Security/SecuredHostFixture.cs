@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansRag.Security;
 using OrleansRag.Tests.Generation;
@@ -71,10 +72,34 @@ public class SecuredHostFixture : RagHostFixture
         }
     }
 
+    /// <summary>Every call to an OrleansRag grain interface, with the principal the cluster verified for it.</summary>
+    public ConcurrentQueue<(string Interface, string Method, string? Principal)> GrainCalls { get; } = new();
+
     protected override void Configure(WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
+        builder.Services.AddSingleton<Orleans.IIncomingGrainCallFilter>(new CallRecorder(GrainCalls));
+    }
+
+    /// <summary>
+    /// Records who each call comes as: the key it carries (its id; the access filter verifies it next), else the principal
+    /// a silo signed for it ("internal|…" for the silo's own calls).
+    /// </summary>
+    private sealed class CallRecorder(ConcurrentQueue<(string, string, string?)> calls) : Orleans.IIncomingGrainCallFilter
+    {
+        public Task Invoke(Orleans.IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod.DeclaringType is { Namespace: { } ns } type && ns.StartsWith("OrleansRag", StringComparison.Ordinal))
+            {
+                var caller = Orleans.Runtime.RequestContext.Get(RagRequestContext.ApiKey) is string key && ApiKeys.TryGetId(key, out var id)
+                    ? $"{id}|key"
+                    : Orleans.Runtime.RequestContext.Get(RagRequestContext.Principal) as string;
+                calls.Enqueue((type.Name, context.InterfaceMethod.Name, caller));
+            }
+
+            return context.Invoke();
+        }
     }
 
     public HttpClient ClientFor(string tenant, RagRole role) => ClientWith(Keys[tenant][role].Key);

@@ -151,5 +151,32 @@ public sealed partial class TenantIsolationTests
         Assert.Contains("401", refused.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Alerting_metrics_and_embeddings_reach_their_grains_as_the_caller_not_as_the_silo()
+    {
+        using var admin = host.ClientFor("beta", RagRole.Admin);
+        using var reader = host.ClientFor("alpha", RagRole.Reader);
+        host.GrainCalls.Clear();
+        foreach (var (client, path) in new[] { (admin, "v1/metrics/summary"), (admin, "v1/alert-rules"), (admin, "v1/alerts"), (admin, "v1/silences") })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
+        }
+
+        using (var embedded = await reader.PostAsJsonAsync("v1/embeddings", new { input = "volcano" }))
+        {
+            Assert.True(embedded.IsSuccessStatusCode);
+        }
+
+        var calls = host.GrainCalls.ToList();
+        foreach (var grain in new[] { "IMetricsGrain", "IAlertManagerGrain", "IEmbeddingGrain" })
+        {
+            var made = calls.Where(c => c.Interface == grain).ToList();
+            Assert.NotEmpty(made);
+            var expected = grain == "IEmbeddingGrain" ? host.Keys["alpha"][RagRole.Reader].Id : host.Keys["beta"][RagRole.Admin].Id;
+            Assert.All(made, c => Assert.StartsWith($"{expected}|", c.Principal, StringComparison.Ordinal));
+        }
+    }
+
     private static string Text(CallToolResult result) => result.Content.OfType<TextContentBlock>().Single().Text;
 }
