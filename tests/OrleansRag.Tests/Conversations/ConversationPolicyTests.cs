@@ -6,6 +6,7 @@ using OrleansRag.Security;
 namespace OrleansRag.Tests.Conversations;
 
 /// <summary>The conversation rules as plain classes: the offline rewrite, the history window and the turn log.</summary>
+[Trait("Category", "Unit")]
 public sealed class ConversationPolicyTests
 {
     private static readonly ChatTurn[] GzipTurn =

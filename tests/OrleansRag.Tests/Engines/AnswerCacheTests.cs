@@ -3,6 +3,7 @@ using OrleansRag.Query;
 
 namespace OrleansRag.Tests.Engines;
 
+[Trait("Category", "Unit")]
 public sealed class AnswerCacheTests
 {
     private static readonly SearchHit[] Sources = [new("doc", 0, "doc#0", "Doc", "Grains are virtual actors.", 0.8f)];

@@ -3,6 +3,7 @@ using OrleansRag.Tests.Infrastructure;
 
 namespace OrleansRag.Tests.Engines;
 
+[Trait("Category", "Unit")]
 public sealed class ChunkingTests
 {
     private static readonly TextChunker Chunker = new(TestModel.Tokenizer);

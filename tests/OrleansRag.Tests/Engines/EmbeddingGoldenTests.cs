@@ -9,6 +9,7 @@ namespace OrleansRag.Tests.Engines;
 /// The tokenizer and embedder against reference output made with HuggingFace's tokenizers and ONNX Runtime
 /// (tests/data/embedding-golden): identical token ids for every row, cosine >= 0.9999 for every embedding.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class EmbeddingGoldenTests
 {
     private sealed record GoldenRow(string Text, int[] Ids, float[] Embedding);

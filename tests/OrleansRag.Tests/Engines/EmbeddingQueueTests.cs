@@ -9,6 +9,7 @@ namespace OrleansRag.Tests.Engines;
 /// with <see cref="EmbeddingQueueFullException"/> (HTTP 503 + Retry-After) instead of queueing without bound, what
 /// was accepted still completes, and questions are never refused.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class EmbeddingQueueTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using OrleansRag.Tests.Infrastructure;
 
 namespace OrleansRag.Tests.Engines;
 
+[Trait("Category", "Unit")]
 public sealed partial class ExtractiveGeneratorTests
 {
     private static readonly SearchHit[] Sources =

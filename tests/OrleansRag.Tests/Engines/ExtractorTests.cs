@@ -10,6 +10,7 @@ using OrleansRag.Tests.Infrastructure;
 namespace OrleansRag.Tests.Engines;
 
 /// <summary>The extract, normalise and chunk stages on real files made with PdfPig and the Open XML SDK.</summary>
+[Trait("Category", "Unit")]
 public sealed class ExtractorTests
 {
     private static readonly ExtractionLimits Limits = new(50 * 1024 * 1024, 8 * 1024 * 1024);

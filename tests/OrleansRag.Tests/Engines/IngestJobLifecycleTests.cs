@@ -4,6 +4,7 @@ using OrleansRag.Ingestion;
 namespace OrleansRag.Tests.Engines;
 
 /// <summary>The rules of a background ingest job, under a fake clock: states, counted attempts, backoff, giving up.</summary>
+[Trait("Category", "Unit")]
 public sealed class IngestJobLifecycleTests
 {
     private static readonly DocumentPlacement Placement = new(3, 200, 32);

@@ -9,6 +9,7 @@ namespace OrleansRag.Tests.Engines;
 /// The int8 model made in C# from the bundled one (Embedding:Quantized): it loads in ONNX Runtime, is smaller, and
 /// embeds the golden texts close to the fp32 model; retrieval quality and speed are measured by the embedders bench.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class QuantizedModelTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using OrleansRag.Tests.Infrastructure;
 namespace OrleansRag.Tests.Engines;
 
 /// <summary>Sentence vectors pooled from a chunk's own forward pass, as ingestion stores them for the extractive generator.</summary>
+[Trait("Category", "Unit")]
 public sealed class SentenceVectorTests
 {
     private static List<(string Title, string Text)> Abstracts(int count) =>

@@ -3,6 +3,7 @@ using OrleansRag.Retrieval;
 
 namespace OrleansRag.Tests.Engines;
 
+[Trait("Category", "Unit")]
 public sealed class VectorIndexTests
 {
     private const int Dimensions = 32;

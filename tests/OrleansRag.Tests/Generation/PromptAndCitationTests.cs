@@ -3,6 +3,7 @@ using OrleansRag.Tests.Infrastructure;
 
 namespace OrleansRag.Tests.Generation;
 
+[Trait("Category", "Unit")]
 public sealed class PromptAndCitationTests
 {
     private static SearchHit Hit(string doc, string text, float score) => new(doc, 0, doc + "#0", doc.ToUpperInvariant(), text, score);

@@ -7,6 +7,7 @@ namespace OrleansRag.Tests.Monitoring;
 /// Rule evaluation and notification grouping, step by step under a fake clock: the Prometheus-like state machine
 /// (inactive, pending, firing, resolved, no data), de-duplication, repeat and group intervals, silences, flapping.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class AlertEvaluationTests
 {
     private static readonly Dictionary<string, string> Cluster = [];

@@ -4,6 +4,7 @@ using OrleansRag.Tests.Engines;
 
 namespace OrleansRag.Tests.Quality;
 
+[Trait("Category", "Unit")]
 public sealed class RankingTests
 {
     private static IndexedChunk Chunk(string doc, int index, string text) => new($"{doc}#{index}", doc, index, doc, text, []);
