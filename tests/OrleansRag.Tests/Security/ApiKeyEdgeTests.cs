@@ -9,7 +9,8 @@ namespace OrleansRag.Tests.Security;
 /// Missing, malformed, forged and odd keys, very long headers, the audit trail, and secrets kept out of logs,
 /// metrics, error bodies and the dashboard. After every bad request the silo keeps serving.
 /// </summary>
-public sealed class ApiKeyEdgeTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
+[Collection(SecuredHostCollection.Name)]
+public sealed class ApiKeyEdgeTests(SecuredHostFixture host)
 {
     private string AlphaReader => host.Keys["alpha"][RagRole.Reader].Key;
 

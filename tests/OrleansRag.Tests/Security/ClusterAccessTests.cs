@@ -10,7 +10,8 @@ namespace OrleansRag.Tests.Security;
 /// cluster verifies it), cannot reach another tenant's grains even by building their keys itself, and needs a key
 /// at all; a principal it forges in the request context is ignored.
 /// </summary>
-public sealed class ClusterAccessTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
+[Collection(SecuredHostCollection.Name)]
+public sealed class ClusterAccessTests(SecuredHostFixture host)
 {
     /// <param name="apiKey">The SDK's key, or none.</param>
     /// <param name="claimedClientId">

@@ -133,3 +133,10 @@ public class SecuredHostFixture : RagHostFixture
         }
     }
 }
+
+/// <summary>The one secured host the security matrices share (the rate-limit and dashboard tests start their own, with other settings).</summary>
+[CollectionDefinition(Name)]
+public sealed class SecuredHostCollection : ICollectionFixture<SecuredHostFixture>
+{
+    public const string Name = nameof(SecuredHostCollection);
+}

@@ -8,7 +8,8 @@ namespace OrleansRag.Tests.Security;
 /// Every /v1 endpoint x role x tenant over real HTTP: the status each combination must give, and that no response
 /// to one tenant ever carries a marker, title, document id or collection name of the other.
 /// </summary>
-public sealed partial class TenantIsolationTests(SecuredHostFixture host) : IClassFixture<SecuredHostFixture>
+[Collection(SecuredHostCollection.Name)]
+public sealed partial class TenantIsolationTests(SecuredHostFixture host)
 {
     private sealed record Call(string Name, HttpMethod Method, string Path, object? Body, RagRole Needs, HttpStatusCode Ok);
 
