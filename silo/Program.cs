@@ -31,6 +31,8 @@ static string? StartupProblem(Exception exception)
                 return startup.Message;
             case OptionsValidationException validation:
                 return $"invalid configuration: {string.Join("; ", validation.Failures)}";
+            case InvalidOperationException when ConfigurationErrors.Describe(e) is { } problem:
+                return $"invalid configuration: {problem}";
         }
     }
 

@@ -148,13 +148,9 @@ public static class SiloHostingExtensions
         {
             return configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
         }
-        catch (InvalidOperationException exception)
+        catch (InvalidOperationException exception) when (ConfigurationErrors.Describe(exception) is { } problem)
         {
-            var where = exception.Message.Split('\'').Skip(3).FirstOrDefault() ?? OrleansHostingOptions.SectionName;
-            var allowed = where.EndsWith(":Clustering", StringComparison.OrdinalIgnoreCase) ? $" must be one of {string.Join(", ", Enum.GetNames<ClusteringMode>())}"
-                : where.EndsWith(":Storage", StringComparison.OrdinalIgnoreCase) ? $" must be one of {string.Join(", ", Enum.GetNames<StorageMode>())}"
-                : " has a value of the wrong kind";
-            throw new RagStartupException($"Invalid configuration: {where}{allowed}; it was '{configuration[where]}'.", exception);
+            throw new RagStartupException($"Invalid configuration: {problem}", exception);
         }
     }
 

@@ -11,6 +11,9 @@ public sealed class StartupFailureTests
         { "Cluster:PostgresConnectionString", "Hots=nowhere", "Cluster:PostgresConnectionString is not a valid Npgsql connection string" },
         { "Cluster:Storage", "Cassandra", "Cluster:Storage must be one of Memory, Redis; it was 'Cassandra'" },
         { "Cluster:Clustering", "Zookeeper", "Cluster:Clustering must be one of Localhost, AdoNet" },
+        { "Ingestion:ShardCount", "abc", "Ingestion:ShardCount must be a whole number; it was 'abc'" },
+        { "Generation:Temperature", "warm", "Generation:Temperature must be a number; it was 'warm'" },
+        { "Query:AnswerCacheTtl", "ten minutes", "Query:AnswerCacheTtl must be a duration such as 00:05:00" },
     };
 
     [Theory]
