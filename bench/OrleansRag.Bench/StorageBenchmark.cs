@@ -68,7 +68,7 @@ internal static class StorageBenchmark
         await reader.StartAsync();
         var restored = reader.Services.GetRequiredService<IGrainFactory>().GetGrain<IRetrievalShardGrain>(shardKey);
         var activate = Stopwatch.StartNew();
-        var count = await restored.CountAsync();
+        var count = (await restored.GetSizeAsync()).Chunks;
         var activation = activate.Elapsed;
         var search = Stopwatch.StartNew();
         await restored.SearchAsync(new ShardQuery(SearchMode.Dense, 10, PerDocument: false, Vector: UnitVector(random)));

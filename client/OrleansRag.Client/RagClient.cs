@@ -63,7 +63,6 @@ public sealed class RagClient : IRagClient
     public async Task<IngestResult> IngestAsync(string collection, string documentId, DocumentInput document, CancellationToken cancellationToken = default)
     {
         CheckIds(collection, documentId);
-        RagValidation.ThrowIfInvalid(RagValidation.CheckDocument(document), nameof(document));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         // An upsert is safe to repeat (the same content is "unchanged", or completes a half-done commit), so it
@@ -80,7 +79,6 @@ public sealed class RagClient : IRagClient
         ArgumentNullException.ThrowIfNull(content);
         CheckIds(collection, documentId);
         var upload = new DocumentUpload(ContentTypes.Normalize(contentType), title, metadata);
-        RagValidation.ThrowIfInvalid(RagValidation.CheckUpload(upload), nameof(contentType));
         var tenant = await EnterAsync(cancellationToken);
         var document = Document(tenant, collection, documentId);
         var uploadId = Guid.NewGuid().ToString("N");
@@ -160,7 +158,7 @@ public sealed class RagClient : IRagClient
 
     public async Task<IReadOnlyList<DocumentSummary>> ListAsync(string collection, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var registry = Registry(tenant, collection);
@@ -176,7 +174,7 @@ public sealed class RagClient : IRagClient
     public async Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultSearchOptions;
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(query), query, options), nameof(query));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).SearchAsync(query, options, token), cancellationToken)
@@ -186,7 +184,7 @@ public sealed class RagClient : IRagClient
     public async Task<AskResponse> AskAsync(string collection, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultAskOptions;
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, cancellationToken: token), cancellationToken)
@@ -199,8 +197,7 @@ public sealed class RagClient : IRagClient
     public async Task<AskResponse> AskAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultAskOptions;
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckHistory(history), nameof(history));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, history, token), cancellationToken)
@@ -210,14 +207,13 @@ public sealed class RagClient : IRagClient
     public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultAskOptions;
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckHistory(history), nameof(history));
+        CheckCollection(collection);
         return StreamAsync(collection, question, options, history, cancellationToken);
     }
 
     public async Task<ConversationInfo> CreateConversationAsync(string collection, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         return await Conversation(tenant, collection, Guid.NewGuid().ToString("N")).CreateAsync(cancellationToken)
@@ -227,7 +223,7 @@ public sealed class RagClient : IRagClient
     public async Task<AskResponse> SendMessageAsync(string collection, string conversationId, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultAskOptions;
-        CheckConversation(collection, conversationId, question, options);
+        CheckConversationIds(collection, conversationId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         // Not retried: a turn that reached the conversation before a failure would be added twice.
@@ -238,7 +234,7 @@ public sealed class RagClient : IRagClient
     public IAsyncEnumerable<AskStreamEvent> SendMessageStreamAsync(string collection, string conversationId, string question, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= DefaultAskOptions;
-        CheckConversation(collection, conversationId, question, options);
+        CheckConversationIds(collection, conversationId);
         return SendStreamAsync(collection, conversationId, question, options, cancellationToken);
     }
 
@@ -252,7 +248,7 @@ public sealed class RagClient : IRagClient
 
     public async Task<IReadOnlyList<ConversationInfo>> ListConversationsAsync(string collection, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         return await FailoverRetry.ExecuteAsync(async token =>
@@ -285,9 +281,8 @@ public sealed class RagClient : IRagClient
 
     public async Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        CheckCollection(collection);
         ArgumentNullException.ThrowIfNull(settings);
-        RagValidation.ThrowIfInvalid(RagValidation.CheckCollectionSettings(settings), nameof(settings));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         return await Registry(tenant, collection).CreateAsync(settings).WaitAsync(cancellationToken);
@@ -295,7 +290,7 @@ public sealed class RagClient : IRagClient
 
     public async Task<CollectionInfo?> GetCollectionAsync(string collection, CancellationToken cancellationToken = default)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var info = await FailoverRetry.ExecuteAsync(async token => await Registry(tenant, collection).GetInfoAsync(token), cancellationToken);
@@ -342,14 +337,8 @@ public sealed class RagClient : IRagClient
 
     private static void CheckConversationIds(string collection, string conversationId)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+        CheckCollection(collection);
         RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(conversationId), conversationId), nameof(conversationId));
-    }
-
-    private static void CheckConversation(string collection, string conversationId, string question, SearchOptions options)
-    {
-        CheckConversationIds(collection, conversationId);
-        RagValidation.ThrowIfInvalid(RagValidation.CheckQueryRequest(collection, nameof(question), question, options), nameof(question));
     }
 
     /// <summary>The tenant every grain key of this call is scoped to.</summary>
@@ -394,9 +383,16 @@ public sealed class RagClient : IRagClient
 
     private IQueryGrain Query(string tenant, string collection) => _grains.GetGrain<IQueryGrain>(GrainKeys.Collection(tenant, collection));
 
+    /// <summary>
+    /// The ids a grain key is made of, checked where the key is made (an id with '/' would name another grain). What a
+    /// request's values may be (texts, options, settings, sizes) is checked in the grains, once, for every caller.
+    /// </summary>
+    private static void CheckCollection(string collection) =>
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
+
     private static void CheckIds(string collection, string documentId)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId(nameof(collection), collection), nameof(collection));
-        RagValidation.ThrowIfInvalid(RagValidation.CheckDocumentId(nameof(documentId), documentId), nameof(documentId));
+        CheckCollection(collection);
+        RagValidation.ThrowIfInvalid(RagValidation.CheckDocumentId("document id", documentId), nameof(documentId));
     }
 }

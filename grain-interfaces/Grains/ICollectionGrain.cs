@@ -4,14 +4,14 @@ using OrleansRag.Security;
 namespace OrleansRag;
 
 /// <summary>
-/// A collection's identity: shard count (fixed at creation), content version and document count;
-/// key: tenant/collection. The documents themselves are listed by the shards that hold them.
+/// A collection's identity: shard count (fixed at creation) and content version; key: tenant/collection. The
+/// documents themselves, and how many there are, are known by the shards that hold them.
 /// </summary>
 [TenantScoped(TenantScope.KeyPrefix)]
 [Alias("OrleansRag.ICollectionGrain")]
 public interface ICollectionGrain : IGrainWithStringKey
 {
-    /// <summary>The collection's info as this activation holds it; interleaves with writes, so reads never wait behind them.</summary>
+    /// <summary>The collection's info, its document count from its shards; interleaves with writes, so reads never wait behind them.</summary>
     [AlwaysInterleave]
     Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default);
 
@@ -25,7 +25,7 @@ public interface ICollectionGrain : IGrainWithStringKey
 
     /// <summary>Records a change of content (bumps the version that answer caches are keyed by).</summary>
     [RequiresRole(RagRole.Writer)]
-    Task ContentChangedAsync(int documentCountDelta);
+    Task ContentChangedAsync();
 
     /// <summary>Every document of the collection, by id (gathered from its shards).</summary>
     Task<DocumentSummary[]> ListDocumentsAsync();

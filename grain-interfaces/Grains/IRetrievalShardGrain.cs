@@ -46,8 +46,9 @@ public interface IRetrievalShardGrain : IGrainWithStringKey
     [ReadOnly]
     Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId);
 
+    /// <summary>How many documents this shard serves (searchable versions) and how many chunks they have.</summary>
     [ReadOnly]
-    Task<int> CountAsync();
+    Task<ShardSize> GetSizeAsync();
 
     /// <summary>This shard's memory: vectors and search structure, chunk text, BM25 postings (also in the metrics summary).</summary>
     [ReadOnly]

@@ -98,7 +98,7 @@ public sealed record class DocumentInfo(
     bool Searchable = true,
     string? ProcessingSilo = null);
 
-/// <summary>A collection's identity, settings and size as the collection grain knows it.</summary>
+/// <summary>A collection's identity and settings, and how many documents its shards serve.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.CollectionInfo")]
 public sealed record class CollectionInfo(
     string Name,
@@ -107,7 +107,8 @@ public sealed record class CollectionInfo(
     long Version,
     int DocumentCount,
     int? ChunkTokens = null,
-    int? ChunkOverlapTokens = null);
+    int? ChunkOverlapTokens = null,
+    long ChunkCount = 0);
 
 /// <summary>
 /// Settings fixed when a collection is created (null = the silo's configured default). ChunkTokens 0 keeps
@@ -115,6 +116,15 @@ public sealed record class CollectionInfo(
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.CollectionSettings")]
 public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null);
+
+/// <summary>What one shard serves: documents with a searchable version, and their chunks.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.ShardSize")]
+public sealed record class ShardSize([property: Id(0)] int Documents, [property: Id(1)] long Chunks)
+{
+    /// <summary>The size of a collection: its shards' sizes added up.</summary>
+    public static ShardSize Sum(IEnumerable<ShardSize> shards) =>
+        shards.Aggregate(new ShardSize(0, 0), (total, shard) => new ShardSize(total.Documents + shard.Documents, total.Chunks + shard.Chunks));
+}
 
 /// <summary>One collection in a tenant's listing: its settings and size.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.CollectionSize")]

@@ -15,8 +15,6 @@ public sealed class CollectionState
     /// <summary>Bumped by every change of content; answer caches are keyed by it.</summary>
     [Id(2)] public long Version { get; set; }
 
-    [Id(3)] public int DocumentCount { get; set; }
-
     /// <summary>Word pieces per chunk for this collection; null = the silo's default, 0 = whole documents.</summary>
     [Id(4)] public int? ChunkTokens { get; set; }
 
@@ -24,8 +22,8 @@ public sealed class CollectionState
 }
 
 /// <summary>
-/// A collection's identity: shard count (fixed at creation, so placement never changes), content version and
-/// document count. It holds no per-document data, so its writes stay small as the collection grows. Stays
+/// A collection's identity: shard count (fixed at creation, so placement never changes) and content version. It
+/// holds no per-document data (its documents and their count are its shards'), so its writes stay small as the collection grows. Stays
 /// active (it is tiny and every query reads it), so reads keep working while storage is away.
 /// </summary>
 [CollectionAgeLimit(AlwaysActive = true)]
@@ -53,7 +51,8 @@ public sealed partial class CollectionGrain(
         }
     }
 
-    public Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default) => Task.FromResult(Info());
+    public async Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
+        Info(state.State.Created ? ShardSize.Sum(await Task.WhenAll(Shards().Select(shard => shard.GetSizeAsync()))) : new ShardSize(0, 0));
 
     public Task<CollectionInfo> EnsureCreatedAsync() => CreateAsync(new CollectionSettings());
 
@@ -72,13 +71,11 @@ public sealed partial class CollectionGrain(
             });
 
             // Activate every shard now, while storage is reachable, rather than on the first query.
-            var collectionKey = this.GetPrimaryKeyString();
-            await Task.WhenAll(Enumerable.Range(0, state.State.ShardCount).Select(shard =>
-                GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard)).CountAsync()));
+            await Task.WhenAll(Shards().Select(shard => shard.GetSizeAsync()));
         }
 
         await RegisterAsync();
-        return Info();
+        return await GetInfoAsync();
     }
 
     /// <summary>Records the collection with its tenant, once per activation (every create or first write retries until it succeeds).</summary>
@@ -95,11 +92,7 @@ public sealed partial class CollectionGrain(
         }
     }
 
-    public Task ContentChangedAsync(int documentCountDelta) => WriteAsync(s =>
-    {
-        s.Version++;
-        s.DocumentCount = Math.Max(0, s.DocumentCount + documentCountDelta);
-    });
+    public Task ContentChangedAsync() => WriteAsync(s => s.Version++);
 
     public async Task<DocumentSummary[]> ListDocumentsAsync()
     {
@@ -108,9 +101,7 @@ public sealed partial class CollectionGrain(
             return [];
         }
 
-        var collectionKey = this.GetPrimaryKeyString();
-        var perShard = await Task.WhenAll(Enumerable.Range(0, state.State.ShardCount).Select(shard =>
-            GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard)).ListDocumentsAsync()));
+        var perShard = await Task.WhenAll(Shards().Select(shard => shard.ListDocumentsAsync()));
         return [.. perShard.SelectMany(d => d).OrderBy(d => d.Id, StringComparer.Ordinal)];
     }
 
@@ -122,7 +113,6 @@ public sealed partial class CollectionGrain(
             Created = state.State.Created,
             ShardCount = state.State.ShardCount,
             Version = state.State.Version,
-            DocumentCount = state.State.DocumentCount,
             ChunkTokens = state.State.ChunkTokens,
             ChunkOverlapTokens = state.State.ChunkOverlapTokens,
         };
@@ -138,14 +128,21 @@ public sealed partial class CollectionGrain(
         }
     }
 
-    private CollectionInfo Info() => new(
+    private IEnumerable<IRetrievalShardGrain> Shards()
+    {
+        var collectionKey = this.GetPrimaryKeyString();
+        return Enumerable.Range(0, state.State.ShardCount).Select(shard => GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard)));
+    }
+
+    private CollectionInfo Info(ShardSize size) => new(
         GrainKeys.CollectionName(this.GetPrimaryKeyString()),
         state.State.Created,
         state.State.ShardCount,
         state.State.Version,
-        state.State.DocumentCount,
+        size.Documents,
         state.State.ChunkTokens,
-        state.State.ChunkOverlapTokens);
+        state.State.ChunkOverlapTokens,
+        size.Chunks);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Collection} could not be recorded in its tenant's registry; its next write tries again")]
     private partial void LogRegistrationFailed(Exception exception, string collection);

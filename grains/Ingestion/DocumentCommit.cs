@@ -36,7 +36,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
             throw;
         }
 
-        await grains.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync(current.Exists ? 0 : 1);
+        await grains.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync();
         state.State = new DocumentState
         {
             Exists = true,
@@ -72,8 +72,11 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
     public IRetrievalShardGrain Shard(string collectionKey, DocumentPlacement placement)
     {
         ArgumentNullException.ThrowIfNull(placement);
-        return grains.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, placement.Shard));
+        return Shard(collectionKey, placement.Shard);
     }
+
+    /// <summary>Shard number <paramref name="shard"/> of the collection.</summary>
+    public IRetrievalShardGrain Shard(string collectionKey, int shard) => grains.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, shard));
 }
 
 /// <summary>The index stage's sink: staged parts of one version in the document's shard.</summary>

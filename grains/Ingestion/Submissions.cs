@@ -31,20 +31,6 @@ public static class Submissions
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
     }
 
-    public static void CheckUploadId(string uploadId)
-    {
-        if (string.IsNullOrEmpty(uploadId) || uploadId.Length > 64 || !uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-        {
-            throw new RagValidationException("uploadId must be 1 to 64 letters, digits or '-'.", nameof(uploadId));
-        }
-    }
-
-    public static DocumentRejectedException TooLarge(long bytes, IngestionOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return new($"The document is {bytes} bytes or more; the limit (Ingestion:MaxDocumentBytes) is {options.MaxDocumentBytes}.", RejectionReason.TooLarge);
-    }
-
     /// <summary>The document as GET shows it: the served version and the status of the latest one (or only the job, before anything is served).</summary>
     public static DocumentInfo? Info(string collection, string documentId, DocumentState state, string? stage, string? processingSilo)
     {

@@ -38,15 +38,8 @@ public sealed class TenantGrain(
         var sizes = await Task.WhenAll(state.State.Collections.Select(async Task<CollectionSize?> (name) =>
         {
             var key = GrainKeys.Collection(tenant, name);
-            var info = await GrainFactory.GetGrain<ICollectionGrain>(key).GetInfoAsync(cancellationToken);
-            if (!info.Exists)
-            {
-                return null;
-            }
-
-            var chunks = await Task.WhenAll(Enumerable.Range(0, info.ShardCount).Select(shard =>
-                GrainFactory.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(key, shard)).CountAsync()));
-            return new CollectionSize(name, info.ShardCount, info.DocumentCount, chunks.Sum(c => (long)c), info.ChunkTokens);
+            var info = await GrainFactory.GetGrain<ICollectionGrain>(GrainKeys.Collection(tenant, name)).GetInfoAsync(cancellationToken);
+            return info.Exists ? new CollectionSize(name, info.ShardCount, info.DocumentCount, info.ChunkCount, info.ChunkTokens) : null;
         }));
         return [.. sizes.OfType<CollectionSize>()];
     }

@@ -199,7 +199,7 @@ public sealed partial class RetrievalShardGrain(
     public Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId) =>
         Task.FromResult(_index?.GetDocumentChunks(documentId) ?? []);
 
-    public Task<int> CountAsync() => Task.FromResult(_index?.Count ?? 0);
+    public Task<ShardSize> GetSizeAsync() => Task.FromResult(new ShardSize(_searchable.Count, _index?.Count ?? 0));
 
     /// <summary>The filter as a per-document predicate, each document's metadata evaluated once per query.</summary>
     private Func<string, bool>? Allow(MetadataFilter? filter)

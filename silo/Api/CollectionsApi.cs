@@ -23,11 +23,6 @@ public static class CollectionsApi
 
     private static async Task<IResult> CreateAsync(string collection, HttpRequest request, IRagClient rag)
     {
-        if (RagValidation.CheckId(nameof(collection), collection) is { } invalid)
-        {
-            return Problems.BadRequest(invalid);
-        }
-
         var (body, problem) = await JsonBody.ReadAsync<CreateCollectionRequest>(request, JsonBody.SmallBodyLimit);
         if (problem is not null)
         {
@@ -35,13 +30,8 @@ public static class CollectionsApi
         }
 
         var settings = new CollectionSettings(body!.ShardCount, body.ChunkTokens, body.ChunkOverlapTokens);
-        if (RagValidation.CheckCollectionSettings(settings) is { } settingsProblem)
-        {
-            return Problems.BadRequest(settingsProblem);
-        }
-
         var existing = await rag.GetCollectionAsync(collection, request.HttpContext.RequestAborted);
-        var info = existing ?? await rag.CreateCollectionAsync(collection, settings, request.HttpContext.RequestAborted);
+        var info = await rag.CreateCollectionAsync(collection, settings, request.HttpContext.RequestAborted); // the grain checks the settings; an existing collection comes back as it is
         if (existing is null)
         {
             return Results.Created($"/v1/collections/{collection}", info);
@@ -56,15 +46,8 @@ public static class CollectionsApi
             : Results.Ok(info);
     }
 
-    private static async Task<IResult> GetAsync(string collection, IRagClient rag, CancellationToken cancellationToken)
-    {
-        if (RagValidation.CheckId(nameof(collection), collection) is { } invalid)
-        {
-            return Problems.BadRequest(invalid);
-        }
-
-        return await rag.GetCollectionAsync(collection, cancellationToken) is { } info
+    private static async Task<IResult> GetAsync(string collection, IRagClient rag, CancellationToken cancellationToken) =>
+        await rag.GetCollectionAsync(collection, cancellationToken) is { } info
             ? Results.Ok(info)
             : Problems.NotFound($"Collection '{collection}' does not exist.");
-    }
 }

@@ -40,7 +40,7 @@ public static class ConversationsApi
             .WithName("DeleteConversation").WithSummary("Delete a conversation")
             .Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 404);
         conversations.MapPost("/{id}/messages", (string collection, string id, HttpRequest request, IRagClient rag, ILoggerFactory logs) =>
-            QueryApi.RunAsync<AskRequest>(collection, request, "question", async (body, question, options, token) =>
+            QueryApi.RunAsync<AskRequest>(request, async (body, question, options, token) =>
             {
                 if (!WantsStream(request, body))
                 {
@@ -50,7 +50,7 @@ public static class ConversationsApi
                 // Known problems are answered before the stream starts, with a status code.
                 return await rag.GetConversationAsync(collection, id, token) is null
                     ? Problems.NotFound(RagNotFoundException.Conversation(collection, id).Message)
-                    : TypedResults.ServerSentEvents(QueryApi.Stream(rag.SendMessageStreamAsync(collection, id, question, options, token), logs.CreateLogger(typeof(ConversationsApi)), token));
+                    : TypedResults.ServerSentEvents(QueryApi.Stream(await AnswerStreams.StartAsync(rag.SendMessageStreamAsync(collection, id, question, options, token), token), logs.CreateLogger(typeof(ConversationsApi)), token));
             }))
             .WithName("SendMessage")
             .WithSummary("Ask the next question of a conversation: the answer with citations (and the standalone question it was answered as), or Server-Sent Events")

@@ -11,7 +11,9 @@ namespace OrleansRag.Silo.Api;
 
 /// <summary>
 /// /v1/collections/{collection}/documents: upsert (JSON text, a file as the body, or multipart/form-data), get
-/// (with the status of the latest version), delete, list (optionally by status).
+/// (with the status of the latest version), delete, list (optionally by status). This edge reads HTTP (media types,
+/// multipart, headers, JSON syntax, the request size); the ids are checked by the client that makes grain keys of them,
+/// and what a document may be (its size included) by the document grain.
 /// </summary>
 public static class DocumentsApi
 {
@@ -73,7 +75,10 @@ public static class DocumentsApi
         return Task.CompletedTask;
     }
 
-    /// <summary>The request limit that fits the largest document: a JSON string may escape every byte (2x), plus the envelope.</summary>
+    /// <summary>
+    /// The HTTP request limit (Kestrel and multipart) that fits the largest document: a JSON string may escape every byte
+    /// (2x), plus the envelope. Bodies past it are refused as they arrive; the document limit itself is the grain's.
+    /// </summary>
     public static long RequestLimit(IngestionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -82,11 +87,6 @@ public static class DocumentsApi
 
     private static async Task<IResult> PutAsync(string collection, string id, HttpRequest request, IRagClient rag, IOptions<IngestionOptions> options)
     {
-        if (CheckIds(collection, id) is { } invalid)
-        {
-            return invalid;
-        }
-
         if (request.ContentType is { Length: > 0 } given && !MediaTypeHeaderValue.TryParse(given, out _))
         {
             return Problems.UnsupportedMediaType($"Content-Type '{given}' cannot be parsed; send application/json, multipart/form-data or one of: {ContentTypes.Describe()}.");
@@ -107,23 +107,17 @@ public static class DocumentsApi
         }
         else if (mediaType == "multipart/form-data")
         {
-            return await PutMultipartAsync(collection, id, request, rag, options.Value);
+            return await PutMultipartAsync(collection, id, request, rag);
         }
         else if (ContentTypes.Find(mediaType) is { } type)
         {
-            if (request.ContentLength > options.Value.MaxDocumentBytes)
-            {
-                return TooLarge(request.ContentLength.Value, options.Value);
-            }
-
             var (title, metadata, problem) = Describe(request);
             if (problem is not null)
             {
                 return problem;
             }
 
-            await using var body = new LimitedStream(request.Body, options.Value.MaxDocumentBytes);
-            result = await rag.IngestFileAsync(collection, id, body, type.MediaType, title, metadata, cancellationToken);
+            result = await rag.IngestFileAsync(collection, id, request.Body, type.MediaType, title, metadata, cancellationToken);
         }
         else
         {
@@ -134,7 +128,7 @@ public static class DocumentsApi
         return Answer(collection, id, result);
     }
 
-    private static async Task<IResult> PutMultipartAsync(string collection, string id, HttpRequest request, IRagClient rag, IngestionOptions options)
+    private static async Task<IResult> PutMultipartAsync(string collection, string id, HttpRequest request, IRagClient rag)
     {
         IFormCollection form;
         try
@@ -154,11 +148,6 @@ public static class DocumentsApi
         if (file is null)
         {
             return Problems.BadRequest("The multipart body has no file part; send the document as a part named 'file'.");
-        }
-
-        if (file.Length > options.MaxDocumentBytes)
-        {
-            return TooLarge(file.Length, options);
         }
 
         var type = ContentTypes.Find(file.ContentType) ?? ContentTypes.ForExtension(Path.GetExtension(file.FileName));
@@ -182,22 +171,8 @@ public static class DocumentsApi
 
     private static async Task<(DocumentInput? Document, IResult? Problem)> ReadJsonDocumentAsync(HttpRequest request, IngestionOptions options)
     {
-        var limit = options.MaxDocumentBytes;
         var (body, problem) = await JsonBody.ReadAsync<PutDocumentRequest>(request, RequestLimit(options));
-        if (problem is not null)
-        {
-            return (null, problem);
-        }
-
-        if (body!.Text is { } text && Encoding.UTF8.GetByteCount(text) is var bytes && bytes > limit)
-        {
-            return (null, TooLarge(bytes, options));
-        }
-
-        var document = new DocumentInput(body.Text ?? "", body.Title, body.ContentType, body.Metadata);
-        return RagValidation.CheckDocument(document) is { } documentProblem
-            ? (null, Problems.BadRequest(documentProblem))
-            : (document, null);
+        return problem is not null ? (null, problem) : (new DocumentInput(body!.Text ?? "", body.Title, body.ContentType, body.Metadata), null);
     }
 
     /// <summary>A raw file's title and metadata, from headers or the query string.</summary>
@@ -250,41 +225,21 @@ public static class DocumentsApi
         };
     }
 
-    private static IResult TooLarge(long bytes, IngestionOptions options) =>
-        Problems.TooLarge($"The document is {bytes} bytes; the limit (Ingestion:MaxDocumentBytes) is {options.MaxDocumentBytes}.");
-
     private static async Task<IResult> GetAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken)
     {
-        if (CheckIds(collection, id) is { } invalid)
-        {
-            return invalid;
-        }
-
         var document = await rag.GetAsync(collection, id, cancellationToken);
         return document is null
             ? Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.")
             : Results.Ok(document);
     }
 
-    private static async Task<IResult> DeleteAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken)
-    {
-        if (CheckIds(collection, id) is { } invalid)
-        {
-            return invalid;
-        }
-
-        return await rag.DeleteAsync(collection, id, cancellationToken)
+    private static async Task<IResult> DeleteAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken) =>
+        await rag.DeleteAsync(collection, id, cancellationToken)
             ? Results.NoContent()
             : Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.");
-    }
 
     private static async Task<IResult> ListAsync(string collection, string? status, IRagClient rag, CancellationToken cancellationToken)
     {
-        if (RagValidation.CheckId(nameof(collection), collection) is { } problem)
-        {
-            return Problems.BadRequest(problem);
-        }
-
         DocumentStatus? wanted = null;
         if (status is not null)
         {
@@ -298,51 +253,5 @@ public static class DocumentsApi
 
         var documents = wanted is { } only ? await rag.ListAsync(collection, only, cancellationToken) : await rag.ListAsync(collection, cancellationToken);
         return Results.Ok(new DocumentListResponse(collection, documents.Count, documents));
-    }
-
-    private static IResult? CheckIds(string collection, string id)
-    {
-        var problem = RagValidation.CheckId(nameof(collection), collection) ?? RagValidation.CheckDocumentId("document id", id);
-        return problem is null ? null : Problems.BadRequest(problem);
-    }
-
-    /// <summary>A request body that refuses to be read past the document limit (for bodies without a Content-Length).</summary>
-    private sealed class LimitedStream(Stream inner, long limit) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            _read += read;
-            return _read > limit
-                ? throw new DocumentRejectedException($"The document is more than {limit} bytes; the limit (Ingestion:MaxDocumentBytes) is {limit}.", RejectionReason.TooLarge)
-                : read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read the request body asynchronously.");
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

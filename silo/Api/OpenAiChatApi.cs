@@ -133,7 +133,7 @@ public static class OpenAiChatApi
                 new Usage(promptTokens, completionTokens, promptTokens + completionTokens), answer.Citations, answer.StandaloneQuestion));
         }
 
-        var events = rag.AskStreamAsync(body.Model, question, history, cancellationToken: cancellationToken);
+        var events = await AnswerStreams.StartAsync(rag.AskStreamAsync(body.Model, question, history, cancellationToken: cancellationToken), cancellationToken);
         return Results.Stream(stream => StreamAsync(stream, events, id, created, body.Model, context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OpenAiChatApi)), cancellationToken), "text/event-stream");
     }
 
@@ -271,11 +271,6 @@ public static class OpenAiChatApi
         if (parsed[^1].Role != Microsoft.Extensions.AI.ChatRole.User || string.IsNullOrWhiteSpace(parsed[^1].Text))
         {
             return ("", [], "The last message must be the user's question, with text.");
-        }
-
-        if (RagValidation.CheckQuery("the last user message", parsed[^1].Text) is { } questionProblem)
-        {
-            return ("", [], questionProblem);
         }
 
         var (question, history) = RagChatClient.Split(parsed);

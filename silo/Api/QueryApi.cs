@@ -13,11 +13,11 @@ public static class QueryApi
         ArgumentNullException.ThrowIfNull(v1);
         var collections = v1.MapGroup("/collections/{collection}").WithTags("Query");
         collections.MapPost("/search", (string collection, HttpRequest request, IRagClient rag) =>
-            RunAsync<SearchRequest>(collection, request, "query", async (_, text, options, token) => Results.Ok(await rag.SearchAsync(collection, text, options, token))))
+            RunAsync<SearchRequest>(request, async (_, text, options, token) => Results.Ok(await rag.SearchAsync(collection, text, options, token))))
             .WithName("Search").WithSummary("Search a collection (dense, BM25 or hybrid, with metadata filters)")
             .DescribesBody<SearchRequest>("application/json").Produces<SearchResponse>().ProducesProblems(400, 404, 413, 415);
         collections.MapPost("/ask", (string collection, HttpRequest request, IRagClient rag, ILoggerFactory logs) =>
-            RunAsync<AskRequest>(collection, request, "question", async (body, text, options, token) =>
+            RunAsync<AskRequest>(request, async (body, text, options, token) =>
             {
                 if (body.Stream != true)
                 {
@@ -27,7 +27,7 @@ public static class QueryApi
                 // Known problems are answered before the stream starts, with a status code.
                 return await rag.GetCollectionAsync(collection, token) is null
                     ? Problems.NotFound($"Collection '{collection}' does not exist.")
-                    : TypedResults.ServerSentEvents(Stream(rag.AskStreamAsync(collection, text, options, token), logs.CreateLogger(typeof(QueryApi)), token));
+                    : TypedResults.ServerSentEvents(Stream(await AnswerStreams.StartAsync(rag.AskStreamAsync(collection, text, options, token), token), logs.CreateLogger(typeof(QueryApi)), token));
             }))
             .WithName("Ask").WithSummary("Ask a question: an answer with numbered citations, or Server-Sent Events with \"stream\": true")
             .DescribesBody<AskRequest>("application/json").Produces<AskResponse>(StatusCodes.Status200OK, "application/json", "text/event-stream")
@@ -35,9 +35,9 @@ public static class QueryApi
         return v1;
     }
 
-    /// <summary>Reads and validates a search or ask body (text, options, filter), then runs it.</summary>
+    /// <summary>Reads a search or ask body (its JSON and filter syntax; the grains check what the values may be), then runs it.</summary>
     internal static async Task<IResult> RunAsync<TBody>(
-        string collection, HttpRequest request, string field, Func<TBody, string, SearchOptions, CancellationToken, Task<IResult>> run)
+        HttpRequest request, Func<TBody, string, SearchOptions, CancellationToken, Task<IResult>> run)
         where TBody : class, IQueryRequest
     {
         var (body, problem) = await JsonBody.ReadAsync<TBody>(request, JsonBody.SmallBodyLimit);
@@ -52,13 +52,7 @@ public static class QueryApi
             return Problems.BadRequest(filterProblem);
         }
 
-        var options = body.Options(filter);
-        if (RagValidation.CheckQueryRequest(collection, field, body.Text, options) is { } invalid)
-        {
-            return Problems.BadRequest(invalid);
-        }
-
-        return await run(body, body.Text!, options, request.HttpContext.RequestAborted);
+        return await run(body, body.Text ?? "", body.Options(filter), request.HttpContext.RequestAborted);
     }
 
     /// <summary>

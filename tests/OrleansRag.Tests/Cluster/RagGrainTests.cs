@@ -52,9 +52,10 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
 
         Assert.True(chunks.Count > 30);
         var perShard = await Task.WhenAll(Enumerable.Range(0, 4).Select(s =>
-            fixture.Grains.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(GrainKeys.Collection(Tenant, collection), s)).CountAsync()));
-        Assert.All(perShard, count => Assert.True(count > 0));
-        Assert.Equal(chunks.Count, perShard.Sum());
+            fixture.Grains.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(GrainKeys.Collection(Tenant, collection), s)).GetSizeAsync()));
+        Assert.All(perShard, size => Assert.True(size.Chunks > 0));
+        Assert.Equal(chunks.Count, perShard.Sum(size => size.Chunks));
+        Assert.Equal(Corpus.Length + 12, ShardSize.Sum(perShard).Documents);
 
         var embedding = fixture.Grains.GetGrain<IEmbeddingGrain>(0);
         foreach (var query in new[] { "coffee water temperature", "subject 40 in report 5", "who proposed the web", "memory safety" })

@@ -239,7 +239,7 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         await StartRedisAsync();
         await writers;
 
-        Assert.True(unexpected.IsEmpty, "writes during a Redis restart must answer 2xx or 503 with Retry-After:\n" + string.Join("\n", unexpected));
+        Assert.True(unexpected.IsEmpty, "writes during a Redis restart must answer 2xx or 503 with Retry-After:\n" + string.Join("\n", unexpected) + "\nsilo log:\n" + Failures(silo.Output));
         Assert.True(acknowledged.Count > Documents / 4, $"only {acknowledged.Count} writes succeeded");
 
         // Every acknowledged document is stored: it survives this silo's restart (read back from Redis, not memory).
@@ -418,5 +418,13 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
 
         _redis?.Dispose();
         Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>The silo log's failures with the lines that follow each (its exception), for a failed assertion's message.</summary>
+    private static string Failures(string log)
+    {
+        var lines = log.Split('\n');
+        return string.Join("\n", lines.Select((line, i) => (line, i)).Where(l => l.line.StartsWith("fail:", StringComparison.Ordinal))
+            .SelectMany(l => lines.Skip(l.i).Take(25)).Take(200));
     }
 }
