@@ -35,7 +35,7 @@ public sealed class AnswerPipeline(
     IFollowUpCondenser condenser,
     IEnumerable<IRerankStage> rerankers,
     IOptions<GenerationOptions> options,
-    IServiceProvider services)
+    Lazy<LanguageModelGenerator> languageModel)
 {
     private readonly ExtractiveGenerator _extractive = new(options.Value.MaxSentences, options.Value.MinScore);
     private readonly IRerankStage[] _rerankers = [.. rerankers];
@@ -91,7 +91,7 @@ public sealed class AnswerPipeline(
         GeneratedAnswer? answer = null;
         if (options.Value.UsesLanguageModel && hits.Length > 0)
         {
-            var model = services.GetRequiredService<LanguageModelGenerator>();
+            var model = languageModel.Value;
             IAsyncEnumerator<AskStreamEvent>? stream = null;
             var opened = false;
             try
@@ -217,7 +217,7 @@ public sealed class AnswerPipeline(
         activity?.SetTag("orleansrag.generation.sources", hits.Length);
         if (options.Value.UsesLanguageModel && hits.Length > 0)
         {
-            var model = services.GetRequiredService<LanguageModelGenerator>();
+            var model = languageModel.Value;
             try
             {
                 return await model.GenerateAsync(question, hits, cancellationToken);

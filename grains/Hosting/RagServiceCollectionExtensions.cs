@@ -18,47 +18,112 @@ namespace OrleansRag.Hosting;
 public static class RagServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers what the grains need on a silo: validated options bound from configuration, the silo's ONNX
-    /// embedding service (loaded at start), the answer cache and (unless one is registered already) the
-    /// in-memory shard store.
+    /// Registers what the grains need on a silo, one capability at a time: security, embedding, ingestion, retrieval,
+    /// answers, conversations, monitoring and alerting. Each capability binds and validates its own options (at start),
+    /// once. Stores registered before this call (production's Redis) win over the in-memory defaults.
     /// </summary>
     public static IServiceCollection AddRagGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<EmbeddingOptions>().Bind(configuration.GetSection(EmbeddingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<GenerationOptions>().Bind(configuration.GetSection(GenerationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RetrievalOptions>().Bind(configuration.GetSection(RetrievalOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<ShardMemoryLedger>();
-        services.AddOptions<ConversationOptions>().Bind(configuration.GetSection(ConversationOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<QueryOptions>().Bind(configuration.GetSection(QueryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<SecurityOptions>().Bind(configuration.GetSection(SecurityOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<MonitoringOptions>().Bind(configuration.GetSection(MonitoringOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AlertingOptions>().Bind(configuration.GetSection(AlertingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<SiloMetricsCollector>();
-        services.AddHostedService(sp => sp.GetRequiredService<SiloMetricsCollector>());
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloMetricsCollector>());
-        services.AddSingleton<NotificationSender>();
-        services.AddHostedService<AlertingStartup>();
+        services.TryAddSingleton(TimeProvider.System);
+        return services
+            .AddRagGrainSecurity(configuration)
+            .AddRagEmbedding(configuration)
+            .AddRagIngestion(configuration)
+            .AddRagRetrieval(configuration)
+            .AddRagAnswers(configuration)
+            .AddRagConversations(configuration)
+            .AddRagMonitoring(configuration)
+            .AddRagAlerting(configuration);
+    }
+
+    /// <summary>
+    /// Binds <typeparamref name="TOptions"/> to its configuration section and validates it (data annotations, and
+    /// <see cref="IValidateOptions{TOptions}"/> registered for it) when the host starts: the one way options are bound.
+    /// </summary>
+    public static OptionsBuilder<TOptions> AddValidatedOptions<TOptions>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+    }
+
+    /// <summary>API keys verified in the cluster: the tenant and role checks on every grain call, the signing of internal calls.</summary>
+    public static IServiceCollection AddRagGrainSecurity(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<SecurityOptions>(configuration, SecurityOptions.SectionName);
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IIncomingGrainCallFilter, TenantAccessFilter>();
         services.AddSingleton<IIncomingGrainCallFilter, StorageFailureFilter>();
         services.AddSingleton<IOutgoingGrainCallFilter, PrincipalSigningFilter>();
+        return services;
+    }
 
-        services.TryAddSingleton(TimeProvider.System);
+    /// <summary>The silo's ONNX embedding model and its batching lanes (loaded when the host starts).</summary>
+    public static IServiceCollection AddRagEmbedding(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<EmbeddingOptions>(configuration, EmbeddingOptions.SectionName);
         services.AddSingleton<EmbeddingService>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddingService>());
-        services.AddSingleton<AnswerCache>();
+        return services;
+    }
+
+    /// <summary>Documents: the pipeline's stages, and where uploads wait (in memory unless a durable store is registered).</summary>
+    public static IServiceCollection AddRagIngestion(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<IngestionOptions>(configuration, IngestionOptions.SectionName);
+        services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();
+        return services.AddRagIngestionPipeline();
+    }
+
+    /// <summary>Shards: their store (in memory unless a durable one is registered), the memory ledger and the collection directory.</summary>
+    public static IServiceCollection AddRagRetrieval(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<RetrievalOptions>(configuration, RetrievalOptions.SectionName);
+        services.AddSingleton<ShardMemoryLedger>();
+        services.TryAddSingleton<IShardStore, InMemoryShardStore>();
+        services.TryAddSingleton<IStorageGeneration, InMemoryStorageGeneration>();
         services.AddSingleton<CollectionDirectory>();
         services.AddSingleton<Retriever>();
-        services.AddSingleton<AnswerPipeline>();
-        services.AddSingleton(FollowUpCondenser);
-        services.AddSingleton<LanguageModelGenerator>(); // resolved only when Generation:Provider names a model
-        services.TryAddSingleton<IShardStore, InMemoryShardStore>(); // production mode registers Redis first
-        services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();
-        services.TryAddSingleton<IStorageGeneration, InMemoryStorageGeneration>();
-        services.AddRagIngestionPipeline();
+        return services;
+    }
 
+    /// <summary>Answers: the answer pipeline and its cache, the extractive generator, and the language model when one is configured.</summary>
+    public static IServiceCollection AddRagAnswers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<GenerationOptions>(configuration, GenerationOptions.SectionName);
+        services.AddValidatedOptions<QueryOptions>(configuration, QueryOptions.SectionName);
+        services.AddSingleton<AnswerCache>();
+        services.AddSingleton<AnswerPipeline>();
+        services.AddSingleton<LanguageModelGenerator>(); // made on first use: only when Generation:Provider names a model
+        services.AddSingleton(sp => new Lazy<LanguageModelGenerator>(sp.GetRequiredService<LanguageModelGenerator>));
+        return services;
+    }
+
+    /// <summary>Conversations and how their follow-ups are condensed.</summary>
+    public static IServiceCollection AddRagConversations(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<ConversationOptions>(configuration, ConversationOptions.SectionName);
+        services.AddSingleton(FollowUpCondenser);
+        return services;
+    }
+
+    /// <summary>The silo's metrics: instruments aggregated per interval, published on the metrics stream.</summary>
+    public static IServiceCollection AddRagMonitoring(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<MonitoringOptions>(configuration, MonitoringOptions.SectionName);
+        services.AddSingleton<SiloMetricsCollector>();
+        services.AddHostedService(sp => sp.GetRequiredService<SiloMetricsCollector>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloMetricsCollector>());
+        return services;
+    }
+
+    /// <summary>Alert rules evaluated in the cluster and their notifications.</summary>
+    public static IServiceCollection AddRagAlerting(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<AlertingOptions>(configuration, AlertingOptions.SectionName);
+        services.AddSingleton<NotificationSender>();
+        services.AddHostedService<AlertingStartup>();
         return services;
     }
 

@@ -22,7 +22,11 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private readonly MeterListener _listener = new();
     private readonly Meter _meter = new(RagTelemetry.Name);
     private readonly IOptions<MonitoringOptions> _options;
-    private readonly IServiceProvider _services;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILocalSiloDetails _silo;
+    private readonly IClusterClient _cluster;
+    private readonly ShardMemoryLedger _ledger;
+    private readonly EmbeddingService _embeddings;
     private readonly TimeProvider _time;
     private readonly ILogger<SiloMetricsCollector> _logger;
     private readonly Process _process = Process.GetCurrentProcess();
@@ -33,10 +37,15 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private int _lastGc;
     private double _cpuPercent;
 
-    public SiloMetricsCollector(IOptions<MonitoringOptions> options, IServiceProvider services, TimeProvider time, ILogger<SiloMetricsCollector> logger)
+    public SiloMetricsCollector(IOptions<MonitoringOptions> options, ShardMemoryLedger ledger, EmbeddingService embeddings,
+        IHostApplicationLifetime lifetime, ILocalSiloDetails silo, IClusterClient cluster, TimeProvider time, ILogger<SiloMetricsCollector> logger)
     {
         _options = options;
-        _services = services;
+        _ledger = ledger;
+        _embeddings = embeddings;
+        _lifetime = lifetime;
+        _silo = silo;
+        _cluster = cluster;
         _time = time;
         _logger = logger;
         _lastCpu = _process.TotalProcessorTime;
@@ -60,9 +69,9 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         _meter.CreateObservableGauge("orleansrag.process.memory.working_set", () => Environment.WorkingSet, "By", "Working set of the silo process.");
         _meter.CreateObservableGauge("orleansrag.process.memory.utilization", MemoryPercent, "%", "Working set as % of the memory limit (container or machine).");
         _meter.CreateObservableGauge("orleansrag.threadpool.queue_length", () => ThreadPool.PendingWorkItemCount, "{work_item}", "Work items waiting for the thread pool.");
-        _meter.CreateObservableGauge("orleansrag.index.memory", () => _services.GetService<ShardMemoryLedger>()?.TotalBytes ?? 0, "By", "Memory the retrieval shards on this silo hold (estimated by each shard).");
-        _meter.CreateObservableGauge("orleansrag.index.memory.budget", () => _services.GetService<ShardMemoryLedger>()?.BudgetBytes ?? 0, "By", "The silo's index memory budget (Retrieval:MemoryBudgetMiB); writes beyond it get 507.");
-        _meter.CreateObservableGauge("orleansrag.embedding.queue_length", () => _services.GetService<EmbeddingService>()?.QueueLength ?? 0, "{text}", "Texts waiting for the embedding model.");
+        _meter.CreateObservableGauge("orleansrag.index.memory", () => _ledger.TotalBytes, "By", "Memory the retrieval shards on this silo hold (estimated by each shard).");
+        _meter.CreateObservableGauge("orleansrag.index.memory.budget", () => _ledger.BudgetBytes, "By", "The silo's index memory budget (Retrieval:MemoryBudgetMiB); writes beyond it get 507.");
+        _meter.CreateObservableGauge("orleansrag.embedding.queue_length", () => _embeddings.QueueLength, "{text}", "Texts waiting for the embedding model.");
     }
 
     /// <summary>Takes the interval's aggregate and starts the next one.</summary>
@@ -89,20 +98,15 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         return new MetricsSnapshot(
             silo, _time.GetUtcNow(), interval.TotalSeconds,
             operations.ToDictionary(o => o.Key, o => new OperationStats(o.Value.Count, o.Value.Errors, o.Value.Sum, o.Value.Buckets)),
-            hits, misses, calls, texts, _services.GetService<EmbeddingService>()?.QueueLength ?? 0, generations, fallbacks,
+            hits, misses, calls, texts, _embeddings.QueueLength, generations, fallbacks,
             _cpuPercent, Environment.WorkingSet, MemoryPercent(), collections, ThreadPool.PendingWorkItemCount, IndexMemory());
     }
 
-    /// <summary>The shards on this silo against its budget; null on a process that hosts no shards (a client).</summary>
-    private IndexMemory? IndexMemory()
+    /// <summary>The shards on this silo against its budget.</summary>
+    private IndexMemory IndexMemory()
     {
-        if (_services.GetService<ShardMemoryLedger>() is not { } ledger)
-        {
-            return null;
-        }
-
-        var shards = ledger.Shards;
-        return new IndexMemory(ledger.BudgetBytes, shards.Sum(s => s.TotalBytes), shards.Sum(s => (long)s.Chunks), shards.Count, [.. shards.Take(Monitoring.IndexMemory.LargestListed)]);
+        var shards = _ledger.Shards;
+        return new IndexMemory(_ledger.BudgetBytes, shards.Sum(s => s.TotalBytes), shards.Sum(s => (long)s.Chunks), shards.Count, [.. shards.Take(Monitoring.IndexMemory.LargestListed)]);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -114,11 +118,9 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         }
 
         // Publish once the silo serves: the stream's pub-sub needs the cluster.
-        var lifetime = _services.GetRequiredService<IHostApplicationLifetime>();
-        await lifetime.WaitUntilStartedAsync(stoppingToken);
-
-        var silo = _services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString();
-        var stream = _services.GetRequiredService<IClusterClient>().GetStreamProvider(RagConstants.StreamProvider)
+        await _lifetime.WaitUntilStartedAsync(stoppingToken);
+        var silo = _silo.SiloAddress.ToString();
+        var stream = _cluster.GetStreamProvider(RagConstants.StreamProvider)
             .GetStream<MetricsSnapshot>(StreamId.Create(MetricsChannel.Namespace, MetricsChannel.Key));
         using var timer = new PeriodicTimer(options.Interval, _time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
@@ -153,9 +155,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
 
         try
         {
-            var silo = _services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString();
-            await _services.GetRequiredService<IGrainFactory>().GetGrain<IMetricsGrain>(MetricsChannel.Key)
-                .ForgetSiloAsync(silo).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            await _cluster.GetGrain<IMetricsGrain>(MetricsChannel.Key).ForgetSiloAsync(_silo.SiloAddress.ToString()).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {

@@ -120,7 +120,7 @@ public static class SampleCorpusExtensions
 {
     public static IServiceCollection AddSampleCorpus(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<SampleCorpusOptions>(configuration.GetSection(SampleCorpusOptions.SectionName));
+        services.AddValidatedOptions<SampleCorpusOptions>(configuration, SampleCorpusOptions.SectionName);
         if (configuration.GetValue<bool>($"{SampleCorpusOptions.SectionName}:{nameof(SampleCorpusOptions.Enabled)}"))
         {
             services.AddSingleton<SampleCorpusStatus>();
