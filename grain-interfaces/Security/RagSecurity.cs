@@ -79,7 +79,16 @@ public sealed record RagPrincipal(
     /// </summary>
     public static readonly RagPrincipal Internal = new("internal", "", RagRole.Operator);
 
+    /// <summary>
+    /// Whoever made a call that carries no verified identity, to one of Orleans' own interfaces (a grain extension, a
+    /// reminder tick sent by a client): what such a call makes the silo do downstream carries this principal, signed,
+    /// and every OrleansRag grain refuses it (401), so an unverified call can never make the silo act as itself.
+    /// </summary>
+    public static readonly RagPrincipal Anonymous = new("anonymous", "", RagRole.Reader);
+
     public bool IsInternal => this == Internal;
+
+    public bool IsAnonymous => this == Anonymous;
 
     public bool Has(RagRole role) => Role >= role;
 

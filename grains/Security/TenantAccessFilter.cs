@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 using Orleans.Serialization.Invocation;
 
 namespace OrleansRag.Security;
@@ -14,13 +15,18 @@ namespace OrleansRag.Security;
 /// silo makes; calls that no request started carry the signed <see cref="RagPrincipal.Internal"/>).</item>
 /// </list>
 /// Anything else is refused with 401, whoever the connection claims to be: a client that presents a hosted
-/// client's or a grain's id, or a principal of its own, gains nothing. The principal must have the role the method
+/// client's or a grain's id, or a principal of its own, gains nothing. A call to one of Orleans' own interfaces
+/// (reminder ticks, stream deliveries, grain extensions) passes; when it carries no verified identity it runs as
+/// <see cref="RagPrincipal.Anonymous"/>, so what it makes the silo do downstream is refused too, never signed as the
+/// silo's own (reminder service and stream agents are silos: their calls carry the signed internal principal). The principal must have the role the method
 /// needs, and may only reach grains of its own tenant (another tenant's grain answers 404, exactly as one that does
 /// not exist); grains keyed to no tenant (cluster-wide alerting) need the operator role.
 /// Without keys (the embedded default) it does nothing.
 /// </summary>
-public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCallFilter
+public sealed partial class TenantAccessFilter(ApiKeyVerifier keys, ILogger<TenantAccessFilter> logger) : IIncomingGrainCallFilter
 {
+    private static readonly string AnonymousValue = RagPrincipal.Anonymous.ToContextValue();
+
     private static readonly ConcurrentDictionary<MethodInfo, RagRole> RequiredRoles = new();
 
     /// <summary>Methods marked <see cref="InternalOnlyAttribute"/>.</summary>
@@ -40,12 +46,19 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
         // Every call, Orleans' own interfaces included (reminders, enumeration steps): an identity that does not verify
         // is dropped here, so it can never be signed onward by this silo.
         var principal = Authenticate(context);
-        if (!IsOwnInterface(Effective(context).Method))
+        var method = Effective(context).Method;
+        if (!IsOwnInterface(method))
         {
+            if (principal is null)
+            {
+                RequestContext.Set(RagRequestContext.Principal, AnonymousValue);
+                LogAnonymous(method.DeclaringType?.Name ?? "?", method.Name, context.TargetId.ToString());
+            }
+
             return context.Invoke();
         }
 
-        if (principal is null)
+        if (principal is null || principal.IsAnonymous)
         {
             throw new RagAccessDeniedException(401, "An API key is required (RagClientOptions.ApiKey).");
         }
@@ -158,6 +171,9 @@ public sealed class TenantAccessFilter(ApiKeyVerifier keys) : IIncomingGrainCall
     }
 
     private static bool IsOwnInterface(MethodInfo method) => method.DeclaringType?.Namespace?.StartsWith(nameof(OrleansRag), StringComparison.Ordinal) == true;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "An unverified call to {Interface}.{Method} on {Grain} runs as anonymous")]
+    private partial void LogAnonymous(string @interface, string method, string grain);
 }
 
 /// <summary>

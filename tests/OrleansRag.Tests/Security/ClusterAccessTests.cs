@@ -301,4 +301,54 @@ public sealed class ClusterAccessTests(SecuredHostFixture host)
         });
         Assert.Equal(status, refused.Status);
     }
+
+    [Fact]
+    public async Task An_unverified_call_to_an_orleans_interface_runs_as_anonymous_so_the_silo_never_acts_as_itself_for_it()
+    {
+        using var anonymousHost = await StartClientAsync(apiKey: null);
+        var grains = anonymousHost.Services.GetRequiredService<IGrainFactory>();
+
+        // A reminder tick sent by a client, not by the reminder service: Orleans' interface, so it passes, but whatever it
+        // makes the silo do downstream carries the anonymous principal (refused by every OrleansRag grain), not the silo's.
+        var target = grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1");
+        await target.AsReference<IRemindable>().ReceiveReminder("probe", default);
+        await Infrastructure.Eventually.WaitUntilAsync(
+            () => Task.FromResult(host.Logs.Any(line => line.Contains("An unverified call to IRemindable.ReceiveReminder on", StringComparison.Ordinal) && line.Contains("beta-doc-1", StringComparison.Ordinal) && line.Contains("runs as anonymous", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(30), "the access filter's note that the client's reminder tick runs as anonymous");
+
+        // The anonymous principal itself, carried onward and signed by a silo, is refused like no key at all.
+        Assert.True(RagPrincipal.Anonymous.IsAnonymous);
+        Assert.False(RagPrincipal.Anonymous.IsInternal);
+        var refused = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
+        Assert.Equal(401, refused.Status);
+    }
+
+    [Fact]
+    public async Task Reminder_ticks_and_stream_deliveries_still_reach_grains_as_the_silo_when_keys_are_configured()
+    {
+        // The reminder service is a silo: its tick carries the signed internal principal, so reminders keep working.
+        using var alpha = host.ClientFor("alpha", RagRole.Reader);
+        var target = host.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IDocumentGrain>("alpha/shared/alpha-doc-1").GetGrainId();
+        var registered = host.ReminderProbe.ScheduleAsync(target, "access-probe", register: true);
+        (await alpha.GetAsync("v1/collections/shared/documents/alpha-doc-1")).EnsureSuccessStatusCode();
+        await registered.WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await Infrastructure.Eventually.WaitUntilAsync(
+                () => Task.FromResult(host.GrainCalls.Any(c => c.Interface == nameof(IRemindable) && c.Method == nameof(IRemindable.ReceiveReminder) && c.Principal?.StartsWith("internal|", StringComparison.Ordinal) == true)),
+                TimeSpan.FromSeconds(60), "a reminder tick from the reminder service, as the silo");
+        }
+        finally
+        {
+            var removed = host.ReminderProbe.ScheduleAsync(target, "access-probe", register: false);
+            (await alpha.GetAsync("v1/collections/shared/documents/alpha-doc-1")).EnsureSuccessStatusCode();
+            await removed.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // Stream agents are silos too: the metrics stream's deliveries reach the metrics grain as the silo, every interval.
+        host.GrainCalls.Clear();
+        await Infrastructure.Eventually.WaitUntilAsync(
+            () => Task.FromResult(host.GrainCalls.Any(c => c.Interface.Contains("Stream", StringComparison.Ordinal) && c.Principal?.StartsWith("internal|", StringComparison.Ordinal) == true)),
+            TimeSpan.FromSeconds(60), "a metrics snapshot delivered by the stream agent, as the silo");
+    }
 }

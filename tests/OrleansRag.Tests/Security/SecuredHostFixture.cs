@@ -66,13 +66,17 @@ public class SecuredHostFixture : RagHostFixture
         yield return new("Generation:ApiKey", LanguageModelKey);
         yield return new("Logging:LogLevel:Default", "Debug");
         yield return new("Logging:LogLevel:Orleans", "Information");
+        yield return new("Logging:LogLevel:OrleansRag.Security.TenantAccessFilter", "Debug"); // "runs as anonymous"
         foreach (var setting in LimitSettings())
         {
             yield return setting;
         }
     }
 
-    /// <summary>Every call to an OrleansRag grain interface, with the principal the cluster verified for it.</summary>
+    /// <summary>
+    /// Every call to an OrleansRag grain, through its own interfaces or Orleans' (reminder ticks, stream deliveries), with
+    /// who it comes as before the cluster checks it.
+    /// </summary>
     public ConcurrentQueue<(string Interface, string Method, string? Principal)> GrainCalls { get; } = new();
 
     protected override void Configure(WebApplicationBuilder builder)
@@ -80,6 +84,51 @@ public class SecuredHostFixture : RagHostFixture
         ArgumentNullException.ThrowIfNull(builder);
         builder.Logging.AddProvider(new CapturingLoggerProvider(Logs));
         builder.Services.AddSingleton<Orleans.IIncomingGrainCallFilter>(new CallRecorder(GrainCalls));
+        builder.Services.AddSingleton<Orleans.IIncomingGrainCallFilter>(ReminderProbe);
+    }
+
+    /// <summary>Registers or removes a reminder of a grain from inside that grain's next call (the reminder registry works only there).</summary>
+    public ReminderProbeFilter ReminderProbe { get; } = new();
+
+    public sealed class ReminderProbeFilter : Orleans.IIncomingGrainCallFilter
+    {
+        private (GrainId Target, string Name, bool Register, TaskCompletionSource Done)? _pending;
+
+        /// <summary>Does it on the next call <paramref name="target"/> receives; completes when done.</summary>
+        public Task ScheduleAsync(GrainId target, string name, bool register)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _pending = (target, name, register, done);
+            return done.Task;
+        }
+
+        public async Task Invoke(Orleans.IIncomingGrainCallContext context)
+        {
+            if (_pending is { } pending && pending.Target == context.TargetId)
+            {
+                _pending = null;
+                try
+                {
+                    var registry = context.TargetContext.ActivationServices.GetRequiredService<Orleans.Timers.IReminderRegistry>();
+                    if (pending.Register)
+                    {
+                        await registry.RegisterOrUpdateReminder(pending.Target, pending.Name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+                    }
+                    else if (await registry.GetReminder(pending.Target, pending.Name) is { } reminder)
+                    {
+                        await registry.UnregisterReminder(pending.Target, reminder);
+                    }
+
+                    pending.Done.TrySetResult();
+                }
+                catch (Exception exception)
+                {
+                    pending.Done.TrySetException(exception);
+                }
+            }
+
+            await context.Invoke();
+        }
     }
 
     /// <summary>
@@ -90,7 +139,8 @@ public class SecuredHostFixture : RagHostFixture
     {
         public Task Invoke(Orleans.IIncomingGrainCallContext context)
         {
-            if (context.InterfaceMethod.DeclaringType is { Namespace: { } ns } type && ns.StartsWith("OrleansRag", StringComparison.Ordinal))
+            if (context.InterfaceMethod.DeclaringType is { } type
+                && (type.Namespace?.StartsWith("OrleansRag", StringComparison.Ordinal) == true || context.Grain?.GetType().Namespace?.StartsWith("OrleansRag", StringComparison.Ordinal) == true))
             {
                 var caller = Orleans.Runtime.RequestContext.Get(RagRequestContext.ApiKey) is string key && ApiKeys.TryGetId(key, out var id)
                     ? $"{id}|key"
