@@ -26,7 +26,6 @@ public static class RagHost
         builder.UseRagSilo();
         builder.AddRagTelemetry();
         builder.AddRagDashboard();
-        builder.Services.AddRagGrainServices(builder.Configuration);
         builder.AddRagSecurity(); // also the per-request, tenant-scoped IRagClient
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddRagApi();

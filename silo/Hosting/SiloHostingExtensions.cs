@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Orleans.Configuration;
 using Orleans.Serialization;
+using OrleansRag.Hosting;
 using OrleansRag.Retrieval;
 
 namespace OrleansRag.Silo.Hosting;
@@ -10,8 +11,9 @@ public static class SiloHostingExtensions
 {
     /// <summary>
     /// Configures the Orleans silo from the "Cluster" section: the embedded default (localhost clustering,
-    /// memory storage) or production mode (AdoNet clustering on PostgreSQL, Redis storage). Memory streams in
-    /// both. An invalid value stops the host with a message that names the setting.
+    /// memory storage) or production mode (AdoNet clustering on PostgreSQL, Redis storage), then OrleansRag's grains
+    /// (<see cref="RagSiloBuilderExtensions.AddRagGrains"/>, as test clusters add them). An invalid value stops the host
+    /// with a message that names the setting.
     /// </summary>
     public static WebApplicationBuilder UseRagSilo(this WebApplicationBuilder builder)
     {
@@ -86,11 +88,16 @@ public static class SiloHostingExtensions
                 silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
             }
 
-            if (redis is not null)
+            if (options.Tls.Enabled)
             {
-                foreach (var name in new[] { RagConstants.StorageName, "PubSubStore" })
+                silo.UseTls(LoadCertificate(options.Tls), tls => ClusterTls.Configure(tls, options.Tls));
+            }
+
+            silo.AddRagGrains(builder.Configuration, redis is null ? null : durable =>
+            {
+                foreach (var name in new[] { RagConstants.StorageName, RagSiloBuilderExtensions.PubSubStorageName })
                 {
-                    silo.AddRedisGrainStorage(name, o =>
+                    durable.AddRedisGrainStorage(name, o =>
                     {
                         o.ConfigurationOptions = redisOptions;
                         o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
@@ -98,26 +105,12 @@ public static class SiloHostingExtensions
                 }
 
                 // Reminders resume background ingests whose silo died.
-                silo.UseRedisReminderService(o =>
+                durable.UseRedisReminderService(o =>
                 {
                     o.ConfigurationOptions = redisOptions;
                     o.CreateMultiplexer = async _ => (await redis.GetAsync(), true);
                 });
-            }
-            else
-            {
-                silo.AddMemoryGrainStorage(RagConstants.StorageName);
-                silo.AddMemoryGrainStorage("PubSubStore");
-                silo.UseInMemoryReminderService();
-            }
-
-            if (options.Tls.Enabled)
-            {
-                silo.UseTls(LoadCertificate(options.Tls), tls => ClusterTls.Configure(tls, options.Tls));
-            }
-
-            silo.AddMemoryStreams(RagConstants.StreamProvider);
-            silo.AddActivityPropagation(); // trace context flows from HTTP through every grain call
+            });
         });
         builder.Services.AddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());

@@ -55,15 +55,16 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Conversations:IdleTtl"] = "00:00:05",
                 ["Conversations:MaxPerKey"] = "3",
             }).Build();
-            siloBuilder.AddMemoryGrainStorage(InnerStorage);
-            siloBuilder.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(RagConstants.StorageName, (services, _) =>
-                new FaultInjectingGrainStorage(services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(InnerStorage)));
-            siloBuilder.AddMemoryGrainStorage("PubSubStore");
-            siloBuilder.UseInMemoryReminderService();
-            siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
             siloBuilder.Services.AddSingleton<IShardStore>(Store);
             siloBuilder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(SharedSources);
-            siloBuilder.Services.AddRagGrainServices(configuration);
+            siloBuilder.AddRagGrains(configuration, storage => // the host's grains, with storage that fails on request
+            {
+                storage.AddMemoryGrainStorage(InnerStorage);
+                storage.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(RagConstants.StorageName, (services, _) =>
+                    new FaultInjectingGrainStorage(services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(InnerStorage)));
+                storage.AddMemoryGrainStorage(RagSiloBuilderExtensions.PubSubStorageName);
+                storage.UseInMemoryReminderService();
+            });
         }
     }
 }

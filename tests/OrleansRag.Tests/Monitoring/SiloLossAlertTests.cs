@@ -134,14 +134,6 @@ public sealed class SiloLossAlertTests : IAsyncLifetime
                 ["Alerting:DefaultRules"] = "false",
                 ["Alerting:Webhooks:0:Url"] = siloBuilder.Configuration["AlertWebhook"],
             }).Build();
-            foreach (var name in new[] { RagConstants.StorageName, "PubSubStore" })
-            {
-                siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
-                    new SharedGrainStorage(SharedStates, services.GetRequiredService<Serializer>()));
-            }
-
-            siloBuilder.UseInMemoryReminderService();
-            siloBuilder.AddMemoryStreams(RagConstants.StreamProvider);
             siloBuilder.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -150,7 +142,16 @@ public sealed class SiloLossAlertTests : IAsyncLifetime
             });
             siloBuilder.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
             siloBuilder.Services.AddSingleton<IShardStore>(SharedStore);
-            siloBuilder.Services.AddRagGrainServices(configuration);
+            siloBuilder.AddRagGrains(configuration, storage => // the host's grains, with state both silos share
+            {
+                foreach (var name in new[] { RagConstants.StorageName, RagSiloBuilderExtensions.PubSubStorageName })
+                {
+                    storage.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
+                        new SharedGrainStorage(SharedStates, services.GetRequiredService<Serializer>()));
+                }
+
+                storage.UseInMemoryReminderService();
+            });
         }
     }
 }
