@@ -23,7 +23,8 @@ public sealed class ConversationGrain(
     AnswerPipeline answers,
     CollectionDirectory collections,
     IOptions<ConversationOptions> options,
-    TimeProvider time) : Grain, IConversationGrain, IDisposable
+    TimeProvider time,
+    RagInstruments instruments) : Grain, IConversationGrain, IDisposable
 {
     /// <summary>How long a turn waits for the one before it before it is refused (409).</summary>
     public static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(60);
@@ -139,7 +140,7 @@ public sealed class ConversationGrain(
     }
 
     public Task<AskResponse?> SendAsync(string question, SearchOptions options, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ask", async () =>
+        instruments.TrackAsync("ask", async () =>
         {
             var caller = Caller();
             await EnterAsync(cancellationToken);
@@ -161,7 +162,7 @@ public sealed class ConversationGrain(
         }, cancellationToken);
 
     public IAsyncEnumerable<AskStreamEvent> SendStreamAsync(string question, SearchOptions options, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackStreamAsync("ask", StreamTurnAsync(question, options, Caller(), cancellationToken), cancellationToken);
+        instruments.TrackStreamAsync("ask", StreamTurnAsync(question, options, Caller(), cancellationToken), cancellationToken);
 
     public async Task<ConversationEntry?> ExpireIfIdleAsync()
     {

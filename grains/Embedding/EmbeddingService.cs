@@ -38,16 +38,21 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     private int _interactivePending;
     private OnnxEmbedder? _embedder;
     private Task _workers = Task.CompletedTask;
+    private readonly Monitoring.RagInstruments _instruments;
     private long _queued;
     private long _bulkQueued;
     private long _interactiveTexts;
     private long _bulkTexts;
 
-    public EmbeddingService(IOptions<EmbeddingOptions> options, ILogger<EmbeddingService> logger)
+    /// <param name="options">The model and its lanes.</param>
+    /// <param name="logger">Where loading and batching are logged.</param>
+    /// <param name="instruments">The host's instruments (embedding calls and texts); a service of its own without.</param>
+    public EmbeddingService(IOptions<EmbeddingOptions> options, ILogger<EmbeddingService> logger, Monitoring.RagInstruments? instruments = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _logger = logger;
+        _instruments = instruments ?? Monitoring.RagInstruments.Standalone();
     }
 
     /// <summary>True once the model is loaded (for the readiness probe).</summary>
@@ -165,7 +170,7 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
                 $"The embedding queue holds {Interlocked.Read(ref _bulkQueued)} document texts (Embedding:MaxQueuedTexts is {_options.MaxQueuedTexts}); retry shortly.");
         }
 
-        Monitoring.RagInstruments.Embedded(items.Length);
+        _instruments.Embedded(items.Length);
         Interlocked.Add(ref lane == EmbeddingLane.Interactive ? ref _interactiveTexts : ref _bulkTexts, items.Length);
         Interlocked.Add(ref _queued, items.Length);
         for (var i = 0; i < items.Length; i++)

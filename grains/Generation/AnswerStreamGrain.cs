@@ -9,13 +9,13 @@ namespace OrleansRag.Generation;
 /// as a plain ask (cache included). Deactivates when the stream ends.
 /// </summary>
 [PreferLocalPlacement]
-public sealed class AnswerStreamGrain(AnswerPipeline answers) : Grain, IAnswerStreamGrain
+public sealed class AnswerStreamGrain(AnswerPipeline answers, RagInstruments instruments) : Grain, IAnswerStreamGrain
 {
     public async IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collectionKey, string question, SearchOptions options, IReadOnlyList<ChatTurn>? history = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         try
         {
-            await foreach (var item in RagInstruments.TrackStreamAsync("ask", answers.AskStreamAsync(collectionKey, question, options, history, cancellationToken), cancellationToken))
+            await foreach (var item in instruments.TrackStreamAsync("ask", answers.AskStreamAsync(collectionKey, question, options, history, cancellationToken), cancellationToken))
             {
                 yield return item;
             }

@@ -30,12 +30,11 @@ public sealed partial class LanguageModelGenerator : IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly EmbeddingService _embeddings;
     private readonly ILogger<LanguageModelGenerator> _logger;
-    private readonly Meter _meter = new(RagTelemetry.Name);
     private readonly Counter<long> _calls;
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _droppedMarkers;
 
-    public LanguageModelGenerator(IOptions<GenerationOptions> options, EmbeddingService embeddings, ILogger<LanguageModelGenerator> logger, IChatClient? chat = null)
+    public LanguageModelGenerator(IOptions<GenerationOptions> options, EmbeddingService embeddings, Monitoring.RagInstruments instruments, ILogger<LanguageModelGenerator> logger, IChatClient? chat = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
@@ -43,9 +42,11 @@ public sealed partial class LanguageModelGenerator : IDisposable
         _logger = logger;
         _chat = chat ?? CreateOpenAiClient(_options);
         _pipeline = BuildPipeline(_options);
-        _calls = _meter.CreateCounter<long>("orleansrag.generation.calls", "{call}", "Language-model generation calls.");
-        _fallbacks = _meter.CreateCounter<long>("orleansrag.generation.fallbacks", "{answer}", "Answers produced by the extractive fallback because the language model failed.");
-        _droppedMarkers = _meter.CreateCounter<long>("orleansrag.generation.dropped_citations", "{marker}", "Citation markers of model answers that pointed to no source.");
+        ArgumentNullException.ThrowIfNull(instruments);
+        var meter = instruments.Meter;
+        _calls = meter.CreateCounter<long>("orleansrag.generation.calls", "{call}", "Language-model generation calls.");
+        _fallbacks = meter.CreateCounter<long>("orleansrag.generation.fallbacks", "{answer}", "Answers produced by the extractive fallback because the language model failed.");
+        _droppedMarkers = meter.CreateCounter<long>("orleansrag.generation.dropped_citations", "{marker}", "Citation markers of model answers that pointed to no source.");
     }
 
     public long Fallbacks => Interlocked.Read(ref _fallbackCount);
@@ -197,7 +198,6 @@ public sealed partial class LanguageModelGenerator : IDisposable
 
     public void Dispose()
     {
-        _meter.Dispose();
         _chat.Dispose();
     }
 

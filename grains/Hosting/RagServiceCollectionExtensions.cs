@@ -26,6 +26,8 @@ public static class RagServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<RagInstruments>(); // the host's one OrleansRag meter and its request instruments
         return services
             .AddRagGrainSecurity(configuration)
             .AddRagEmbedding(configuration)

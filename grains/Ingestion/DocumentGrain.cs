@@ -26,6 +26,7 @@ public sealed class DocumentGrain(
     IGrainFactory grains,
     IOptions<IngestionOptions> options,
     TimeProvider time,
+    RagInstruments instruments,
     ILogger<DocumentGrain> logger) : Grain, IDocumentGrain, IRemindable
 {
     private const string ReminderName = "ingest";
@@ -60,13 +61,13 @@ public sealed class DocumentGrain(
     }
 
     public Task<IngestResult> UpsertAsync(DocumentInput document, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ingest", () => SubmitAsync(_intake.Text(document), cancellationToken), cancellationToken);
+        instruments.TrackAsync("ingest", () => SubmitAsync(_intake.Text(document), cancellationToken), cancellationToken);
 
     public Task UploadPartAsync(string uploadId, long offset, byte[] data, CancellationToken cancellationToken = default) =>
         _intake.AppendAsync(SourceKey(uploadId), uploadId, offset, data, cancellationToken);
 
     public Task<IngestResult> SubmitUploadAsync(string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ingest", async () => await SubmitAsync(await _intake.UploadAsync(SourceKey(uploadId), uploadId, upload, length, cancellationToken), cancellationToken), cancellationToken);
+        instruments.TrackAsync("ingest", async () => await SubmitAsync(await _intake.UploadAsync(SourceKey(uploadId), uploadId, upload, length, cancellationToken), cancellationToken), cancellationToken);
 
     public Task<DocumentInfo?> GetAsync() =>
         Task.FromResult(Submissions.Info(GrainKeys.CollectionName(CollectionKey), DocumentId, state.State, Runner.Stage, RuntimeIdentity));

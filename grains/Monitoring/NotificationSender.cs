@@ -24,12 +24,12 @@ public sealed partial class NotificationSender : IDisposable
     private readonly ILogger<NotificationSender> _logger;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly ResiliencePipeline _retry;
-    private readonly Meter _meter = new(RagTelemetry.Name);
     private readonly Counter<long> _notifications;
 
-    public NotificationSender(IOptions<AlertingOptions> options, ILogger<NotificationSender> logger)
+    public NotificationSender(IOptions<AlertingOptions> options, RagInstruments instruments, ILogger<NotificationSender> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(instruments);
         _options = options.Value;
         _logger = logger;
         _retry = new ResiliencePipelineBuilder()
@@ -42,7 +42,7 @@ public sealed partial class NotificationSender : IDisposable
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
             })
             .Build();
-        _notifications = _meter.CreateCounter<long>("orleansrag.alerts.notifications", "{notification}", "Alert notifications by channel and outcome (sent, failed).");
+        _notifications = instruments.Meter.CreateCounter<long>("orleansrag.alerts.notifications", "{notification}", "Alert notifications by channel and outcome (sent, failed).");
     }
 
     /// <summary>Starts delivering one notification of group <paramref name="groupKey"/> to every channel; returns at once.</summary>
@@ -65,7 +65,6 @@ public sealed partial class NotificationSender : IDisposable
     public void Dispose()
     {
         _http.Dispose();
-        _meter.Dispose();
     }
 
     /// <summary>The body Prometheus Alertmanager's webhook receiver sends (version 4).</summary>

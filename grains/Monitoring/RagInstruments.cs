@@ -8,8 +8,10 @@ namespace OrleansRag.Monitoring;
 /// OrleansRag's request metrics (meter "OrleansRag", OpenTelemetry semantic-convention style names and units):
 /// requests and errors per operation, latency, answer-cache hits and misses, embedding calls and texts. They reach
 /// Prometheus through OpenTelemetry and the silo's interval aggregates through <see cref="SiloMetricsCollector"/>.
+/// One per host, on the host's one <see cref="Meter"/> (from its <see cref="IMeterFactory"/>), which every OrleansRag
+/// instrument of the host uses: two hosts in one process (test clusters) never count each other's requests.
 /// </summary>
-public static class RagInstruments
+public sealed class RagInstruments
 {
     public const string Requests = "orleansrag.requests";
     public const string RequestDuration = "orleansrag.request.duration";
@@ -19,25 +21,50 @@ public static class RagInstruments
     public const string GenerationCalls = "orleansrag.generation.calls";
     public const string GenerationFallbacks = "orleansrag.generation.fallbacks";
 
-    private static readonly Meter Meter = new(RagTelemetry.Name);
-    private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>(Requests, "{request}", "Requests by operation (ingest, search, ask) and outcome (ok, error).");
-    /// <summary>
-    /// Buckets from 5 ms to 60 s (the advice every exporter follows, /metrics included): the OpenTelemetry default
-    /// (0, 5, 10, 25 … seconds) would put every request in one bucket.
-    /// </summary>
-    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
-        RequestDuration, "s", "Time to serve a request, by operation.", tags: null,
-        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricsChannel.BucketBounds });
-    private static readonly Counter<long> Cache = Meter.CreateCounter<long>(CacheRequests, "{request}", "Answer-cache lookups by result (hit, miss).");
-    private static readonly Counter<long> Embeddings = Meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
-    private static readonly Counter<long> Texts = Meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _cache;
+    private readonly Counter<long> _embeddings;
+    private readonly Counter<long> _texts;
+
+    /// <summary>The host's instruments, on the meter its factory makes (and disposes).</summary>
+    public RagInstruments(IMeterFactory meters)
+        : this(Create(meters))
+    {
+    }
+
+    private RagInstruments(Meter meter)
+    {
+        Meter = meter;
+        _requests = meter.CreateCounter<long>(Requests, "{request}", "Requests by operation (ingest, search, ask) and outcome (ok, error).");
+        // Buckets from 5 ms to 60 s (the advice every exporter follows, /metrics included): the OpenTelemetry default
+        // (0, 5, 10, 25 … seconds) would put every request in one bucket.
+        _duration = meter.CreateHistogram<double>(
+            RequestDuration, "s", "Time to serve a request, by operation.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MetricsChannel.BucketBounds });
+        _cache = meter.CreateCounter<long>(CacheRequests, "{request}", "Answer-cache lookups by result (hit, miss).");
+        _embeddings = meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
+        _texts = meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");
+    }
+
+    /// <summary>The host's OrleansRag meter: every OrleansRag instrument of the host is made on it.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Instruments of their own, for an engine used outside a host (a test, a benchmark).</summary>
+    public static RagInstruments Standalone() => new(new Meter(RagTelemetry.Name));
+
+    private static Meter Create(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        return meters.Create(RagTelemetry.Name);
+    }
 
     /// <summary>
     /// Runs one request of <paramref name="operation"/>, recording its count, outcome (ok; error for faults of the
     /// service, the only ones error rates count; rejected for bad input or access; cancelled when the caller gave up)
     /// and duration.
     /// </summary>
-    public static async Task<T> TrackAsync<T>(string operation, Func<Task<T>> request, CancellationToken cancellationToken = default)
+    public async Task<T> TrackAsync<T>(string operation, Func<Task<T>> request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
@@ -64,7 +91,7 @@ public static class RagInstruments
     /// ok when the answer was delivered (Done); rejected when it ended before any token with an Error event (nothing to
     /// answer from) or threw bad input; error when it broke; cancelled when the caller gave up or stopped reading.
     /// </summary>
-    public static async IAsyncEnumerable<AskStreamEvent> TrackStreamAsync(string operation, IAsyncEnumerable<AskStreamEvent> events, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<AskStreamEvent> TrackStreamAsync(string operation, IAsyncEnumerable<AskStreamEvent> events, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         var started = Stopwatch.GetTimestamp();
@@ -119,18 +146,18 @@ public static class RagInstruments
     };
 
     /// <summary>Records one request of <paramref name="operation"/> that began at <paramref name="started"/> (a <see cref="Stopwatch"/> timestamp).</summary>
-    public static void Record(string operation, long started, string outcome)
+    public void Record(string operation, long started, string outcome)
     {
         var operationTag = new KeyValuePair<string, object?>("operation", operation);
-        RequestCounter.Add(1, operationTag, new KeyValuePair<string, object?>("outcome", outcome));
-        Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, operationTag);
+        _requests.Add(1, operationTag, new KeyValuePair<string, object?>("outcome", outcome));
+        _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, operationTag);
     }
 
-    public static void CacheLookup(bool hit) => Cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+    public void CacheLookup(bool hit) => _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 
-    public static void Embedded(int texts)
+    public void Embedded(int texts)
     {
-        Embeddings.Add(1);
-        Texts.Add(texts);
+        _embeddings.Add(1);
+        _texts.Add(texts);
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
 {
     private readonly object _gate = new();
     private readonly MeterListener _listener = new();
-    private readonly Meter _meter = new(RagTelemetry.Name);
+    private readonly Meter _meter;
     private readonly IOptions<MonitoringOptions> _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILocalSiloDetails _silo;
@@ -37,10 +37,12 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private int _lastGc;
     private double _cpuPercent;
 
-    public SiloMetricsCollector(IOptions<MonitoringOptions> options, ShardMemoryLedger ledger, EmbeddingService embeddings,
+    public SiloMetricsCollector(IOptions<MonitoringOptions> options, RagInstruments instruments, ShardMemoryLedger ledger, EmbeddingService embeddings,
         IHostApplicationLifetime lifetime, ILocalSiloDetails silo, IClusterClient cluster, TimeProvider time, ILogger<SiloMetricsCollector> logger)
     {
+        ArgumentNullException.ThrowIfNull(instruments);
         _options = options;
+        _meter = instruments.Meter;
         _ledger = ledger;
         _embeddings = embeddings;
         _lifetime = lifetime;
@@ -54,7 +56,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == RagTelemetry.Name && instrument.Name is RagInstruments.Requests or RagInstruments.RequestDuration
+            if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name is RagInstruments.Requests or RagInstruments.RequestDuration
                     or RagInstruments.CacheRequests or RagInstruments.EmbeddingCalls or RagInstruments.EmbeddingTexts
                     or RagInstruments.GenerationCalls or RagInstruments.GenerationFallbacks)
             {
@@ -166,7 +168,6 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     public override void Dispose()
     {
         _listener.Dispose();
-        _meter.Dispose();
         _process.Dispose();
         base.Dispose();
     }

@@ -19,8 +19,11 @@ public sealed class AnswerCache : IDisposable
     private readonly Dictionary<string, Flight> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public AnswerCache(IOptions<QueryOptions> options)
+    private readonly Monitoring.RagInstruments _instruments;
+
+    public AnswerCache(IOptions<QueryOptions> options, Monitoring.RagInstruments? instruments = null)
     {
+        _instruments = instruments ?? Monitoring.RagInstruments.Standalone();
         ArgumentNullException.ThrowIfNull(options);
         _ttl = options.Value.AnswerCacheTtl;
         if (options.Value.AnswerCacheEntries > 0)
@@ -59,12 +62,12 @@ public sealed class AnswerCache : IDisposable
 
         if (_cache.TryGetValue(key, out AskResponse? cached) && cached is not null)
         {
-            Monitoring.RagInstruments.CacheLookup(hit: true);
+            _instruments.CacheLookup(hit: true);
             response = cached;
             return true;
         }
 
-        Monitoring.RagInstruments.CacheLookup(hit: false);
+        _instruments.CacheLookup(hit: false);
         return false;
     }
 

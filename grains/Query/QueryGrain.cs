@@ -15,13 +15,13 @@ namespace OrleansRag.Query;
 /// </summary>
 [StatelessWorker(1)]
 [Reentrant]
-public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, CollectionDirectory collections) : Grain, IQueryGrain
+public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, CollectionDirectory collections, RagInstruments instruments) : Grain, IQueryGrain
 {
     public Task<SearchResponse?> SearchAsync(string query, SearchOptions options, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("search", () => SearchCoreAsync(query, options, cancellationToken), cancellationToken);
+        instruments.TrackAsync("search", () => SearchCoreAsync(query, options, cancellationToken), cancellationToken);
 
     public Task<AskResponse?> AskAsync(string question, SearchOptions options, IReadOnlyList<ChatTurn>? history = null, CancellationToken cancellationToken = default) =>
-        RagInstruments.TrackAsync("ask", () => answers.AskAsync(this.GetPrimaryKeyString(), question, options, history, cancellationToken), cancellationToken);
+        instruments.TrackAsync("ask", () => answers.AskAsync(this.GetPrimaryKeyString(), question, options, history, cancellationToken), cancellationToken);
 
     private async Task<SearchResponse?> SearchCoreAsync(string query, SearchOptions options, CancellationToken cancellationToken)
     {
