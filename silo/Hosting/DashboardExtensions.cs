@@ -79,5 +79,5 @@ public static class DashboardExtensions
     }
 
     private static DashboardOptions Options(IConfiguration configuration) =>
-        configuration.GetSection(DashboardOptions.SectionName).Get<DashboardOptions>() ?? new DashboardOptions();
+        StartupOptions.Get<DashboardOptions>(configuration, DashboardOptions.SectionName);
 }

@@ -19,7 +19,6 @@ public static class SiloHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = Bind(builder.Configuration);
-        Validate(options);
         builder.Services.AddSingleton(options);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
@@ -133,27 +132,7 @@ public static class SiloHostingExtensions
         }
     }
 
-    /// <summary>The "Cluster" section; a value of the wrong kind (a mode that does not exist) stops the host naming the setting.</summary>
-    public static OrleansHostingOptions Bind(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        try
-        {
-            return configuration.GetSection(OrleansHostingOptions.SectionName).Get<OrleansHostingOptions>() ?? new OrleansHostingOptions();
-        }
-        catch (InvalidOperationException exception) when (ConfigurationErrors.Describe(exception) is { } problem)
-        {
-            throw new RagStartupException($"Invalid configuration: {problem}", exception);
-        }
-    }
-
-    private static void Validate(OrleansHostingOptions options)
-    {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            var problems = results.Select(r => $"{OrleansHostingOptions.SectionName}:{string.Join(",", r.MemberNames)} {r.ErrorMessage}");
-            throw new RagStartupException("Invalid configuration: " + string.Join("; ", problems));
-        }
-    }
+    /// <summary>The "Cluster" section, bound and checked once per configuration (<see cref="StartupOptions"/>).</summary>
+    public static OrleansHostingOptions Bind(IConfiguration configuration) =>
+        StartupOptions.Get<OrleansHostingOptions>(configuration, OrleansHostingOptions.SectionName);
 }

@@ -22,7 +22,7 @@ public static class SecurityExtensions
     public static WebApplicationBuilder AddRagSecurity(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Configuration.GetSection(SecurityOptions.SectionName).Get<SecurityOptions>() ?? new SecurityOptions();
+        var options = StartupOptions.Get<SecurityOptions>(builder.Configuration, SecurityOptions.SectionName);
         if (options.ApiKeys.Count == 0 && ExposedAddress(builder.Configuration) is { } exposed)
         {
             throw new RagStartupException(

@@ -65,7 +65,7 @@ public sealed class SecureByDefaultTests
             [$"Security:ApiKeys:0:{field}"] = value,
             ["Samples:Enabled"] = "false",
         };
-        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+        var error = Assert.Throws<OrleansRag.Silo.Hosting.RagStartupException>(
             () => RagHost.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(settings)));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         await Task.CompletedTask;
@@ -87,7 +87,7 @@ public sealed class SecureByDefaultTests
             ["Security:ClusterSecret"] = secret,
             ["Samples:Enabled"] = "false",
         };
-        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+        var error = Assert.Throws<OrleansRag.Silo.Hosting.RagStartupException>(
             () => RagHost.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(settings)));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
