@@ -41,14 +41,12 @@ public sealed class LocalClusterScriptTests
 
             // One cluster: silo 1's dashboard counts three active silos (bounded poll: counters refresh every second).
             var active = 0;
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (active < 3 && DateTime.UtcNow < deadline)
+            await Infrastructure.Eventually.WaitUntilAsync(async () =>
             {
                 using var counters = JsonDocument.Parse(await silo1.GetStringAsync("dashboard/DashboardCounters"));
                 active = counters.RootElement.GetProperty("totalActiveHostCount").GetInt32();
-                await Task.Delay(active < 3 ? 500 : 0);
-            }
-
+                return active >= 3;
+            }, TimeSpan.FromSeconds(30), "three active silos on silo 1's dashboard", TimeSpan.FromMilliseconds(500));
             Assert.Equal(3, active);
 
             // Silo 3 answers from the documents silo 1 loaded (shared grains, shard entries in Redis).

@@ -18,14 +18,13 @@ public sealed class DashboardTests(RagHostFixture host)
 
         // The dashboard gathers counters every second: poll (bounded) until this silo shows up.
         var silos = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (silos < 1 && DateTime.UtcNow < deadline)
+        await Infrastructure.Eventually.WaitUntilAsync(async () =>
         {
             using var stats = await host.Http.GetAsync("dashboard/DashboardCounters");
             Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
             silos = JsonDocument.Parse(await stats.Content.ReadAsStringAsync()).RootElement.GetProperty("totalActiveHostCount").GetInt32();
-            await Task.Delay(silos < 1 ? 500 : 0);
-        }
+            return silos >= 1;
+        }, TimeSpan.FromSeconds(20), "this silo in the dashboard's counters", TimeSpan.FromMilliseconds(500));
 
         Assert.Equal(1, silos);
     }

@@ -77,18 +77,12 @@ public sealed class IndexMemoryTests : IClassFixture<IndexMemoryTests.BudgetHost
 
         // The metrics summary shows the shards' footprint against the budget (a snapshot per second here).
         JsonElement index = default;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        await Infrastructure.Eventually.WaitUntilAsync(async () =>
         {
             var summary = JsonDocument.Parse(await http.GetStringAsync("v1/metrics/summary?window=1m")).RootElement;
             index = summary.GetProperty("silos").EnumerateArray().Select(s => s.GetProperty("index")).FirstOrDefault(i => i.ValueKind == JsonValueKind.Object && i.GetProperty("chunks").GetInt64() > 0);
-            if (index.ValueKind == JsonValueKind.Object && index.GetProperty("largest").EnumerateArray().Any(s => s.GetProperty("shard").GetString()!.StartsWith("default/memos/", StringComparison.Ordinal)))
-            {
-                break;
-            }
-
-            await Task.Delay(250);
-        }
+            return index.ValueKind == JsonValueKind.Object && index.GetProperty("largest").EnumerateArray().Any(s => s.GetProperty("shard").GetString()!.StartsWith("default/memos/", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(60), "the memos shards in the metrics summary", TimeSpan.FromMilliseconds(250));
 
         Assert.Equal(JsonValueKind.Object, index.ValueKind);
         Assert.Equal(1024 * 1024, index.GetProperty("budgetBytes").GetInt64());

@@ -60,16 +60,8 @@ public class RagHostFixture : IAsyncLifetime
         BaseAddress = new Uri(address + "/");
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await Http.GetAsync("ready")).StatusCode != System.Net.HttpStatusCode.OK)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The host did not become ready within 60 s.");
-            }
-
-            await Task.Delay(100);
-        }
+        await Infrastructure.Eventually.WaitUntilAsync(
+            async () => (await Http.GetAsync("ready")).StatusCode == System.Net.HttpStatusCode.OK, TimeSpan.FromSeconds(60), "the host to be ready");
     }
 
     public virtual async Task DisposeAsync()

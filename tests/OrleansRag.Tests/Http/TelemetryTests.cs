@@ -23,15 +23,14 @@ public sealed class TelemetryTests(RagHostFixture host)
 
         // The exporter caches a scrape for a short while; the second read sees the requests above.
         string body = "";
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline && !body.Contains("http_server_request_duration", StringComparison.Ordinal))
+        await Infrastructure.Eventually.WaitUntilAsync(async () =>
         {
             using var response = await host.Http.GetAsync("metrics");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
             body = await response.Content.ReadAsStringAsync();
-            await Task.Delay(500);
-        }
+            return body.Contains("http_server_request_duration", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(20), "the HTTP request metrics on /metrics", TimeSpan.FromMilliseconds(500));
 
         Assert.Contains("# TYPE", body, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration", body, StringComparison.Ordinal);
@@ -73,11 +72,9 @@ public sealed class TelemetryTests(RagHostFixture host)
         }
 
         // The server span stops after the response is written: wait (bounded) for it.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline && !spans.Any(s => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore"))
-        {
-            await Task.Delay(50);
-        }
+        await Infrastructure.Eventually.WaitUntilAsync(
+            () => Task.FromResult(spans.Any(s => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore")),
+            TimeSpan.FromSeconds(10), "the request's server span", TimeSpan.FromMilliseconds(50));
 
         var all = spans.ToArray();
         var names = all.Select(s => s.OperationName).ToHashSet();

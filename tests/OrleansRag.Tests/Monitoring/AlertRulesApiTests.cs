@@ -45,12 +45,11 @@ public sealed class AlertRulesApiTests(RagHostFixture host)
     {
         // The defaults of the seed design, created once at the first start.
         JsonElement[] rules = [];
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (rules.Length < 6 && DateTime.UtcNow < deadline)
+        await Infrastructure.Eventually.WaitUntilAsync(async () =>
         {
             rules = [.. (await host.Http.GetFromJsonAsync<JsonElement>("v1/alert-rules")).EnumerateArray()];
-            await Task.Delay(rules.Length < 6 ? 200 : 0);
-        }
+            return rules.Length >= 6;
+        }, TimeSpan.FromSeconds(20), "the six default rules", TimeSpan.FromMilliseconds(200));
 
         var names = rules.Select(r => r.GetProperty("name").GetString()).ToHashSet();
         Assert.Superset(new HashSet<string?> { "HighSearchLatency", "HighAskLatency", "HighErrorRate", "HighCpu", "HighMemory", "ServiceUnavailable" }, names);

@@ -202,13 +202,6 @@ public sealed class AlertingEndToEndTests : IAsyncLifetime
 
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan limit) => await WaitForAsync(() => Task.FromResult(condition()), limit);
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within {limit}");
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition, TimeSpan limit) =>
+        Infrastructure.Eventually.WaitUntilAsync(condition, limit, "the alerting condition", TimeSpan.FromMilliseconds(200));
 }

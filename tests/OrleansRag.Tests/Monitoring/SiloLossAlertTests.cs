@@ -51,15 +51,9 @@ public sealed class SiloLossAlertTests : IAsyncLifetime
         });
 
         // Both silos report.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        MetricsSummary summary;
-        do
-        {
-            await Task.Delay(300);
-            summary = await grains.GetGrain<IMetricsGrain>(MetricsChannel.Key).GetSummaryAsync(TimeSpan.FromMinutes(1));
-        }
-        while (summary.Silos.Count < 2 && DateTime.UtcNow < deadline);
-        Assert.Equal(2, summary.Silos.Count);
+        await Infrastructure.Eventually.WaitUntilAsync(
+            async () => (await grains.GetGrain<IMetricsGrain>(MetricsChannel.Key).GetSummaryAsync(TimeSpan.FromMinutes(1))).Silos.Count == 2,
+            TimeSpan.FromSeconds(30), "both silos' metrics", TimeSpan.FromMilliseconds(300));
 
         var victim = _cluster.SecondarySilos[0];
         await _cluster.KillSiloAsync(victim);

@@ -21,11 +21,9 @@ public sealed class SiloLoggingTests
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!silo.Output.Contains("audit document.upsert /v1/collections/logged/documents/one -> 201", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
+        await Infrastructure.Eventually.WaitUntilAsync(
+            () => Task.FromResult(silo.Output.Contains("audit document.upsert /v1/collections/logged/documents/one -> 201", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the upsert's audit line in the silo log");
 
         Assert.Contains("OrleansRag.Audit", silo.Output, StringComparison.Ordinal);
         Assert.Contains("audit document.upsert /v1/collections/logged/documents/one -> 201", silo.Output, StringComparison.Ordinal);

@@ -145,8 +145,10 @@ public sealed class ApiKeyEdgeTests(SecuredHostFixture host)
         }
 
         using var http = new HttpClient { BaseAddress = host.BaseAddress };
-        await Task.Delay(1500); // let the exporter and the dashboard take a new sample
-        bodies.Add(await http.GetStringAsync("metrics"));
+        string metrics = "";
+        await Infrastructure.Eventually.WaitUntilAsync(async () => (metrics = await http.GetStringAsync("metrics")).Contains("http_server_request_duration", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "a metrics scrape that holds the requests above", TimeSpan.FromMilliseconds(250));
+        bodies.Add(metrics);
         bodies.Add(await http.GetStringAsync("dashboard/DashboardCounters"));
         bodies.Add(await http.GetStringAsync("dashboard/ClusterStats"));
 
