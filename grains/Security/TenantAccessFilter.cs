@@ -18,7 +18,9 @@ namespace OrleansRag.Security;
 /// client's or a grain's id, or a principal of its own, gains nothing. A call to one of Orleans' own interfaces
 /// (reminder ticks, stream deliveries, grain extensions) passes; when it carries no verified identity it runs as
 /// <see cref="RagPrincipal.Anonymous"/>, so what it makes the silo do downstream is refused too, never signed as the
-/// silo's own (reminder service and stream agents are silos: their calls carry the signed internal principal). The principal must have the role the method
+/// silo's own (reminder service and stream agents are silos: their calls carry the signed internal principal). Orleans'
+/// reminder and stream machinery (<see cref="SiloOnlyInterfaces"/>) answers silos only: a client, whatever its key,
+/// cannot send a reminder tick nor publish onto, subscribe to or deliver from a stream (the metrics stream feeds alerts). The principal must have the role the method
 /// needs, and may only reach grains of its own tenant (another tenant's grain answers 404, exactly as one that does
 /// not exist); grains keyed to no tenant (cluster-wide alerting) need the operator role.
 /// Without keys (the embedded default) it does nothing.
@@ -26,6 +28,20 @@ namespace OrleansRag.Security;
 public sealed partial class TenantAccessFilter(ApiKeyVerifier keys, ILogger<TenantAccessFilter> logger) : IIncomingGrainCallFilter
 {
     private static readonly string AnonymousValue = RagPrincipal.Anonymous.ToContextValue();
+
+    /// <summary>
+    /// Orleans' interfaces that only a silo has reason to call: reminder ticks, grain deactivation and migration, and the
+    /// streams' queues, pub-sub and deliveries.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SiloOnlyInterfaces = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Orleans.IRemindable",
+        "Orleans.Core.Internal.IGrainManagementExtension", // deactivating or migrating grains (shards reload their whole index)
+        "Orleans.Providers.IMemoryStreamQueueGrain",
+        "Orleans.Streams.IPubSubRendezvousGrain",
+        "Orleans.Streams.IStreamConsumerExtension",
+        "Orleans.Streams.IStreamProducerExtension",
+    };
 
     private static readonly ConcurrentDictionary<MethodInfo, RagRole> RequiredRoles = new();
 
@@ -49,6 +65,11 @@ public sealed partial class TenantAccessFilter(ApiKeyVerifier keys, ILogger<Tena
         var method = Effective(context).Method;
         if (!IsOwnInterface(method))
         {
+            if (method.DeclaringType?.FullName is { } name && SiloOnlyInterfaces.Contains(name) && principal?.IsInternal != true)
+            {
+                throw new RagAccessDeniedException(principal is null or { IsAnonymous: true } ? 401 : 403, "Only the cluster itself may call this.");
+            }
+
             if (principal is null)
             {
                 RequestContext.Set(RagRequestContext.Principal, AnonymousValue);

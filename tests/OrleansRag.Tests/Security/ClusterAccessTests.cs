@@ -18,10 +18,18 @@ public sealed class ClusterAccessTests(SecuredHostFixture host)
     /// An id the client presents to the gateway instead of its random one, as a hostile client can (the connection
     /// preamble is the client's word): Orleans' hosted clients inside silos are "hosted-{silo}".
     /// </param>
-    private async Task<IHost> StartClientAsync(string? apiKey, string? claimedClientId = null)
+    /// <param name="streams">Give the client the cluster's stream provider, as a client that wants to publish would.</param>
+    private async Task<IHost> StartClientAsync(string? apiKey, string? claimedClientId = null, bool streams = false)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.UseOrleansClient(client => client.UseLocalhostClustering(host.GatewayPort, serviceId: "orleans-rag", clusterId: host.ClusterId));
+        builder.UseOrleansClient(client =>
+        {
+            client.UseLocalhostClustering(host.GatewayPort, serviceId: "orleans-rag", clusterId: host.ClusterId);
+            if (streams)
+            {
+                client.AddMemoryStreams(RagConstants.StreamProvider);
+            }
+        });
         if (claimedClientId is not null)
         {
             var details = typeof(IClusterClient).Assembly.GetType("Orleans.LocalClientDetails", throwOnError: true)!;
@@ -308,19 +316,59 @@ public sealed class ClusterAccessTests(SecuredHostFixture host)
         using var anonymousHost = await StartClientAsync(apiKey: null);
         var grains = anonymousHost.Services.GetRequiredService<IGrainFactory>();
 
-        // A reminder tick sent by a client, not by the reminder service: Orleans' interface, so it passes, but whatever it
-        // makes the silo do downstream carries the anonymous principal (refused by every OrleansRag grain), not the silo's.
-        var target = grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1");
-        await target.AsReference<IRemindable>().ReceiveReminder("probe", default);
+        // A call to one of Orleans' own interfaces that clients do use (here: ending an enumeration): it passes, but
+        // whatever it makes the silo do downstream carries the anonymous principal, which every OrleansRag grain refuses.
+        await grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").AsReference<IAsyncEnumerableGrainExtension>().DisposeAsync(Guid.NewGuid());
         await Infrastructure.Eventually.WaitUntilAsync(
-            () => Task.FromResult(host.Logs.Any(line => line.Contains("An unverified call to IRemindable.ReceiveReminder on", StringComparison.Ordinal) && line.Contains("beta-doc-1", StringComparison.Ordinal) && line.Contains("runs as anonymous", StringComparison.Ordinal))),
-            TimeSpan.FromSeconds(30), "the access filter's note that the client's reminder tick runs as anonymous");
-
-        // The anonymous principal itself, carried onward and signed by a silo, is refused like no key at all.
+            () => Task.FromResult(host.Logs.Any(line => line.Contains("An unverified call to IAsyncEnumerableGrainExtension.DisposeAsync on", StringComparison.Ordinal) && line.Contains("beta-doc-1", StringComparison.Ordinal) && line.Contains("runs as anonymous", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(30), "the access filter's note that the client's call runs as anonymous");
         Assert.True(RagPrincipal.Anonymous.IsAnonymous);
         Assert.False(RagPrincipal.Anonymous.IsInternal);
-        var refused = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").GetAsync());
-        Assert.Equal(401, refused.Status);
+    }
+
+    [Fact]
+    public async Task Reminder_ticks_grain_deactivation_and_the_metrics_stream_answer_silos_only_whatever_the_key()
+    {
+        using var anonymousHost = await StartClientAsync(apiKey: null);
+        var anonymous = anonymousHost.Services.GetRequiredService<IGrainFactory>();
+        var tick = await Assert.ThrowsAsync<RagAccessDeniedException>(() => anonymous.GetGrain<IDocumentGrain>("beta/beta-only/beta-doc-1").AsReference<IRemindable>().ReceiveReminder("ingest", default));
+        Assert.Equal(401, tick.Status);
+
+        // An admin key of the grain's own tenant does not make a client the reminder service, nor a silo that may
+        // deactivate grains (a shard reloads its whole index) or feed the metrics that alerts are raised from.
+        using var adminHost = await StartClientAsync(host.Keys["alpha"][RagRole.Admin].Key, streams: true);
+        var admin = adminHost.Services.GetRequiredService<IClusterClient>();
+        RequestContext.Set(RagRequestContext.ApiKey, host.Keys["alpha"][RagRole.Admin].Key);
+        try
+        {
+            var ownTick = await Assert.ThrowsAsync<RagAccessDeniedException>(() => admin.GetGrain<IDocumentGrain>("alpha/shared/alpha-doc-1").AsReference<IRemindable>().ReceiveReminder("ingest", default));
+            Assert.Equal(403, ownTick.Status);
+            var deactivate = await Assert.ThrowsAsync<RagAccessDeniedException>(async () =>
+                await admin.GetGrain<IRetrievalShardGrain>("alpha/shared/0").AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle());
+            Assert.Equal(403, deactivate.Status);
+
+            var fake = new OrleansRag.Monitoring.MetricsSnapshot("forged-silo", DateTimeOffset.UtcNow, 5, new Dictionary<string, OrleansRag.Monitoring.OperationStats>(),
+                0, 0, 0, 0, 0, 0, 0, CpuPercent: 99, 0, 99, 0, 0);
+            var stream = admin.GetStreamProvider(RagConstants.StreamProvider)
+                .GetStream<OrleansRag.Monitoring.MetricsSnapshot>(StreamId.Create(OrleansRag.Monitoring.MetricsChannel.Namespace, OrleansRag.Monitoring.MetricsChannel.Key));
+            var published = await Record.ExceptionAsync(() => stream.OnNextAsync(fake));
+            Assert.NotNull(published);
+            var chain = new List<Exception>();
+            for (var e = published; e is not null; e = e.InnerException)
+            {
+                chain.Add(e);
+            }
+
+            Assert.Contains(chain, e => e is RagAccessDeniedException || e is AggregateException aggregate && aggregate.InnerExceptions.Any(i => i is RagAccessDeniedException));
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+
+        using var operatorClient = host.ClientWith(host.Keys["alpha"][RagRole.Operator].Key);
+        var summary = await operatorClient.GetStringAsync("v1/metrics/summary?window=1m");
+        Assert.DoesNotContain("forged-silo", summary, StringComparison.Ordinal);
     }
 
     [Fact]
