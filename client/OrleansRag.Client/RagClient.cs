@@ -63,6 +63,16 @@ public sealed class RagClient : IRagClient
     public async Task<IngestResult> IngestAsync(string collection, string documentId, DocumentInput document, CancellationToken cancellationToken = default)
     {
         CheckIds(collection, documentId);
+        ArgumentNullException.ThrowIfNull(document);
+        if (document.Text is { Length: > UploadPieceBytes / 4 } text && ContentTypes.Find(ContentTypes.Normalize(document.ContentType)) is { IsText: true } type
+            && System.Text.Encoding.UTF8.GetByteCount(text) > UploadPieceBytes)
+        {
+            // Large text goes in pieces, as a file does: no grain call carries a large message, and the document's size
+            // limit refuses it at the piece that passes it (large text is ingested in the background either way).
+            await using var pieces = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text), writable: false);
+            return await IngestFileAsync(collection, documentId, pieces, type.MediaType, document.Title, document.Metadata, cancellationToken);
+        }
+
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         // An upsert is safe to repeat (the same content is "unchanged", or completes a half-done commit), so it
@@ -206,6 +216,7 @@ public sealed class RagClient : IRagClient
 
     public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, IReadOnlyList<ChatTurn> history, SearchOptions? options = null, CancellationToken cancellationToken = default)
     {
+        history ??= [];
         options ??= DefaultAskOptions;
         CheckCollection(collection);
         return StreamAsync(collection, question, options, history, cancellationToken);

@@ -46,8 +46,8 @@ public interface IRetrievalShardGrain : IGrainWithStringKey
     [ReadOnly]
     Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId);
 
-    /// <summary>How many documents this shard serves (searchable versions) and how many chunks they have.</summary>
-    [ReadOnly]
+    /// <summary>How many documents this shard serves (searchable versions) and how many chunks they have; never waits behind a write.</summary>
+    [AlwaysInterleave]
     Task<ShardSize> GetSizeAsync();
 
     /// <summary>This shard's memory: vectors and search structure, chunk text, BM25 postings (also in the metrics summary).</summary>

@@ -142,6 +142,7 @@ public sealed class ConversationGrain(
     public Task<AskResponse?> SendAsync(string question, SearchOptions options, CancellationToken cancellationToken = default) =>
         instruments.TrackAsync("ask", async () =>
         {
+            Query.Retriever.Validate(nameof(question), question, options); // before waiting for the turn before it
             var caller = Caller();
             await EnterAsync(cancellationToken);
             try
@@ -190,6 +191,7 @@ public sealed class ConversationGrain(
 
     private async IAsyncEnumerable<AskStreamEvent> StreamTurnAsync(string question, SearchOptions options, RagPrincipal caller, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        Query.Retriever.Validate(nameof(question), question, options); // before waiting for the turn before it
         await EnterAsync(cancellationToken);
         try
         {

@@ -29,24 +29,33 @@ public sealed class DocumentIntake(IngestionPipeline pipeline, IDocumentSourceSt
     }
 
     /// <summary>One piece of an upload, appended at its offset (a retried piece is not appended twice).</summary>
-    public Task AppendAsync(string sourceKey, string uploadId, long offset, byte[] data, CancellationToken cancellationToken)
+    public async Task AppendAsync(string sourceKey, string uploadId, long offset, byte[] data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
         CheckUploadId(uploadId);
-        CheckSize(offset < 0 ? long.MaxValue : offset + data.LongLength);
-        return sources.AppendAsync(sourceKey, offset, data, cancellationToken);
+        try
+        {
+            CheckSize(offset < 0 ? long.MaxValue : offset + data.LongLength);
+        }
+        catch (DocumentRejectedException)
+        {
+            await sources.DeleteAsync(sourceKey, cancellationToken); // the pieces before this one are of no use now
+            throw;
+        }
+
+        await sources.AppendAsync(sourceKey, offset, data, cancellationToken);
     }
 
     /// <summary>The whole upload, read once and checked; a refused upload's pieces are deleted.</summary>
     public async Task<Submission> UploadAsync(string sourceKey, string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken)
     {
         CheckUploadId(uploadId);
-        RagValidation.ThrowIfInvalid(RagValidation.CheckUpload(upload), nameof(upload));
-        CheckSize(length);
-        var contentType = ContentTypes.Normalize(upload.ContentType);
-        var bytes = await sources.ReadAsync(sourceKey, cancellationToken) ?? (length == 0 ? [] : null);
+        byte[]? bytes = null;
         try
         {
+            RagValidation.ThrowIfInvalid(RagValidation.CheckUpload(upload), nameof(upload));
+            CheckSize(length);
+            bytes = await sources.ReadAsync(sourceKey, cancellationToken) ?? (length == 0 ? [] : null);
             if (bytes is null || bytes.LongLength != length)
             {
                 throw new DocumentRejectedException($"Upload {uploadId} holds {bytes?.LongLength ?? 0} bytes, not the {length} announced; send the file again.");
@@ -57,24 +66,27 @@ public sealed class DocumentIntake(IngestionPipeline pipeline, IDocumentSourceSt
                 throw new DocumentRejectedException("The document is empty.");
             }
 
-            pipeline.Check(contentType, bytes);
+            pipeline.Check(ContentTypes.Normalize(upload.ContentType), bytes);
         }
-        catch (DocumentRejectedException) when (bytes is { Length: > 0 })
+        catch (Exception exception) when (exception is DocumentRejectedException or RagValidationException)
         {
-            await sources.DeleteAsync(sourceKey, cancellationToken);
+            await sources.DeleteAsync(sourceKey, cancellationToken); // a refused upload leaves nothing behind
             throw;
         }
 
-        return new Submission(bytes, contentType, upload.Title, Submissions.Metadata(upload.Metadata), Text: null, uploadId);
+        return new Submission(bytes, ContentTypes.Normalize(upload.ContentType), upload.Title, Submissions.Metadata(upload.Metadata), Text: null, uploadId);
     }
 
-    /// <summary>The largest document the silo takes (Ingestion:MaxDocumentBytes): the one place that rule is enforced.</summary>
-    public void CheckSize(long bytes)
+    /// <summary>The largest document the silo takes (Ingestion:MaxDocumentBytes).</summary>
+    public void CheckSize(long bytes) => CheckSize(bytes, options.MaxDocumentBytes);
+
+    /// <summary>The size rule itself, one implementation: the grain applies it to what arrives, the HTTP edge to a body's announced length.</summary>
+    public static void CheckSize(long bytes, long limit)
     {
-        if (bytes > options.MaxDocumentBytes)
+        if (bytes > limit)
         {
             throw new DocumentRejectedException(
-                $"The document is {(bytes == long.MaxValue ? "too large" : $"{bytes} bytes or more")}; the limit (Ingestion:MaxDocumentBytes) is {options.MaxDocumentBytes}.",
+                $"The document is {(bytes == long.MaxValue ? "too large" : $"{bytes} bytes or more")}; the limit (Ingestion:MaxDocumentBytes) is {limit}.",
                 RejectionReason.TooLarge);
         }
     }

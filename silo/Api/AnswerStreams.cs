@@ -6,14 +6,17 @@ namespace OrleansRag.Silo.Api;
 /// </summary>
 public static class AnswerStreams
 {
-    /// <summary>The stream with its first event already received; what the cluster throws for it, thrown here.</summary>
+    /// <summary>
+    /// The stream with its first event already received; what the cluster throws for it, thrown here. Disposing its
+    /// enumerator ends the cluster's enumeration, also when the response never got to read it.
+    /// </summary>
     public static async Task<IAsyncEnumerable<AskStreamEvent>> StartAsync(IAsyncEnumerable<AskStreamEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         var enumerator = events.GetAsyncEnumerator(cancellationToken);
         try
         {
-            return await enumerator.MoveNextAsync() ? Rest(enumerator, enumerator.Current) : Empty(enumerator);
+            return new Started(enumerator, await enumerator.MoveNextAsync());
         }
         catch
         {
@@ -22,21 +25,45 @@ public static class AnswerStreams
         }
     }
 
-    private static async IAsyncEnumerable<AskStreamEvent> Rest(IAsyncEnumerator<AskStreamEvent> enumerator, AskStreamEvent first)
+    /// <summary>The started stream: read once, its first event first; its enumerator owns the cluster's.</summary>
+    private sealed class Started(IAsyncEnumerator<AskStreamEvent> inner, bool hasFirst) : IAsyncEnumerable<AskStreamEvent>, IAsyncEnumerator<AskStreamEvent>
     {
-        await using (enumerator)
-        {
-            yield return first;
-            while (await enumerator.MoveNextAsync())
-            {
-                yield return enumerator.Current;
-            }
-        }
-    }
+        private bool _pendingFirst = hasFirst;
+        private bool _ended = !hasFirst;
 
-    private static async IAsyncEnumerable<AskStreamEvent> Empty(IAsyncEnumerator<AskStreamEvent> enumerator)
-    {
-        await enumerator.DisposeAsync();
-        yield break;
+        public AskStreamEvent Current => inner.Current;
+
+        public IAsyncEnumerator<AskStreamEvent> GetAsyncEnumerator(CancellationToken cancellationToken = default) => this;
+
+        public async ValueTask<bool> MoveNextAsync()
+        {
+            if (_pendingFirst)
+            {
+                _pendingFirst = false;
+                return true;
+            }
+
+            if (_ended)
+            {
+                return false;
+            }
+
+            _ended = !await inner.MoveNextAsync();
+            return !_ended;
+        }
+
+        private bool _disposed;
+
+        /// <summary>Ends the cluster's enumeration, once, however often it is called.</summary>
+        public ValueTask DisposeAsync()
+        {
+            if (_disposed)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _disposed = true;
+            return inner.DisposeAsync();
+        }
     }
 }

@@ -117,6 +117,9 @@ public static class DocumentsApi
                 return problem;
             }
 
+            // The document grain's size rule, applied to the length the body announces, so that it is refused before a
+            // byte of it is sent on (a body without a length is refused by the grain at the piece that passes the limit).
+            DocumentIntake.CheckSize(request.ContentLength ?? 0, options.Value.MaxDocumentBytes);
             result = await rag.IngestFileAsync(collection, id, request.Body, type.MediaType, title, metadata, cancellationToken);
         }
         else

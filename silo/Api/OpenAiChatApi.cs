@@ -160,6 +160,7 @@ public static class OpenAiChatApi
             ["standalone_question"] = standalone,
         };
 
+        await using var owner = events.GetAsyncEnumerator(cancellationToken); // the started stream ends however this response does
         await WriteAsync(Chunk(new { role = "assistant", content = "" }));
         try
         {

@@ -55,6 +55,26 @@ public sealed class BackgroundIngestTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_refused_upload_leaves_none_of_its_pieces_in_the_source_store()
+    {
+        var document = Document("refused", "upload");
+        var key = GrainKeys.Document(Tenant, "refused", "upload");
+
+        // Described wrongly (a format OrleansRag does not read): refused when submitted, its pieces deleted.
+        await document.UploadPartAsync("described-wrongly", 0, Encoding.UTF8.GetBytes("a perfectly fine text"));
+        Assert.NotNull(await ClusterFixture.Sources.ReadAsync($"{key}/described-wrongly"));
+        await Assert.ThrowsAsync<RagValidationException>(() => document.SubmitUploadAsync("described-wrongly", new DocumentUpload("application/x-unknown"), 21));
+        Assert.Null(await ClusterFixture.Sources.ReadAsync($"{key}/described-wrongly"));
+
+        // Past the document limit (Ingestion:MaxDocumentBytes, 50 MiB by default): refused at that piece, the earlier ones deleted.
+        await document.UploadPartAsync("too-large", 0, new byte[1024]);
+        var rejected = await Assert.ThrowsAsync<DocumentRejectedException>(() => document.UploadPartAsync("too-large", 50L * 1024 * 1024, new byte[1024]));
+        Assert.Equal(RejectionReason.TooLarge, rejected.Reason);
+        Assert.Null(await ClusterFixture.Sources.ReadAsync($"{key}/too-large"));
+        Assert.Null(await document.GetAsync());
+    }
+
+    [Fact]
     public async Task A_large_upload_is_ingested_in_parts_and_becomes_searchable_only_when_ready()
     {
         var result = await UploadAsync("large", "turbines", LargeText("Halvorsen"));

@@ -19,6 +19,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// </summary>
     public static FaultInjectingShardStore Store { get; } = new(new InMemoryShardStore());
 
+    /// <summary>The source store both silos share, as they would share Redis in production.</summary>
+    public static OrleansRag.Ingestion.InMemoryDocumentSourceStore Sources { get; } = new();
+
     public async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder { Options = { InitialSilosCount = 2 } };
@@ -38,8 +41,6 @@ public sealed class ClusterFixture : IAsyncLifetime
         /// <summary>Both in-process silos share one source store, as they would share Redis in production.</summary>
         private const string InnerStorage = "rag-memory";
 
-        private static readonly OrleansRag.Ingestion.InMemoryDocumentSourceStore SharedSources = new();
-
         public void Configure(ISiloBuilder siloBuilder)
         {
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -56,7 +57,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Conversations:MaxPerKey"] = "3",
             }).Build();
             siloBuilder.Services.AddSingleton<IShardStore>(Store);
-            siloBuilder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(SharedSources);
+            siloBuilder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(Sources);
             siloBuilder.AddRagGrains(configuration, storage => // the host's grains, with storage that fails on request
             {
                 storage.AddMemoryGrainStorage(InnerStorage);
