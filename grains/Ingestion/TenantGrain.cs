@@ -37,7 +37,6 @@ public sealed class TenantGrain(
         var tenant = this.GetPrimaryKeyString();
         var sizes = await Task.WhenAll(state.State.Collections.Select(async Task<CollectionSize?> (name) =>
         {
-            var key = GrainKeys.Collection(tenant, name);
             var info = await GrainFactory.GetGrain<ICollectionGrain>(GrainKeys.Collection(tenant, name)).GetInfoAsync(cancellationToken);
             return info.Exists ? new CollectionSize(name, info.ShardCount, info.DocumentCount, info.ChunkCount, info.ChunkTokens) : null;
         }));
