@@ -163,8 +163,13 @@ public static class RagValidation
             return $"chunkTokens must be 0 (whole documents) or between 16 and 8192; it was {settings.ChunkTokens}.";
         }
 
-        return settings.ChunkOverlapTokens is < 0 or > 4096
-            ? $"chunkOverlapTokens must be between 0 and 4096; it was {settings.ChunkOverlapTokens}."
+        if (settings.ChunkOverlapTokens is < 0 or > 4096)
+        {
+            return $"chunkOverlapTokens must be between 0 and 4096; it was {settings.ChunkOverlapTokens}.";
+        }
+
+        return settings.EmbeddingModel is { } model && (model.Length is 0 or > 128 || model.Any(char.IsControl))
+            ? "embeddingModel must be a model's name (1 to 128 characters)."
             : null;
     }
 

@@ -75,7 +75,7 @@ internal static partial class AnswerBenchmark
         int judged = 0, storedRelevant = 0, aloneRelevant = 0;
         var retriever = app.Services.GetRequiredService<Retriever>();
         var pipeline = app.Services.GetRequiredService<AnswerPipeline>();
-        var embeddings = app.Services.GetRequiredService<EmbeddingService>();
+        var models = app.Services.GetRequiredService<EmbeddingModels>();
         var options = app.Services.GetRequiredService<IOptions<GenerationOptions>>().Value;
         var generator = new ExtractiveGenerator(options.MaxSentences, options.MinScore);
         var key = GrainKeys.Collection(RagConstants.DefaultTenant, "bench");
@@ -86,9 +86,9 @@ internal static partial class AnswerBenchmark
         foreach (var (id, question) in questions)
         {
             var found = await retriever.RetrieveAsync(key, info, question, new SearchOptions(Mode: SearchMode.Hybrid), forAnswer: true, CancellationToken.None);
-            var stored = await pipeline.ExtractAsync(question, found.Vector!, found.Hits, CancellationToken.None);
+            var stored = await pipeline.ExtractAsync(question, found.Vector!, found.EmbeddingModel, found.Hits, CancellationToken.None);
             var candidates = ExtractiveGenerator.Candidates(found.Hits.Select(h => h with { Sentences = null }));
-            var aloneVectors = candidates.Count == 0 ? [] : (await embeddings.EmbedAsync([.. candidates.Select(c => c.Text)], EmbeddingKind.Document)).Vectors;
+            var aloneVectors = candidates.Count == 0 ? [] : (await (await models.GetAsync(found.EmbeddingModel)).EmbedAsync([.. candidates.Select(c => c.Text)], EmbeddingKind.Document)).Vectors;
             var alone = candidates.Count == 0
                 ? new GeneratedAnswer(ExtractiveGenerator.NoAnswer, [])
                 : generator.Generate(question, found.Vector!, candidates, aloneVectors);

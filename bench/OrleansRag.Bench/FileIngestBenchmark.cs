@@ -30,6 +30,7 @@ internal static class FileIngestBenchmark
         var app = BenchHost.Build(new Dictionary<string, string?>
         {
             ["Ingestion:MaxDocumentBytes"] = (64 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Embedding:Quantized"] = BenchArgs.String(args, "--quantized") ?? "true", // the model new collections get: --quantized false for fp32
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();

@@ -108,14 +108,16 @@ public sealed record class CollectionInfo(
     int DocumentCount,
     int? ChunkTokens = null,
     int? ChunkOverlapTokens = null,
-    long ChunkCount = 0);
+    long ChunkCount = 0,
+    EmbeddingModelInfo? EmbeddingModel = null);
 
 /// <summary>
 /// Settings fixed when a collection is created (null = the silo's configured default). ChunkTokens 0 keeps
-/// each document whole as one chunk (the embedder truncates it at the model's limit, as MTEB does).
+/// each document whole as one chunk (the embedder truncates it at the model's limit, as MTEB does). EmbeddingModel names
+/// one of the models the cluster serves (null = the silo's default for new collections).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.CollectionSettings")]
-public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null);
+public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null, string? EmbeddingModel = null);
 
 /// <summary>What one shard serves: documents with a searchable version, and their chunks.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.ShardSize")]
@@ -133,7 +135,8 @@ public sealed record class CollectionSize(
     [property: Id(1)] int ShardCount,
     [property: Id(2)] int DocumentCount,
     [property: Id(3)] long ChunkCount,
-    [property: Id(4)] int? ChunkTokens);
+    [property: Id(4)] int? ChunkTokens,
+    [property: Id(5)] string? EmbeddingModel = null);
 
 /// <summary>GET /v1/collections.</summary>
 public sealed record class CollectionList(IReadOnlyList<CollectionSize> Collections);

@@ -66,7 +66,8 @@ public sealed record class SearchHit(
 
 /// <summary>
 /// A document version switched into a shard's index at once: its chunks inline (<see cref="Chunks"/>, small
-/// documents) or the <see cref="PartCount"/> parts staged before under <see cref="Version"/>.
+/// documents) or the <see cref="PartCount"/> parts staged before under <see cref="Version"/>. <see cref="EmbeddingModel"/>
+/// names the model the vectors came from: a shard refuses vectors of another model than the ones it holds.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.ShardCommit")]
 public sealed record class ShardCommit(
@@ -74,7 +75,8 @@ public sealed record class ShardCommit(
     IReadOnlyDictionary<string, MetadataValue>? Metadata,
     string Version,
     int PartCount,
-    IndexedChunk[]? Chunks);
+    IndexedChunk[]? Chunks,
+    string? EmbeddingModel = null);
 
 /// <summary>How chunks are ranked.</summary>
 public enum SearchMode
@@ -132,7 +134,10 @@ public sealed record class Bm25Stats(long ChunkCount, long TotalLength, long[] D
     }
 }
 
-/// <summary>What a query asks of one shard; <see cref="WithSentences"/> returns hits with their sentence vectors (for answers).</summary>
+/// <summary>
+/// What a query asks of one shard; <see cref="WithSentences"/> returns hits with their sentence vectors (for answers).
+/// A dense query names the model its vector came from (<see cref="EmbeddingModel"/>), which must be the shard's.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.ShardQuery")]
 public sealed record class ShardQuery(
     SearchMode Mode,
@@ -143,4 +148,5 @@ public sealed record class ShardQuery(
     string[]? DistinctTerms = null,
     Bm25Stats? Stats = null,
     MetadataFilter? Filter = null,
-    bool WithSentences = false);
+    bool WithSentences = false,
+    string? EmbeddingModel = null);

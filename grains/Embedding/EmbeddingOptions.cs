@@ -50,17 +50,18 @@ public sealed class EmbeddingOptions
     [Range(64, 10_000_000)]
     public int MaxQueuedTexts { get; set; } = 8192;
 
-    /// <summary>Largest batch handed to ONNX Runtime.</summary>
+    /// <summary>Largest batch handed to ONNX Runtime (fp32 models; an int8 model runs each text alone).</summary>
     [Range(1, 256)]
     public int MaxBatchSize { get; set; } = 32;
 
     /// <summary>
-    /// Run the model with int8 weights (dynamic quantisation of every MatMul, produced from model.onnx in C# at first
-    /// start as model.int8.onnx, or by <c>extract-models</c> at image build): about twice the texts/s on CPUs with
-    /// integer SIMD, at a small loss of retrieval quality (measured in bench/README.md). Vectors differ slightly from
-    /// the fp32 model's, so re-ingest a collection when switching.
+    /// Whether new collections get the model's int8 form (dynamic quantisation of every MatMul, produced from model.onnx
+    /// in C# at first use as model.int8.onnx, or by <c>extract-models</c> at image build): about twice the texts/s on
+    /// CPUs with integer SIMD, with SciFact nDCG@10 unchanged (measured in docs/benchmarks.md). Unset means int8 for new
+    /// collections, and fp32 for collections created before collections recorded their model (what they were made
+    /// with). A collection keeps its model whatever this says later; see <see cref="EmbeddingModels"/>.
     /// </summary>
-    public bool Quantized { get; set; }
+    public bool? Quantized { get; set; }
 
     /// <summary>ONNX Runtime intra-op threads; 0 means one per core.</summary>
     [Range(0, 256)]

@@ -53,13 +53,13 @@ public sealed class OnnxEmbedder : IDisposable
             : options.ModelPath;
         return new OnnxEmbedder(
             folder,
-            options.Quantized ? options.Model + QuantizedSuffix : options.Model,
+            options.Quantized == true ? options.Model + QuantizedSuffix : options.Model,
             options.Pooling ?? bundled?.Pooling ?? PoolingMode.Mean,
             options.QueryPrefix ?? bundled?.QueryPrefix ?? "",
             options.DocumentPrefix ?? bundled?.DocumentPrefix ?? "",
             options.MaxTokens,
             options.IntraOpThreads,
-            options.Quantized ? EnsureQuantized(folder) : null);
+            options.Quantized == true ? EnsureQuantized(folder) : null);
     }
 
     /// <summary>Appended to the model's name when its int8 form runs (the vectors differ slightly).</summary>

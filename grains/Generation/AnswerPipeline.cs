@@ -31,7 +31,6 @@ public sealed class AnswerPipeline(
     CollectionDirectory collections,
     Retriever retriever,
     AnswerCache cache,
-    EmbeddingService embeddings,
     IFollowUpCondenser condenser,
     IEnumerable<IRerankStage> rerankers,
     IOptions<GenerationOptions> options,
@@ -57,7 +56,7 @@ public sealed class AnswerPipeline(
         {
             var generate = Stopwatch.StartNew();
             var hits = await RerankAsync(prepared, token);
-            var answer = await GenerateAsync(prepared.Standalone, prepared.Vector, hits, token);
+            var answer = await GenerateAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, token);
             return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         }, cancellationToken);
 
@@ -101,7 +100,7 @@ public sealed class AnswerPipeline(
             }
             catch (LanguageModelUnavailableException exception)
             {
-                answer = await FallbackAsync(model, exception, prepared.Standalone, prepared.Vector, hits, cancellationToken);
+                answer = await FallbackAsync(model, exception, prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, cancellationToken);
             }
 
             if (answer is null)
@@ -126,7 +125,7 @@ public sealed class AnswerPipeline(
             }
         }
 
-        answer ??= await ExtractAsync(prepared.Standalone, prepared.Vector, hits, cancellationToken);
+        answer ??= await ExtractAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, cancellationToken);
         var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         cache.Set(prepared.CacheKey, final);
         yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
@@ -135,9 +134,9 @@ public sealed class AnswerPipeline(
 
     /// <summary>
     /// The extractive answer: candidate sentences scored with their stored vectors; only sentences of chunks
-    /// stored without vectors are embedded now (interactive lane).
+    /// stored without vectors are embedded now, by the collection's model <paramref name="embeddingModel"/> (interactive lane).
     /// </summary>
-    public async Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken)
+    public async Task<GeneratedAnswer> ExtractAsync(string question, float[] questionVector, string embeddingModel, SearchHit[] hits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(hits);
         var candidates = ExtractiveGenerator.Candidates(hits);
@@ -162,10 +161,10 @@ public sealed class AnswerPipeline(
 
         if (missing.Count > 0)
         {
-            var embedded = await embeddings.EmbedAsync([.. missing.Select(i => candidates[i].Text)], EmbeddingKind.Document, EmbeddingLane.Interactive, cancellationToken);
+            var embedded = await retriever.EmbedPassagesNowAsync(embeddingModel, [.. missing.Select(i => candidates[i].Text)], cancellationToken);
             for (var m = 0; m < missing.Count; m++)
             {
-                vectors[missing[m]] = embedded.Vectors[m];
+                vectors[missing[m]] = embedded[m];
             }
         }
 
@@ -195,7 +194,7 @@ public sealed class AnswerPipeline(
 
         var standalone = condensed.Question;
         var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, searchOptions with { PerDocument = false }, forAnswer: true, cancellationToken);
-        var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(standalone, cancellationToken);
+        var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(sources.EmbeddingModel, standalone, cancellationToken);
         return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions, sources.Hits));
     }
 
@@ -210,7 +209,7 @@ public sealed class AnswerPipeline(
         return hits;
     }
 
-    private async Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken)
+    private async Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, string embeddingModel, SearchHit[] hits, CancellationToken cancellationToken)
     {
         using var activity = RagTelemetry.ActivitySource.StartActivity("generate");
         activity?.SetTag("orleansrag.generation.provider", options.Value.Provider);
@@ -224,19 +223,19 @@ public sealed class AnswerPipeline(
             }
             catch (LanguageModelUnavailableException exception)
             {
-                return await FallbackAsync(model, exception, question, questionVector, hits, cancellationToken);
+                return await FallbackAsync(model, exception, question, questionVector, embeddingModel, hits, cancellationToken);
             }
         }
 
-        return await ExtractAsync(question, questionVector, hits, cancellationToken);
+        return await ExtractAsync(question, questionVector, embeddingModel, hits, cancellationToken);
     }
 
     /// <summary>The extractive answer standing in for a failed model, marked degraded with the reason.</summary>
-    private async Task<GeneratedAnswer> FallbackAsync(LanguageModelGenerator model, LanguageModelUnavailableException exception, string question, float[] questionVector, SearchHit[] hits, CancellationToken cancellationToken)
+    private async Task<GeneratedAnswer> FallbackAsync(LanguageModelGenerator model, LanguageModelUnavailableException exception, string question, float[] questionVector, string embeddingModel, SearchHit[] hits, CancellationToken cancellationToken)
     {
         model.RecordFallback(exception.Message);
         Activity.Current?.SetTag("orleansrag.generation.degraded", true);
-        return await ExtractAsync(question, questionVector, hits, cancellationToken) with { Degraded = true, DegradedReason = exception.Message };
+        return await ExtractAsync(question, questionVector, embeddingModel, hits, cancellationToken) with { Degraded = true, DegradedReason = exception.Message };
     }
 
     /// <summary>What one ask retrieved (for the question as condensed), and the cache key derived from it.</summary>

@@ -61,12 +61,16 @@ public static class RagServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The silo's ONNX embedding model and its batching lanes (loaded when the host starts).</summary>
+    /// <summary>
+    /// The silo's ONNX embedding models, each with its batching lanes: the default for new collections loaded when the host
+    /// starts (and served as <see cref="EmbeddingService"/>), the others when a collection first needs them.
+    /// </summary>
     public static IServiceCollection AddRagEmbedding(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<EmbeddingOptions>(configuration, EmbeddingOptions.SectionName);
-        services.AddSingleton<EmbeddingService>();
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddingService>());
+        services.AddSingleton<EmbeddingModels>();
+        services.AddSingleton(sp => sp.GetRequiredService<EmbeddingModels>().Default);
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddingModels>());
         return services;
     }
 

@@ -19,10 +19,14 @@ public sealed class CollectionState
     [Id(4)] public int? ChunkTokens { get; set; }
 
     [Id(5)] public int? ChunkOverlapTokens { get; set; }
+
+    /// <summary>The model every text of the collection is embedded with; null only for collections created before it was recorded.</summary>
+    [Id(6)] public EmbeddingModelInfo? EmbeddingModel { get; set; }
 }
 
 /// <summary>
-/// A collection's identity: shard count (fixed at creation, so placement never changes) and content version. It
+/// A collection's identity: shard count and embedding model (fixed at creation, so placement never changes and vectors
+/// stay comparable) and content version. It
 /// holds no per-document data (its documents and their count are its shards'), so its writes stay small as the collection grows. Stays
 /// active (it is tiny and every query reads it), so reads keep working while storage is away.
 /// </summary>
@@ -31,6 +35,7 @@ public sealed class CollectionState
 public sealed partial class CollectionGrain(
     [PersistentState("collection", RagConstants.StorageName)] IPersistentState<CollectionState> state,
     IOptions<IngestionOptions> options,
+    Embedding.EmbeddingModels models,
     ILogger<CollectionGrain> logger) : Grain, ICollectionGrain
 {
     /// <summary>Whether this activation has recorded the collection in its tenant's registry.</summary>
@@ -38,6 +43,12 @@ public sealed partial class CollectionGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (state.State is { Created: true, EmbeddingModel: null })
+        {
+            // Created before collections recorded their model: it was made with the legacy model (kept with the next write).
+            state.State.EmbeddingModel = await models.DescribeAsync(models.LegacyModel);
+        }
+
         if (state.State.Created)
         {
             try
@@ -62,12 +73,14 @@ public sealed partial class CollectionGrain(
         RagValidation.ThrowIfInvalid(RagValidation.CheckCollectionSettings(settings), nameof(settings));
         if (!state.State.Created)
         {
+            var model = await models.DescribeAsync(settings.EmbeddingModel ?? models.DefaultModel); // loads it: a model that cannot serve is refused now
             await WriteAsync(s =>
             {
                 s.Created = true;
                 s.ShardCount = settings.ShardCount ?? options.Value.ShardCount;
                 s.ChunkTokens = settings.ChunkTokens;
                 s.ChunkOverlapTokens = settings.ChunkOverlapTokens;
+                s.EmbeddingModel = model;
             });
 
             // Activate every shard now, while storage is reachable, rather than on the first query.
@@ -115,6 +128,7 @@ public sealed partial class CollectionGrain(
             Version = state.State.Version,
             ChunkTokens = state.State.ChunkTokens,
             ChunkOverlapTokens = state.State.ChunkOverlapTokens,
+            EmbeddingModel = state.State.EmbeddingModel,
         };
         change(state.State);
         try
@@ -142,7 +156,8 @@ public sealed partial class CollectionGrain(
         size.Documents,
         state.State.ChunkTokens,
         state.State.ChunkOverlapTokens,
-        size.Chunks);
+        size.Chunks,
+        state.State.EmbeddingModel);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Collection} could not be recorded in its tenant's registry; its next write tries again")]
     private partial void LogRegistrationFailed(Exception exception, string collection);

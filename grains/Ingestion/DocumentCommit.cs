@@ -28,7 +28,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
         // Once the shard has switched, the commit runs to its end: a caller that gives up must not leave record and shard apart.
         try
         {
-            await Shard(collectionKey, placement).CommitDocumentAsync(new ShardCommit(summary, version.Metadata, version.Id, result.Parts, result.Chunks), CancellationToken.None);
+            await Shard(collectionKey, placement).CommitDocumentAsync(new ShardCommit(summary, version.Metadata, version.Id, result.Parts, result.Chunks, result.EmbeddingModel), CancellationToken.None);
         }
         catch
         {

@@ -79,16 +79,17 @@ public sealed class IngestJob
 
 /// <summary>
 /// Where a document's chunks go: its shard (a stable hash of its id over the collection's shard count, which never
-/// changes) and the collection's chunking, resolved once per submission.
+/// changes), the collection's chunking and its embedding model, resolved once per submission. A job queued before
+/// placements named the model has none: its collection predates recorded models (<see cref="Embedding.EmbeddingModels.LegacyModel"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.Ingestion.DocumentPlacement")]
-public sealed record class DocumentPlacement(int Shard, int ChunkTokens, int ChunkOverlapTokens)
+public sealed record class DocumentPlacement(int Shard, int ChunkTokens, int ChunkOverlapTokens, string? EmbeddingModel = null)
 {
     /// <summary>The placement of <paramref name="documentId"/> in the collection <paramref name="info"/> describes.</summary>
     public static DocumentPlacement Of(string documentId, CollectionInfo info, IngestionOptions options)
     {
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(options);
-        return new(Retrieval.ShardRouter.ShardFor(documentId, info.ShardCount), info.ChunkTokens ?? options.ChunkTokens, info.ChunkOverlapTokens ?? options.ChunkOverlapTokens);
+        return new(Retrieval.ShardRouter.ShardFor(documentId, info.ShardCount), info.ChunkTokens ?? options.ChunkTokens, info.ChunkOverlapTokens ?? options.ChunkOverlapTokens, info.EmbeddingModel?.Name);
     }
 }

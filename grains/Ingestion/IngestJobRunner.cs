@@ -129,7 +129,7 @@ internal sealed class IngestJobRunner(
     /// <summary>The pipeline for one version, its chunks staged in the placement's shard.</summary>
     public Task<PipelineResult> RunPipelineAsync(byte[] bytes, string contentType, string? title, DocumentPlacement placement, string version, Action<string>? stage, CancellationToken cancellationToken)
     {
-        var request = new PipelineRequest(_parts.DocumentId, bytes, contentType, title, placement.ChunkTokens, placement.ChunkOverlapTokens);
+        var request = new PipelineRequest(_parts.DocumentId, bytes, contentType, title, placement.ChunkTokens, placement.ChunkOverlapTokens, placement.EmbeddingModel);
         return pipeline.RunAsync(request, new ShardSink(commit.Shard(_parts.CollectionKey, placement), _parts.DocumentId, version), stage, cancellationToken);
     }
 

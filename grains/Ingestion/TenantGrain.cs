@@ -38,7 +38,7 @@ public sealed class TenantGrain(
         var sizes = await Task.WhenAll(state.State.Collections.Select(async Task<CollectionSize?> (name) =>
         {
             var info = await GrainFactory.GetGrain<ICollectionGrain>(GrainKeys.Collection(tenant, name)).GetInfoAsync(cancellationToken);
-            return info.Exists ? new CollectionSize(name, info.ShardCount, info.DocumentCount, info.ChunkCount, info.ChunkTokens) : null;
+            return info.Exists ? new CollectionSize(name, info.ShardCount, info.DocumentCount, info.ChunkCount, info.ChunkTokens, info.EmbeddingModel?.Name) : null;
         }));
         return [.. sizes.OfType<CollectionSize>()];
     }

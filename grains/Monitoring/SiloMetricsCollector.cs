@@ -26,7 +26,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private readonly ILocalSiloDetails _silo;
     private readonly IClusterClient _cluster;
     private readonly ShardMemoryLedger _ledger;
-    private readonly EmbeddingService _embeddings;
+    private readonly EmbeddingModels _embeddings;
     private readonly TimeProvider _time;
     private readonly ILogger<SiloMetricsCollector> _logger;
     private readonly Process _process = Process.GetCurrentProcess();
@@ -37,7 +37,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private int _lastGc;
     private double _cpuPercent;
 
-    public SiloMetricsCollector(IOptions<MonitoringOptions> options, RagInstruments instruments, ShardMemoryLedger ledger, EmbeddingService embeddings,
+    public SiloMetricsCollector(IOptions<MonitoringOptions> options, RagInstruments instruments, ShardMemoryLedger ledger, EmbeddingModels embeddings,
         IHostApplicationLifetime lifetime, ILocalSiloDetails silo, IClusterClient cluster, TimeProvider time, ILogger<SiloMetricsCollector> logger)
     {
         ArgumentNullException.ThrowIfNull(instruments);
@@ -73,7 +73,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         _meter.CreateObservableGauge("orleansrag.threadpool.queue_length", () => ThreadPool.PendingWorkItemCount, "{work_item}", "Work items waiting for the thread pool.");
         _meter.CreateObservableGauge("orleansrag.index.memory", () => _ledger.TotalBytes, "By", "Memory the retrieval shards on this silo hold (estimated by each shard).");
         _meter.CreateObservableGauge("orleansrag.index.memory.budget", () => _ledger.BudgetBytes, "By", "The silo's index memory budget (Retrieval:MemoryBudgetMiB); writes beyond it get 507.");
-        _meter.CreateObservableGauge("orleansrag.embedding.queue_length", () => _embeddings.QueueLength, "{text}", "Texts waiting for the embedding model.");
+        _meter.CreateObservableGauge("orleansrag.embedding.queue_length", () => _embeddings.QueueLength, "{text}", "Texts waiting for the embedding models.");
     }
 
     /// <summary>Takes the interval's aggregate and starts the next one.</summary>

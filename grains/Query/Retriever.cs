@@ -4,15 +4,18 @@ using OrleansRag.Retrieval;
 
 namespace OrleansRag.Query;
 
-/// <summary>What the retrieve stage found: the ranked hits, the text's embedding (unless BM25 alone) and the time each step took.</summary>
-public sealed record class RetrievedSources(SearchHit[] Hits, float[]? Vector, double EmbedMs, double RetrieveMs);
+/// <summary>
+/// What the retrieve stage found: the ranked hits, the text's embedding (unless BM25 alone), the collection's embedding
+/// model (what any further text of the answer is embedded with) and the time each step took.
+/// </summary>
+public sealed record class RetrievedSources(SearchHit[] Hits, float[]? Vector, double EmbedMs, double RetrieveMs, string EmbeddingModel);
 
 /// <summary>
 /// The retrieve stage of searches and answers: embed and/or analyse the text → fan out to every shard of the
 /// collection concurrently → exact top-k merge (dense, BM25 with collection-wide statistics, or both fused with
-/// reciprocal rank fusion). One per silo; the text is embedded in the embedding service's interactive lane.
+/// reciprocal rank fusion). One per silo; the text is embedded with the collection's model, in its interactive lane.
 /// </summary>
-public sealed class Retriever(IGrainFactory grains, EmbeddingService embeddings)
+public sealed class Retriever(IGrainFactory grains, EmbeddingModels models)
 {
     /// <summary>How deep each ranking goes before fusion.</summary>
     public const int FusionDepth = 100;
@@ -33,12 +36,13 @@ public sealed class Retriever(IGrainFactory grains, EmbeddingService embeddings)
     {
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(options);
+        var model = ModelOf(info);
         float[]? vector = null;
         var embedMs = 0.0;
         if (options.Mode != SearchMode.Bm25)
         {
             var embed = Stopwatch.StartNew();
-            vector = await EmbedQuestionAsync(text, cancellationToken);
+            vector = await EmbedQuestionAsync(model, text, cancellationToken);
             embedMs = embed.Elapsed.TotalMilliseconds;
         }
 
@@ -48,14 +52,14 @@ public sealed class Retriever(IGrainFactory grains, EmbeddingService embeddings)
         switch (options.Mode)
         {
             case SearchMode.Dense:
-                hits = await DenseAsync(shards, vector!, options.TopK, options, forAnswer, cancellationToken);
+                hits = await DenseAsync(shards, model, vector!, options.TopK, options, forAnswer, cancellationToken);
                 break;
             case SearchMode.Bm25:
                 hits = await Bm25Async(shards, text, options.TopK, options, forAnswer, cancellationToken);
                 break;
             default:
                 var depth = Math.Max(options.TopK, FusionDepth);
-                var dense = DenseAsync(shards, vector!, depth, options, forAnswer, cancellationToken);
+                var dense = DenseAsync(shards, model, vector!, depth, options, forAnswer, cancellationToken);
                 var lexical = Bm25Async(shards, text, depth, options, forAnswer, cancellationToken);
                 var lists = await Task.WhenAll(dense, lexical);
                 hits = SearchHits.ReciprocalRankFusion(lists, options.RrfK, options.TopK, options.PerDocument);
@@ -69,16 +73,27 @@ public sealed class Retriever(IGrainFactory grains, EmbeddingService embeddings)
                 break;
         }
 
-        return new RetrievedSources(hits, vector, embedMs, watch.Elapsed.TotalMilliseconds);
+        return new RetrievedSources(hits, vector, embedMs, watch.Elapsed.TotalMilliseconds, model);
     }
 
-    /// <summary>The question's unit-length embedding (interactive lane).</summary>
-    public async Task<float[]> EmbedQuestionAsync(string text, CancellationToken cancellationToken) =>
-        (await embeddings.EmbedAsync([text], EmbeddingKind.Query, EmbeddingLane.Interactive, cancellationToken)).Vectors[0];
-
-    private static async Task<SearchHit[]> DenseAsync(List<IRetrievalShardGrain> shards, float[] vector, int topK, SearchOptions options, bool withSentences, CancellationToken cancellationToken)
+    /// <summary>The model a collection's texts are embedded with.</summary>
+    public string ModelOf(CollectionInfo info)
     {
-        var query = new ShardQuery(SearchMode.Dense, topK, options.PerDocument, Vector: vector, Filter: options.Filter, WithSentences: withSentences);
+        ArgumentNullException.ThrowIfNull(info);
+        return info.EmbeddingModel?.Name ?? models.LegacyModel;
+    }
+
+    /// <summary>The question's unit-length embedding by <paramref name="model"/> (its interactive lane).</summary>
+    public async Task<float[]> EmbedQuestionAsync(string model, string text, CancellationToken cancellationToken) =>
+        (await (await models.GetAsync(model)).EmbedAsync([text], EmbeddingKind.Query, EmbeddingLane.Interactive, cancellationToken)).Vectors[0];
+
+    /// <summary>Passages embedded by <paramref name="model"/> in its interactive lane (sentences an answer needs and has no stored vector for).</summary>
+    public async Task<float[][]> EmbedPassagesNowAsync(string model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        (await (await models.GetAsync(model)).EmbedAsync(texts, EmbeddingKind.Document, EmbeddingLane.Interactive, cancellationToken)).Vectors;
+
+    private static async Task<SearchHit[]> DenseAsync(List<IRetrievalShardGrain> shards, string model, float[] vector, int topK, SearchOptions options, bool withSentences, CancellationToken cancellationToken)
+    {
+        var query = new ShardQuery(SearchMode.Dense, topK, options.PerDocument, Vector: vector, Filter: options.Filter, WithSentences: withSentences, EmbeddingModel: model);
         var perShard = await Task.WhenAll(shards.Select(shard => shard.SearchAsync(query, cancellationToken)));
         return SearchHits.TopK(perShard.SelectMany(h => h), topK, options.PerDocument);
     }

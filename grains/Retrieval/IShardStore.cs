@@ -3,7 +3,8 @@ namespace OrleansRag.Retrieval;
 /// <summary>
 /// One document's entry in a shard: its summary, metadata and chunks with vectors. A large document's chunks
 /// live in <see cref="PartCount"/> parts of version <see cref="Version"/> (stored beside the entry, which then
-/// holds no chunks itself); a document that is not (yet) searchable has no chunks and no parts.
+/// holds no chunks itself); a document that is not (yet) searchable has no chunks and no parts. <see cref="EmbeddingModel"/>
+/// names the model of its vectors (null in entries written before entries recorded it).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.Retrieval.ShardEntry")]
 public sealed record class ShardEntry(
@@ -11,7 +12,8 @@ public sealed record class ShardEntry(
     IndexedChunk[] Chunks,
     IReadOnlyDictionary<string, MetadataValue>? Metadata = null,
     string? Version = null,
-    int PartCount = 0);
+    int PartCount = 0,
+    string? EmbeddingModel = null);
 
 /// <summary>
 /// Durable home of a retrieval shard's content, one entry per document, so that writing a document costs

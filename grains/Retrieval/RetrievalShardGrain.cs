@@ -30,6 +30,9 @@ public sealed partial class RetrievalShardGrain(
     private readonly Bm25Index _lexical = new();
     private IVectorIndex? _index;
 
+    /// <summary>The embedding model of the vectors this shard holds (the first entry that names one).</summary>
+    private string? _model;
+
     private string ShardKey => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -74,6 +77,7 @@ public sealed partial class RetrievalShardGrain(
     {
         ArgumentNullException.ThrowIfNull(commit);
         var documentId = commit.Summary.Id;
+        EnsureSameModel(commit.EmbeddingModel, $"document '{documentId}'");
         var wasSearchable = _searchable.Contains(documentId);
         var previous = _entries.GetValueOrDefault(documentId);
 
@@ -95,7 +99,7 @@ public sealed partial class RetrievalShardGrain(
             chunks = await store.LoadPartsAsync(ShardKey, documentId, commit.Version, commit.PartCount, cancellationToken);
         }
 
-        var entry = new ShardEntry(commit.Summary, commit.PartCount == 0 ? chunks : [], commit.Metadata, commit.Version, commit.PartCount);
+        var entry = new ShardEntry(commit.Summary, commit.PartCount == 0 ? chunks : [], commit.Metadata, commit.Version, commit.PartCount, commit.EmbeddingModel);
         await store.CommitAsync(ShardKey, entry, previous?.Version, cancellationToken); // durable before searchable or acknowledged
         Apply(entry with { Chunks = chunks });
         _staged.Remove((documentId, commit.Version));
@@ -163,6 +167,11 @@ public sealed partial class RetrievalShardGrain(
         using var activity = RagTelemetry.ActivitySource.StartActivity("retrieve");
         activity?.SetTag("orleansrag.shard", ShardKey);
         activity?.SetTag("orleansrag.search.mode", query.Mode.ToString());
+        if (query.Mode == SearchMode.Dense)
+        {
+            EnsureSameModel(query.EmbeddingModel, "the query");
+        }
+
         var allow = Allow(query.Filter);
         var hits = query.Mode switch
         {
@@ -234,6 +243,7 @@ public sealed partial class RetrievalShardGrain(
             return;
         }
 
+        _model ??= entry.EmbeddingModel;
         _textBytes[documentId] = entry.Chunks.Sum(ChunkTextBytes);
         var dimensions = entry.Chunks[0].Vector.Length;
         _index ??= options.Value.CreateIndex(dimensions, ShardKey);
@@ -245,6 +255,16 @@ public sealed partial class RetrievalShardGrain(
 
         _index.Upsert(documentId, entry.Chunks);
         _searchable.Add(documentId);
+    }
+
+    /// <summary>Refuses vectors of another model than the ones this shard holds: their cosines would mean nothing.</summary>
+    private void EnsureSameModel(string? model, string what)
+    {
+        if (model is not null && _model is not null && !string.Equals(model, _model, StringComparison.Ordinal))
+        {
+            throw new EmbeddingModelMismatchException(
+                $"The collection's vectors come from embedding model {_model}, but {what} was embedded with {model}; a collection keeps the model it was created with.");
+        }
     }
 
     public Task<ShardFootprint> GetFootprintAsync() => Task.FromResult(Footprint());

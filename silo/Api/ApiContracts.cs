@@ -34,8 +34,8 @@ public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, i
         new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter);
 }
 
-/// <summary>Body of PUT /v1/collections/{collection}.</summary>
-public sealed record CreateCollectionRequest(int? ShardCount, int? ChunkTokens, int? ChunkOverlapTokens);
+/// <summary>Body of PUT /v1/collections/{collection}; embeddingModel names one of the models the cluster serves (default: the silo's).</summary>
+public sealed record CreateCollectionRequest(int? ShardCount, int? ChunkTokens, int? ChunkOverlapTokens, string? EmbeddingModel = null);
 
 /// <summary>GET /v1/collections/{collection}/documents.</summary>
 public sealed record DocumentListResponse(string Collection, int Count, IReadOnlyList<DocumentSummary> Documents);

@@ -3,7 +3,7 @@ using OrleansRag.Silo.Security;
 
 namespace OrleansRag.Silo.Api;
 
-/// <summary>PUT and GET /v1/collections/{collection}: a collection's own settings (shards, chunking).</summary>
+/// <summary>PUT and GET /v1/collections/{collection}: a collection's own settings (shards, chunking, embedding model).</summary>
 public static class CollectionsApi
 {
     public static RouteGroupBuilder MapCollectionsApi(this RouteGroupBuilder v1)
@@ -29,7 +29,7 @@ public static class CollectionsApi
             return problem;
         }
 
-        var settings = new CollectionSettings(body!.ShardCount, body.ChunkTokens, body.ChunkOverlapTokens);
+        var settings = new CollectionSettings(body!.ShardCount, body.ChunkTokens, body.ChunkOverlapTokens, body.EmbeddingModel);
         var existing = await rag.GetCollectionAsync(collection, request.HttpContext.RequestAborted);
         var info = await rag.CreateCollectionAsync(collection, settings, request.HttpContext.RequestAborted); // the grain checks the settings; an existing collection comes back as it is
         if (existing is null)
@@ -39,9 +39,10 @@ public static class CollectionsApi
 
         var conflicts = (settings.ShardCount is { } shards && shards != info.ShardCount)
             || (settings.ChunkTokens is not null && settings.ChunkTokens != info.ChunkTokens)
-            || (settings.ChunkOverlapTokens is not null && settings.ChunkOverlapTokens != info.ChunkOverlapTokens);
+            || (settings.ChunkOverlapTokens is not null && settings.ChunkOverlapTokens != info.ChunkOverlapTokens)
+            || (settings.EmbeddingModel is not null && !string.Equals(settings.EmbeddingModel, info.EmbeddingModel?.Name, StringComparison.OrdinalIgnoreCase));
         return conflicts
-            ? Results.Problem(detail: $"Collection '{collection}' exists with other settings (shardCount {info.ShardCount}, chunkTokens {info.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}); settings are fixed at creation.",
+            ? Results.Problem(detail: $"Collection '{collection}' exists with other settings (shardCount {info.ShardCount}, chunkTokens {info.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, embeddingModel {info.EmbeddingModel?.Name}); settings are fixed at creation.",
                 statusCode: StatusCodes.Status409Conflict, title: "Conflict")
             : Results.Ok(info);
     }

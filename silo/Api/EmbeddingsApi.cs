@@ -7,7 +7,8 @@ namespace OrleansRag.Silo.Api;
 
 /// <summary>
 /// POST /v1/embeddings, shaped like OpenAI's embeddings API so any OpenAI client can use the cluster as an
-/// embedding service. Supports string or string[] input and float or base64 encoding.
+/// embedding service. Supports string or string[] input and float or base64 encoding; <c>model</c> picks one of the
+/// models the cluster serves (default: the one new collections get), so texts can be embedded as a collection's are.
 /// </summary>
 public static class EmbeddingsApi
 {
@@ -32,12 +33,12 @@ public static class EmbeddingsApi
     {
         ArgumentNullException.ThrowIfNull(v1);
         v1.MapPost("/embeddings", CreateAsync).WithTags("Embeddings").WithName("CreateEmbeddings")
-            .WithSummary("OpenAI-compatible embeddings from the silo's model")
+            .WithSummary("OpenAI-compatible embeddings from one of the silo's models")
             .DescribesBody<EmbeddingsRequest>("application/json").Produces<EmbeddingsResponse>().ProducesProblems(400, 413, 415);
         return v1;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains, EmbeddingService embeddings, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains, EmbeddingModels models, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<EmbeddingsRequest>(request, 16 * 1024 * 1024);
         if (problem is not null)
@@ -45,11 +46,12 @@ public static class EmbeddingsApi
             return problem;
         }
 
-        var model = await embeddings.GetModelAsync();
-        if (!string.IsNullOrEmpty(body!.Model) && !string.Equals(body.Model, model.Name, StringComparison.OrdinalIgnoreCase))
+        if (!string.IsNullOrEmpty(body!.Model) && !models.IsKnown(body.Model))
         {
-            return Problems.BadRequest($"model '{body.Model}' is not served here; this cluster serves '{model.Name}'.");
+            return Problems.BadRequest($"model '{body.Model}' is not served here; this cluster serves {string.Join(", ", models.Names.Select(n => $"'{n}'"))}.");
         }
+
+        var model = await models.DescribeAsync(string.IsNullOrEmpty(body.Model) ? models.DefaultModel : body.Model);
 
         var format = body.EncodingFormat ?? "float";
         if (format is not ("float" or "base64"))
@@ -68,7 +70,7 @@ public static class EmbeddingsApi
             return Problems.BadRequest(inputProblem);
         }
 
-        var batch = await grains.GetGrain<IEmbeddingGrain>(0).EmbedAsync(inputs!, EmbeddingKind.Document, cancellationToken);
+        var batch = await grains.GetGrain<IEmbeddingGrain>(0).EmbedAsync(inputs!, EmbeddingKind.Document, model.Name, cancellationToken);
         var data = batch.Vectors.Select((vector, index) => new EmbeddingData(
             "embedding", index, format == "base64" ? Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan())) : vector)).ToList();
         var tokens = batch.TokenCounts.Sum();

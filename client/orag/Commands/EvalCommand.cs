@@ -32,6 +32,10 @@ public sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
         [DefaultValue(0)]
         public int ChunkTokens { get; init; }
 
+        [CommandOption("--model <NAME>")]
+        [Description("Embedding model of the collection, e.g. all-MiniLM-L6-v2 (fp32) or all-MiniLM-L6-v2-int8 (default: the cluster's default for new collections).")]
+        public string? Model { get; init; }
+
         [CommandOption("-p|--parallel <N>")]
         [Description("Requests in flight.")]
         [DefaultValue(8)]
@@ -72,7 +76,7 @@ public sealed class EvalCommand : AsyncCommand<EvalCommand.Settings>
             {
                 var task = progress.AddTask("Ingesting corpus", maxValue: dataset.Corpus.Count);
                 ingest = await evaluator.IngestAsync(dataset, settings.Collection!, settings.ChunkTokens, settings.Parallel,
-                    new Progress<int>(done => task.Value = done), cancellationToken);
+                    new Progress<int>(done => task.Value = done), settings.Model, cancellationToken);
                 task.Value = dataset.Corpus.Count;
             });
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"ingested {ingest.Ingested}, unchanged {ingest.Unchanged}, failed {ingest.Failed.Count}");

@@ -17,12 +17,15 @@ public sealed record EvaluationResult(
 /// </summary>
 public sealed class Evaluator(RagHttpClient client)
 {
-    /// <summary>Creates the collection (whole-document chunks by default) and ingests the corpus; returns (ingested, unchanged, failed).</summary>
+    /// <summary>
+    /// Creates the collection (whole-document chunks by default; <paramref name="embeddingModel"/> null = the cluster's
+    /// default model) and ingests the corpus; returns (ingested, unchanged, failed).
+    /// </summary>
     public async Task<(int Ingested, int Unchanged, IReadOnlyList<string> Failed)> IngestAsync(
-        BeirDataset dataset, string collection, int chunkTokens, int parallel, IProgress<int>? progress, CancellationToken cancellationToken)
+        BeirDataset dataset, string collection, int chunkTokens, int parallel, IProgress<int>? progress, string? embeddingModel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        await client.CreateCollectionAsync(collection, new CollectionSettings(ChunkTokens: chunkTokens), cancellationToken);
+        await client.CreateCollectionAsync(collection, new CollectionSettings(ChunkTokens: chunkTokens, EmbeddingModel: embeddingModel), cancellationToken);
         var ingested = 0;
         var unchanged = 0;
         var done = 0;

@@ -21,13 +21,15 @@ public static class IngestionStages
 /// <param name="Title">The title given with the document, if any.</param>
 /// <param name="ChunkTokens">Word pieces per chunk (0 = whole document).</param>
 /// <param name="OverlapTokens">Word pieces of overlap.</param>
-public sealed record class PipelineRequest(string DocumentId, ReadOnlyMemory<byte> Content, string ContentType, string? Title, int ChunkTokens, int OverlapTokens);
+/// <param name="EmbeddingModel">The collection's embedding model (null: a collection from before models were recorded).</param>
+public sealed record class PipelineRequest(string DocumentId, ReadOnlyMemory<byte> Content, string ContentType, string? Title, int ChunkTokens, int OverlapTokens, string? EmbeddingModel);
 
 /// <summary>
 /// What the pipeline produced. Small documents come back whole (<see cref="Chunks"/>); larger ones were handed
 /// to the sink in <see cref="Parts"/> parts of at most <see cref="IngestionOptions.PartChunks"/> chunks.
+/// <see cref="EmbeddingModel"/> is the model that embedded them.
 /// </summary>
-public sealed record class PipelineResult(string Title, int ChunkCount, int? PageCount, int Parts, IndexedChunk[]? Chunks);
+public sealed record class PipelineResult(string Title, int ChunkCount, int? PageCount, int Parts, IndexedChunk[]? Chunks, string EmbeddingModel);
 
 /// <summary>The index stage's target: where embedded chunks go, part by part, before they are committed.</summary>
 public interface IChunkSink
@@ -47,10 +49,10 @@ public sealed class IngestionPipeline
     private readonly Dictionary<string, IDocumentExtractor> _extractors;
     private readonly ITextNormalizer _normalizer;
     private readonly IDocumentChunker _chunker;
-    private readonly EmbeddingService _embeddings;
+    private readonly EmbeddingModels _models;
     private readonly IngestionOptions _options;
 
-    public IngestionPipeline(IEnumerable<IDocumentExtractor> extractors, ITextNormalizer normalizer, IDocumentChunker chunker, EmbeddingService embeddings, IOptions<IngestionOptions> options)
+    public IngestionPipeline(IEnumerable<IDocumentExtractor> extractors, ITextNormalizer normalizer, IDocumentChunker chunker, EmbeddingModels models, IOptions<IngestionOptions> options)
     {
         ArgumentNullException.ThrowIfNull(extractors);
         ArgumentNullException.ThrowIfNull(options);
@@ -71,7 +73,7 @@ public sealed class IngestionPipeline
 
         _normalizer = normalizer;
         _chunker = chunker;
-        _embeddings = embeddings;
+        _models = models;
         _options = options.Value;
     }
 
@@ -100,7 +102,8 @@ public sealed class IngestionPipeline
         var pageCount = extracted.PageCount;
 
         stage?.Invoke(IngestionStages.Chunk);
-        var model = await _embeddings.GetModelAsync();
+        var embeddings = await _models.GetAsync(request.EmbeddingModel ?? _models.LegacyModel); // the collection's model
+        var model = await embeddings.GetModelAsync();
         var plan = new ChunkingPlan(model.Tokenizer, ChunkBudget(model, title, request.ChunkTokens), request.OverlapTokens);
         var pieces = await Task.Run(() => _chunker.Chunk(extracted, plan, cancellationToken).ToList(), cancellationToken);
         extracted = null; // the blocks are not needed past this point
@@ -116,7 +119,7 @@ public sealed class IngestionPipeline
             if (missing.Length > 0)
             {
                 var spans = missing.Select(text => _options.SentenceVectors ? SentenceSplitter.Spans(text) : null).ToArray();
-                var outputs = await _embeddings.EmbedPassagesAsync(
+                var outputs = await embeddings.EmbedPassagesAsync(
                     [.. missing.Select((text, i) => new Passage(title, text, spans[i] ?? []))], cancellationToken);
                 for (var i = 0; i < missing.Length; i++)
                 {
@@ -143,12 +146,12 @@ public sealed class IngestionPipeline
 
         if (parts == 0)
         {
-            return new PipelineResult(title, pieces.Count, pageCount, 0, [.. pending]);
+            return new PipelineResult(title, pieces.Count, pageCount, 0, [.. pending], model.Name);
         }
 
         stage?.Invoke(IngestionStages.Index);
         await sink.StagePartAsync(parts++, [.. pending], cancellationToken);
-        return new PipelineResult(title, pieces.Count, pageCount, parts, null);
+        return new PipelineResult(title, pieces.Count, pageCount, parts, null, model.Name);
     }
 
     private sealed record EmbeddedPiece(float[] Vector, SentenceVectors? Sentences);

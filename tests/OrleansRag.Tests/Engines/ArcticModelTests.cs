@@ -58,8 +58,12 @@ public sealed class ArcticModelTests
             var hits = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hits");
             Assert.Equal("paris", hits[0].GetProperty("documentId").GetString());
 
+            // New collections get the configured model's int8 form (Embedding:Quantized unset), recorded on the collection.
+            var model = (await host.Http.GetFromJsonAsync<JsonElement>("v1/collections/arctic")).GetProperty("embeddingModel");
+            Assert.Equal(BundledModels.ArcticXs + OnnxEmbedder.QuantizedSuffix, model.GetProperty("name").GetString());
+            Assert.Equal("cls", model.GetProperty("pooling").GetString());
             using var embeddings = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = "x" });
-            Assert.Equal(BundledModels.ArcticXs, (await embeddings.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetString());
+            Assert.Equal(BundledModels.ArcticXs + OnnxEmbedder.QuantizedSuffix, (await embeddings.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetString());
         }
         finally
         {

@@ -159,7 +159,7 @@ public sealed class ExtractorTests
     [Fact]
     public void Every_declared_content_type_needs_exactly_one_extractor()
     {
-        var embeddings = new EmbeddingService(Options.Create(new EmbeddingOptions()), NullLogger<EmbeddingService>.Instance);
+        using var embeddings = new EmbeddingModels(Options.Create(new EmbeddingOptions()), NullLogger<EmbeddingService>.Instance);
         IDocumentExtractor[] all = [new PlainTextExtractor(), new MarkdownExtractor(), new HtmlExtractor(), new PdfExtractor(), new DocxExtractor()];
         _ = new IngestionPipeline(all, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions()));
 

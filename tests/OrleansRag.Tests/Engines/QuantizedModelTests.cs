@@ -70,4 +70,23 @@ public sealed class QuantizedModelTests
             Directory.Delete(cache, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task The_service_runs_int8_texts_alone_so_a_vector_never_depends_on_the_texts_beside_it()
+    {
+        using var service = new EmbeddingService(
+            Microsoft.Extensions.Options.Options.Create(new EmbeddingOptions { Quantized = true }), Microsoft.Extensions.Logging.Abstractions.NullLogger<EmbeddingService>.Instance);
+        await service.StartAsync(CancellationToken.None);
+        const string Short = "Kubernetes restarts a container whose liveness probe fails.";
+        var alone = (await service.EmbedAsync([Short], EmbeddingKind.Document)).Vectors[0];
+
+        // In one call with texts of about its length (so length buckets would batch them with it, and one scale per batch
+        // would move its activations), and concurrently.
+        var crowd = Enumerable.Range(0, 12).Select(i => $"Note {i}: ZEBRA-{i * 7919} rivers, VOLCANO {i} and 100% old railway stations!").ToArray();
+        var together = await service.EmbedAsync([.. crowd, Short], EmbeddingKind.Document);
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => service.EmbedAsync([Short, .. crowd], EmbeddingKind.Document)));
+        Assert.Equal(alone, together.Vectors[^1]);
+        Assert.All(concurrent, batch => Assert.Equal(alone, batch.Vectors[0]));
+        Assert.Equal(BundledModels.MiniLm + OnnxEmbedder.QuantizedSuffix, together.Model);
+    }
 }

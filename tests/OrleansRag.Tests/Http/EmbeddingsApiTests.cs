@@ -29,7 +29,7 @@ public sealed class EmbeddingsApiTests(RagHostFixture host)
         Assert.Equal(8, one.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         Assert.Equal(8, one.GetProperty("usage").GetProperty("total_tokens").GetInt32());
 
-        using var many = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = new[] { "The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium." } });
+        using var many = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = new[] { "The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium." }, model = "all-MiniLM-L6-v2" });
         var three = (await many.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").EnumerateArray()
             .Select(d => d.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
         Assert.Equal(3, three.Length);
@@ -38,9 +38,27 @@ public sealed class EmbeddingsApiTests(RagHostFixture host)
     }
 
     [Fact]
+    public async Task Without_a_model_the_default_for_new_collections_embeds_and_another_served_model_can_be_named()
+    {
+        using var unnamed = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = "The weather is lovely today." });
+        var body = await unnamed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("all-MiniLM-L6-v2-int8", body.GetProperty("model").GetString());
+        var int8 = body.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var fp32 = TestModel.Embed("The weather is lovely today.")[0];
+        Assert.InRange(TensorPrimitives.CosineSimilarity(fp32, int8), 0.98f, 0.99999f); // close to the fp32 vector, not it
+
+        using var arctic = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = "x", model = "snowflake-arctic-embed-xs" });
+        Assert.Equal("snowflake-arctic-embed-xs", (await arctic.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetString());
+
+        using var unknown = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = "x", model = "text-embedding-3-small" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("all-MiniLM-L6-v2-int8", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Base64_encoding_carries_little_endian_floats()
     {
-        using var response = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = "hello world", encoding_format = "base64" });
+        using var response = await host.Http.PostAsJsonAsync("v1/embeddings", new { input = "hello world", encoding_format = "base64", model = "all-MiniLM-L6-v2" });
         var encoded = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data")[0].GetProperty("embedding").GetString()!;
         var floats = MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(encoded)).ToArray();
         var expected = TestModel.Embed("hello world")[0];

@@ -25,7 +25,7 @@ public sealed class InstrumentsPerHostTests
         Assert.NotSame(a.Meter, b.Meter);
         Assert.Equal(a.Meter.Name, b.Meter.Name); // the same name for exporters ("OrleansRag"), two instances
 
-        using var embeddings = new EmbeddingService(Options.Create(new EmbeddingOptions()), NullLogger<EmbeddingService>.Instance, a);
+        using var embeddings = new EmbeddingModels(Options.Create(new EmbeddingOptions()), NullLogger<EmbeddingService>.Instance, a);
         using var collector = new SiloMetricsCollector(
             Options.Create(new MonitoringOptions()), a, new ShardMemoryLedger(Options.Create(new RetrievalOptions())), embeddings,
             lifetime: null!, silo: null!, cluster: null!, TimeProvider.System, NullLogger<SiloMetricsCollector>.Instance);

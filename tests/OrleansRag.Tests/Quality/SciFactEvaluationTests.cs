@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using OrleansRag.Cli;
 using OrleansRag.Cli.Evaluation;
 using OrleansRag.Tests.Http;
@@ -8,8 +10,9 @@ namespace OrleansRag.Tests.Quality;
 
 /// <summary>
 /// The full SciFact evaluation (5,183 abstracts, 300 test queries) through a real host over HTTP, the same
-/// code path as `orag eval`. Floors are the measured figures minus 0.005; published references: dense
-/// all-MiniLM-L6-v2 0.6451 (MTEB), BM25 0.6789 (Anserini flat).
+/// code path as `orag eval`, in a collection made with the defaults (the int8 form of all-MiniLM-L6-v2). Floors are
+/// the measured figures minus 0.005; published references: dense all-MiniLM-L6-v2 (fp32) 0.6451 (MTEB), BM25 0.6789
+/// (Anserini flat). The fp32 model's vectors are checked against the reference implementation in EmbeddingGoldenTests.
 /// </summary>
 public sealed class SciFactEvaluationTests(ITestOutputHelper output)
 {
@@ -35,7 +38,7 @@ public sealed class SciFactEvaluationTests(ITestOutputHelper output)
         {
             using var client = new RagHttpClient(host.BaseAddress);
             var evaluator = new Evaluator(client);
-            var ingest = await evaluator.IngestAsync(dataset, "scifact", chunkTokens: 0, parallel: 8, progress: null, CancellationToken.None);
+            var ingest = await evaluator.IngestAsync(dataset, "scifact", chunkTokens: 0, parallel: 8, progress: null, embeddingModel: null, CancellationToken.None);
             Assert.Empty(ingest.Failed);
             Assert.Equal(5183, ingest.Ingested);
 
@@ -47,11 +50,14 @@ public sealed class SciFactEvaluationTests(ITestOutputHelper output)
                 output.WriteLine($"scifact {mode,-6}: nDCG@10 {result.Scores.NdcgAt10:F4}  Recall@10 {result.Scores.RecallAt10:F4}  Recall@100 {result.Scores.RecallAt100:F4}  MRR@10 {result.Scores.MrrAt10:F4}  p50 {result.LatencyP50Ms:F1} ms  p95 {result.LatencyP95Ms:F1} ms");
             }
 
-            // Dense reproduces the published MTEB figure (same tokenizer, truncation, pooling, normalisation), with the
-            // default int8 index (candidates from int8 codes, re-scored in fp32) within 0.002 of the fp32 figure.
-            Assert.InRange(results[SearchMode.Dense].Scores.NdcgAt10, 0.6451 - 0.002, 0.6451 + 0.002);
+            // The int8 model loses nothing against the published fp32 figure (measured 0.6481; each text runs alone, so the
+            // figure is the same every run).
+            var model = (await host.Http.GetFromJsonAsync<JsonElement>("v1/collections/scifact")).GetProperty("embeddingModel").GetProperty("name").GetString();
+            output.WriteLine($"scifact model: {model}");
+            Assert.Equal("all-MiniLM-L6-v2-int8", model);
+            Assert.True(results[SearchMode.Dense].Scores.NdcgAt10 >= 0.6431, $"dense {results[SearchMode.Dense].Scores.NdcgAt10:F4}");
             Assert.True(results[SearchMode.Bm25].Scores.NdcgAt10 >= 0.6727, $"bm25 {results[SearchMode.Bm25].Scores.NdcgAt10:F4}");
-            Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 >= 0.7126, $"hybrid {results[SearchMode.Hybrid].Scores.NdcgAt10:F4}");
+            Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 >= 0.7089, $"hybrid {results[SearchMode.Hybrid].Scores.NdcgAt10:F4}");
             Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 > results[SearchMode.Dense].Scores.NdcgAt10);
             Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 > results[SearchMode.Bm25].Scores.NdcgAt10);
             Assert.True(results[SearchMode.Dense].Scores.RecallAt100 >= 0.92);

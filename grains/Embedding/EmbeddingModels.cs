@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace OrleansRag.Embedding;
+
+/// <summary>
+/// The embedding models a silo serves, by name, each loaded once per silo and only when first needed, with its own
+/// <see cref="EmbeddingService"/> (session and lanes). A name is a bundled model's (all-MiniLM-L6-v2,
+/// snowflake-arctic-embed-xs) or the configured <see cref="EmbeddingOptions.Model"/>'s (with its ModelPath, pooling and
+/// prefixes), plus <see cref="OnnxEmbedder.QuantizedSuffix"/> for its int8 form. A collection records its model when it
+/// is created (<see cref="DefaultModel"/> unless it names one) and every text of it is embedded with that model from
+/// then on; collections created before models were recorded read as <see cref="LegacyModel"/>. The default model is
+/// loaded when the host starts (readiness waits for it); the others on their first text.
+/// </summary>
+public sealed class EmbeddingModels : IHostedService, IDisposable
+{
+    private readonly EmbeddingOptions _options;
+    private readonly ILogger<EmbeddingService> _logger;
+    private readonly Monitoring.RagInstruments? _instruments;
+    private readonly ConcurrentDictionary<string, Lazy<Task<EmbeddingService>>> _services = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <param name="options">The configured model (the default's base) and the settings every model's lanes share.</param>
+    /// <param name="logger">Where each model's loading and batches are logged.</param>
+    /// <param name="instruments">The host's instruments, shared by every model's service.</param>
+    public EmbeddingModels(IOptions<EmbeddingOptions> options, ILogger<EmbeddingService> logger, Monitoring.RagInstruments? instruments = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _logger = logger;
+        _instruments = instruments;
+        DefaultModel = Canonical(_options.Model, _options.Quantized ?? true);
+        LegacyModel = Canonical(_options.Model, _options.Quantized ?? false);
+        Default = Create(DefaultModel);
+        _services[DefaultModel] = new(async () =>
+        {
+            await Default.GetModelAsync().ConfigureAwait(false);
+            return Default;
+        });
+    }
+
+    /// <summary>The model new collections get unless they name one: the configured model, int8 unless <c>Embedding:Quantized</c> is false.</summary>
+    public string DefaultModel { get; }
+
+    /// <summary>The model of collections created before collections recorded theirs: the configured model, fp32 unless <c>Embedding:Quantized</c> is true.</summary>
+    public string LegacyModel { get; }
+
+    /// <summary>The default model's service (also the silo's tokenizer for prompt budgets); loaded when the host starts.</summary>
+    public EmbeddingService Default { get; }
+
+    /// <summary>Every name this silo can serve.</summary>
+    public IReadOnlyList<string> Names =>
+    [
+        .. BundledModels.Known.Keys.Append(_options.Model).Distinct(StringComparer.OrdinalIgnoreCase)
+            .SelectMany(name => new[] { Canonical(name, quantized: false), Canonical(name, quantized: true) }),
+    ];
+
+    /// <summary>Texts waiting for inference in every loaded model's lanes.</summary>
+    public long QueueLength => Loaded.Sum(service => service.QueueLength);
+
+    private IEnumerable<EmbeddingService> Loaded =>
+        _services.Values.Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully).Select(lazy => lazy.Value.Result);
+
+    /// <summary>True when this silo can serve <paramref name="name"/>.</summary>
+    public bool IsKnown(string name) => TryParse(name, out _, out _);
+
+    /// <summary>
+    /// The service of model <paramref name="name"/>, loaded on first use (a few seconds; the int8 form is made from the
+    /// fp32 one the first time). Throws <see cref="RagValidationException"/> for a name this silo does not serve.
+    /// </summary>
+    public async Task<EmbeddingService> GetAsync(string name)
+    {
+        if (!TryParse(name, out var baseName, out var quantized))
+        {
+            throw new RagValidationException(
+                $"Embedding model '{name}' is not one this cluster serves; it serves {string.Join(", ", Names)}.", "embeddingModel");
+        }
+
+        var canonical = Canonical(baseName, quantized);
+        var lazy = _services.GetOrAdd(canonical, key => new Lazy<Task<EmbeddingService>>(() => LoadAsync(key)));
+        try
+        {
+            return await lazy.Value.ConfigureAwait(false);
+        }
+        catch
+        {
+            _services.TryRemove(KeyValuePair.Create(canonical, lazy)); // a later text tries again
+            throw;
+        }
+    }
+
+    /// <summary>What model <paramref name="name"/> is (loading it when needed): what a collection records.</summary>
+    public async Task<EmbeddingModelInfo> DescribeAsync(string name)
+    {
+        var model = await (await GetAsync(name).ConfigureAwait(false)).GetModelAsync().ConfigureAwait(false);
+        return new EmbeddingModelInfo(model.Name, model.Dimensions, model.Pooling.ToString().ToLowerInvariant(), model.Name.EndsWith(OnnxEmbedder.QuantizedSuffix, StringComparison.Ordinal));
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Default.StartAsync(cancellationToken);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var service in Loaded.ToList())
+        {
+            await service.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Disposes the models loaded on demand; the default's service belongs to the container.</summary>
+    public void Dispose()
+    {
+        foreach (var service in Loaded.Where(service => !ReferenceEquals(service, Default)).ToList())
+        {
+            service.Dispose();
+        }
+    }
+
+    private async Task<EmbeddingService> LoadAsync(string name)
+    {
+        var service = Create(name);
+        try
+        {
+            await Task.Run(() => service.StartAsync(CancellationToken.None)).ConfigureAwait(false); // loading is CPU and disk: off the caller's scheduler
+            return service;
+        }
+        catch
+        {
+            service.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A service for <paramref name="name"/>: the configured model's own settings, or a bundled model's.</summary>
+    private EmbeddingService Create(string name)
+    {
+        if (!TryParse(name, out var baseName, out var quantized))
+        {
+            throw new InvalidOperationException($"Embedding model '{name}' is unknown.");
+        }
+
+        var configured = string.Equals(baseName, _options.Model, StringComparison.OrdinalIgnoreCase);
+        var options = new EmbeddingOptions
+        {
+            Model = configured ? _options.Model : baseName,
+            ModelPath = configured ? _options.ModelPath : null,
+            CacheDirectory = _options.CacheDirectory,
+            Pooling = configured ? _options.Pooling : null,
+            QueryPrefix = configured ? _options.QueryPrefix : null,
+            DocumentPrefix = configured ? _options.DocumentPrefix : null,
+            MaxTokens = _options.MaxTokens,
+            MaxQueuedTexts = _options.MaxQueuedTexts,
+            MaxBatchSize = _options.MaxBatchSize,
+            IntraOpThreads = _options.IntraOpThreads,
+            Quantized = quantized,
+        };
+        return new EmbeddingService(Options.Create(options), _logger, _instruments);
+    }
+
+    /// <summary>Splits a name into its base model (as the silo spells it) and whether it is the int8 form.</summary>
+    private bool TryParse(string name, out string baseName, out bool quantized)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        quantized = name.EndsWith(OnnxEmbedder.QuantizedSuffix, StringComparison.OrdinalIgnoreCase);
+        var stem = quantized ? name[..^OnnxEmbedder.QuantizedSuffix.Length] : name;
+        baseName = string.Equals(stem, _options.Model, StringComparison.OrdinalIgnoreCase)
+            ? _options.Model
+            : BundledModels.Known.TryGetValue(stem, out var bundled) ? bundled.Name : "";
+        return baseName.Length > 0;
+    }
+
+    private static string Canonical(string baseName, bool quantized) => quantized ? baseName + OnnxEmbedder.QuantizedSuffix : baseName;
+}
