@@ -1,4 +1,3 @@
-using Orleans.Configuration;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using OrleansRag.Client;
@@ -26,18 +25,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
     private const int Kills = 3;
 
-    /// <summary>
-    /// The external client's response timeout. A call already on its way to the killed silo waits this long (only the
-    /// gateway silo saw the silo leave), so a client that prefers failing fast sets it below Orleans' 30 s default.
-    /// </summary>
-    private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task Kill_minus_9_of_one_silo_under_load_three_times_loses_no_acknowledged_document()
     {
         await using var cluster = new ProductionCluster();
         await cluster.StartSilosAsync(3);
-        var rag = await cluster.ConnectClientAsync(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout));
+        var rag = await cluster.ConnectFailFastClientAsync();
         await rag.IngestAsync(Collection, "seed", new DocumentInput("Seed document so that the collection exists before the load.", "Seed"));
 
         var acknowledged = new ConcurrentDictionary<string, string>();
@@ -127,7 +120,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             output.WriteLine($"failover {round + 1}/{Kills}: silo on port {victimPort} killed; declared dead in the membership table {declaredDeadAfter.TotalSeconds:F1} s later");
             output.WriteLine($"failover {round + 1}/{Kills}: {afterKill.Count} requests started after the kill answered, p95 {p95:F2} s, max {(took.Length == 0 ? 0 : took.Max()):F2} s; " +
                 $"{failures.Count} of {Documents + asked} requests failed" + (lastFailure is { } last ? $", the last {(last - killedAt.Value).TotalSeconds:F1} s after the kill" : "") +
-                $" (an external client's call already on its way to the killed silo waits for its response timeout, {ResponseTimeout.TotalSeconds:F0} s: only the gateway silo saw it leave)");
+                $" (an external client's call already on its way to the killed silo waits for its response timeout, {ProductionCluster.FailFastResponseTimeout.TotalSeconds:F0} s: only the gateway silo saw it leave)");
             foreach (var failure in failures.OrderBy(f => f.At))
             {
                 output.WriteLine($"  {failure.At.TotalSeconds:F1} s {failure.What}");

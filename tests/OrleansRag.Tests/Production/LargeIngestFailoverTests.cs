@@ -34,7 +34,7 @@ public sealed class LargeIngestFailoverTests(ITestOutputHelper output)
         await using var cluster = new ProductionCluster();
         cluster.ExtraSettings["Ingestion:SyncMaxBytes"] = "16384"; // the new version goes to the background
         await cluster.StartSilosAsync(3);
-        var rag = await cluster.ConnectClientAsync();
+        var rag = await cluster.ConnectFailFastClientAsync(); // a read on its way to the killed silo fails after 10 s, not 30
         var first = await rag.IngestAsync(Collection, Id, new DocumentInput("ALPHAVERSION of the pump manual: prime every pump with water before it starts.", "Pump manual"));
         Assert.Equal(IngestStatus.Created, first.Status);
 

@@ -47,6 +47,16 @@ public sealed class ProductionCluster : IAsyncDisposable
         await Task.WhenAll(started.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(180))));
     }
 
+    /// <summary>
+    /// The response timeout of a client that prefers failing fast (Orleans' default is 30 s). A call already on its way to a
+    /// silo that is killed waits this long: only the gateway silo saw the silo leave.
+    /// </summary>
+    public static readonly TimeSpan FailFastResponseTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>An external client with <see cref="FailFastResponseTimeout"/>, for tests that kill silos under its calls.</summary>
+    public Task<IRagClient> ConnectFailFastClientAsync() =>
+        ConnectClientAsync(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = FailFastResponseTimeout));
+
     /// <summary>An external .NET application: Orleans client on the same membership table + IRagClient.</summary>
     public async Task<IRagClient> ConnectClientAsync(Action<IClientBuilder>? configure = null)
     {
