@@ -48,7 +48,7 @@ internal static class IndexBenchmark
         {
             Directory.CreateDirectory(cache);
             Console.WriteLine($"embedding {documents.Count} abstracts and {claims.Count} claims once (cached in {file}) ...");
-            var app = BenchHost.Build(new Dictionary<string, string?>());
+            var app = BenchHost.Build(new Dictionary<string, string?> { ["Embedding:Quantized"] = "false" }); // the fp32 model's vectors, as the cache file says
             await app.StartAsync();
             var embeddings = app.Services.GetRequiredService<EmbeddingService>();
             var watch = Stopwatch.StartNew();

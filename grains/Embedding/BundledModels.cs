@@ -23,6 +23,19 @@ public static class BundledModels
             "Represent this sentence for searching relevant passages: ", ""),
     };
 
+    /// <summary>Whether bundled model <paramref name="name"/> can be loaded here: extracted already, or its package's DLL beside the application.</summary>
+    public static bool IsAvailable(string name, string? cacheDirectory = null)
+    {
+        if (!Known.TryGetValue(name, out var descriptor))
+        {
+            return false;
+        }
+
+        var folder = Path.Combine(cacheDirectory ?? Path.Combine(AppContext.BaseDirectory, "models"), descriptor.Name);
+        return (File.Exists(Path.Combine(folder, "model.onnx")) && File.Exists(Path.Combine(folder, "vocab.txt")))
+            || File.Exists(Path.Combine(AppContext.BaseDirectory, "models", descriptor.AssemblyName + ".dll"));
+    }
+
     /// <summary>
     /// Returns a folder with model.onnx and vocab.txt for <paramref name="name"/>, extracting it from
     /// models/&lt;AssemblyName&gt;.dll beside the application when needed.

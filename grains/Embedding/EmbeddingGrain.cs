@@ -14,6 +14,11 @@ public sealed class EmbeddingGrain(EmbeddingModels models) : Grain, IEmbeddingGr
     public async Task<EmbeddingBatch> EmbedAsync(string[] texts, EmbeddingKind kind, string? model = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
+        if (model is not null && !models.IsKnown(model))
+        {
+            throw new RagValidationException($"model '{RagValidation.Truncate(model)}' is not served here; this cluster serves {string.Join(", ", models.Names)}.", nameof(model));
+        }
+
         var embeddings = model is null ? models.Default : await models.GetAsync(model);
         return await embeddings.EmbedAsync(texts, kind, cancellationToken);
     }

@@ -49,10 +49,10 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
     /// <summary>The default model's service (also the silo's tokenizer for prompt budgets); loaded when the host starts.</summary>
     public EmbeddingService Default { get; }
 
-    /// <summary>Every name this silo can serve.</summary>
+    /// <summary>Every name this silo can serve: the configured model and the bundled ones whose files are here, each fp32 and int8.</summary>
     public IReadOnlyList<string> Names =>
     [
-        .. BundledModels.Known.Keys.Append(_options.Model).Distinct(StringComparer.OrdinalIgnoreCase)
+        .. BundledModels.Known.Keys.Where(name => BundledModels.IsAvailable(name, _options.CacheDirectory)).Prepend(_options.Model).Distinct(StringComparer.OrdinalIgnoreCase)
             .SelectMany(name => new[] { Canonical(name, quantized: false), Canonical(name, quantized: true) }),
     ];
 
@@ -63,18 +63,19 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
         _services.Values.Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully).Select(lazy => lazy.Value.Result);
 
     /// <summary>True when this silo can serve <paramref name="name"/>.</summary>
-    public bool IsKnown(string name) => TryParse(name, out _, out _);
+    public bool IsKnown(string name) => TryParse(name, out _, out _) && Names.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The service of model <paramref name="name"/>, loaded on first use (a few seconds; the int8 form is made from the
-    /// fp32 one the first time). Throws <see cref="RagValidationException"/> for a name this silo does not serve.
+    /// fp32 one the first time). A name this silo does not serve is a configuration fault of the silo (a collection
+    /// records only names its creating silo served; check <see cref="IsKnown"/> for names a caller gives).
     /// </summary>
     public async Task<EmbeddingService> GetAsync(string name)
     {
         if (!TryParse(name, out var baseName, out var quantized))
         {
-            throw new RagValidationException(
-                $"Embedding model '{name}' is not one this cluster serves; it serves {string.Join(", ", Names)}.", "embeddingModel");
+            throw new InvalidOperationException(
+                $"This silo does not serve embedding model '{name}' (it serves {string.Join(", ", Names)}): configure every silo with the same Embedding settings.");
         }
 
         var canonical = Canonical(baseName, quantized);
@@ -101,7 +102,7 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (var service in Loaded.ToList())
+        foreach (var service in Loaded.Prepend(Default).Distinct().ToList())
         {
             await service.StopAsync(cancellationToken).ConfigureAwait(false);
         }

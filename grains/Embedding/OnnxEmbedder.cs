@@ -44,7 +44,8 @@ public sealed class OnnxEmbedder : IDisposable
         Dimensions = (int)_session.OutputMetadata[_outputName].Dimensions[^1];
     }
 
-    public static OnnxEmbedder Create(EmbeddingOptions options)
+    /// <summary>The model <paramref name="options"/> describe, on <paramref name="intraOpThreads"/> ONNX Runtime threads (default: the options').</summary>
+    public static OnnxEmbedder Create(EmbeddingOptions options, int? intraOpThreads = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         BundledModels.Known.TryGetValue(options.Model, out var bundled);
@@ -58,7 +59,7 @@ public sealed class OnnxEmbedder : IDisposable
             options.QueryPrefix ?? bundled?.QueryPrefix ?? "",
             options.DocumentPrefix ?? bundled?.DocumentPrefix ?? "",
             options.MaxTokens,
-            options.IntraOpThreads,
+            intraOpThreads ?? options.IntraOpThreads,
             options.Quantized == true ? EnsureQuantized(folder) : null);
     }
 

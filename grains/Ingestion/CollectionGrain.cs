@@ -43,12 +43,6 @@ public sealed partial class CollectionGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State is { Created: true, EmbeddingModel: null })
-        {
-            // Created before collections recorded their model: it was made with the legacy model (kept with the next write).
-            state.State.EmbeddingModel = await models.DescribeAsync(models.LegacyModel);
-        }
-
         if (state.State.Created)
         {
             try
@@ -62,8 +56,38 @@ public sealed partial class CollectionGrain(
         }
     }
 
-    public async Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
-        Info(state.State.Created ? ShardSize.Sum(await Task.WhenAll(Shards().Select(shard => shard.GetSizeAsync()))) : new ShardSize(0, 0));
+    public async Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        if (!state.State.Created)
+        {
+            return Info(new ShardSize(0, 0));
+        }
+
+        await DescribeLegacyModelAsync();
+        return Info(ShardSize.Sum(await Task.WhenAll(Shards().Select(shard => shard.GetSizeAsync()))));
+    }
+
+    /// <summary>
+    /// A collection created before collections recorded their model was made with the legacy model: described once
+    /// (loading it), kept with the next write. When it cannot be loaded the info names no model (its texts are still
+    /// embedded as the legacy model's, and the failure is logged) and the next read tries again: listings and BM25 keep working.
+    /// </summary>
+    private async Task DescribeLegacyModelAsync()
+    {
+        if (state.State.EmbeddingModel is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            state.State.EmbeddingModel ??= await models.DescribeAsync(models.LegacyModel);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogLegacyModelUnavailable(exception, this.GetPrimaryKeyString(), models.LegacyModel);
+        }
+    }
 
     public Task<CollectionInfo> EnsureCreatedAsync() => CreateAsync(new CollectionSettings());
 
@@ -71,6 +95,12 @@ public sealed partial class CollectionGrain(
     {
         ArgumentNullException.ThrowIfNull(settings);
         RagValidation.ThrowIfInvalid(RagValidation.CheckCollectionSettings(settings), nameof(settings));
+        if (settings.EmbeddingModel is { } named && !models.IsKnown(named))
+        {
+            throw new RagValidationException(
+                $"embeddingModel '{RagValidation.Truncate(named)}' is not a model this cluster serves; it serves {string.Join(", ", models.Names)}.", "embeddingModel");
+        }
+
         if (!state.State.Created)
         {
             var model = await models.DescribeAsync(settings.EmbeddingModel ?? models.DefaultModel); // loads it: a model that cannot serve is refused now
@@ -158,6 +188,9 @@ public sealed partial class CollectionGrain(
         state.State.ChunkOverlapTokens,
         size.Chunks,
         state.State.EmbeddingModel);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Collection {Collection} was created before collections recorded their model, and its model {Model} cannot be loaded on this silo")]
+    private partial void LogLegacyModelUnavailable(Exception exception, string collection, string model);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Collection} could not be recorded in its tenant's registry; its next write tries again")]
     private partial void LogRegistrationFailed(Exception exception, string collection);

@@ -97,6 +97,12 @@ internal sealed class IngestJobRunner(
     private async Task AttemptAsync(IngestJob job, CancellationToken cancellationToken)
     {
         job.Placement ??= await PlaceAsync(); // a job queued before placements were kept
+        if (job.Placement.EmbeddingModel is null)
+        {
+            // Queued before placements named the model: the collection's, as recorded (or read as the legacy model).
+            job.Placement = job.Placement with { EmbeddingModel = (await PlaceAsync()).EmbeddingModel };
+        }
+
         await PublishAsync(job, cancellationToken);
         var bytes = _justQueued is { } queued && queued.JobId == job.Id ? queued.Bytes : await sources.ReadAsync(job.SourceKey, cancellationToken)
             ?? throw new DocumentRejectedException("The uploaded file is no longer stored (it expired or was replaced); send it again.");

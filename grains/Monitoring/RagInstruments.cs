@@ -141,7 +141,7 @@ public sealed class RagInstruments
     public static string Outcome(Exception exception, CancellationToken callerToken) => exception switch
     {
         OperationCanceledException when callerToken.IsCancellationRequested => "cancelled",
-        RagValidationException or RagAccessDeniedException or DocumentRejectedException or ConversationConflictException => "rejected",
+        RagValidationException or RagAccessDeniedException or DocumentRejectedException or ConversationConflictException or EmbeddingModelMismatchException => "rejected",
         _ => "error",
     };
 

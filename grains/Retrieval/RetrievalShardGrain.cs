@@ -260,7 +260,7 @@ public sealed partial class RetrievalShardGrain(
     /// <summary>Refuses vectors of another model than the ones this shard holds: their cosines would mean nothing.</summary>
     private void EnsureSameModel(string? model, string what)
     {
-        if (model is not null && _model is not null && !string.Equals(model, _model, StringComparison.Ordinal))
+        if (model is not null && _model is not null && !string.Equals(model, _model, StringComparison.OrdinalIgnoreCase))
         {
             throw new EmbeddingModelMismatchException(
                 $"The collection's vectors come from embedding model {_model}, but {what} was embedded with {model}; a collection keeps the model it was created with.");

@@ -149,7 +149,7 @@ public static class RagMcpTools
         {
             return await tool();
         }
-        catch (Exception exception) when (exception is RagValidationException or ArgumentException or RagNotFoundException or ConversationConflictException)
+        catch (Exception exception) when (exception is RagValidationException or ArgumentException or RagNotFoundException or ConversationConflictException or EmbeddingModelMismatchException)
         {
             throw new McpException(exception.Message, exception);
         }

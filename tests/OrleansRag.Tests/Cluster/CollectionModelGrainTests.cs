@@ -51,10 +51,19 @@ public sealed class CollectionModelGrainTests(ClusterFixture fixture)
         Assert.True(info.Exists);
         Assert.Equal(new EmbeddingModelInfo("all-MiniLM-L6-v2", 384, "mean", false), info.EmbeddingModel);
 
-        // Its documents are embedded with that model: a question embedded with it finds them.
+        // Its documents and questions are embedded with that model: the dense score is the fp32 model's cosine, to the
+        // fourth decimal (the int8 model's differs in the third).
         await fixture.Grains.GetGrain<IDocumentGrain>(GrainKeys.Document(collectionKey, "ferry"))
             .UpsertAsync(new DocumentInput("The night ferry to Tallinn leaves from the west harbour at eleven.", "Ferries"));
         var found = await fixture.Grains.GetGrain<IQueryGrain>(collectionKey).SearchAsync("night ferry to Tallinn", new SearchOptions(1, SearchMode.Dense));
-        Assert.Equal("ferry", Assert.Single(found!.Hits).DocumentId);
+        var hit = Assert.Single(found!.Hits);
+        Assert.Equal("ferry", hit.DocumentId);
+        var vectors = Infrastructure.TestModel.Embed("night ferry to Tallinn", "Ferries The night ferry to Tallinn leaves from the west harbour at eleven.");
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(vectors[0], vectors[1]), hit.Score, 4);
+
+        // The model it was read with is kept with its next write.
+        var stored = new GrainState<CollectionState>();
+        await storage.ReadStateAsync("collection", GrainId.Create("collection", collectionKey), stored);
+        Assert.Equal(info.EmbeddingModel, stored.State?.EmbeddingModel);
     }
 }

@@ -56,7 +56,7 @@ public sealed class CollectionModelTests(RagHostFixture host)
         Assert.Equal(expectedFp32, await DenseScoreAsync("model-fp32"), 4);
         Assert.Equal(expectedInt8, await DenseScoreAsync("model-default"), 4);
 
-        // Answers too (the extractive answer embeds with the collection's model).
+        // Asking a collection of the non-default model answers from it.
         using var asked = await host.Http.PostAsJsonAsync("v1/collections/model-fp32/ask", new { question = Question });
         Assert.Contains("eleven", (await asked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("answer").GetString(), StringComparison.Ordinal);
     }
