@@ -14,26 +14,7 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        var (status, title, detail) = Unavailable(exception) ?? exception switch
-        {
-            DocumentRejectedException { Reason: RejectionReason.TooLarge } e => (StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message),
-            DocumentRejectedException e => (StatusCodes.Status400BadRequest, "Document rejected", e.Message),
-            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Payload too large",
-                "The request body is larger than the limit derived from Ingestion:MaxDocumentBytes."),
-            BadHttpRequestException e => (e.StatusCode, "Invalid request", e.Message),
-            RagValidationException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message),
-            IndexMemoryExceededException e => (StatusCodes.Status507InsufficientStorage, "Index memory full", e.Message),
-            RagNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
-            ConversationConflictException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
-            EmbeddingModelMismatchException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
-            RagAccessDeniedException { Status: 401 } e => (StatusCodes.Status401Unauthorized, "Unauthorized", e.Message),
-            RagAccessDeniedException { Status: 404 } => (StatusCodes.Status404NotFound, "Not found", "Not found."),
-            RagAccessDeniedException e => (StatusCodes.Status403Forbidden, "Forbidden", e.Message),
-            TimeoutException => (StatusCodes.Status504GatewayTimeout, "Timed out", "The cluster did not answer in time; try again."),
-            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
-            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed inside the cluster; see the silo log for details."),
-        };
-
+        var (status, title, detail) = Describe(httpContext, exception);
         if (status >= 500)
         {
             LogFailed(exception, httpContext.Request.Method, httpContext.Request.Path);
@@ -57,6 +38,34 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
             Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    /// <summary>
+    /// The status, title and detail an exception that escaped an endpoint is answered with (the one mapping: the audit
+    /// log records the same status).
+    /// </summary>
+    public static (int Status, string Title, string Detail) Describe(HttpContext httpContext, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        return Unavailable(exception) ?? exception switch
+        {
+            DocumentRejectedException { Reason: RejectionReason.TooLarge } e => (StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message),
+            DocumentRejectedException e => (StatusCodes.Status400BadRequest, "Document rejected", e.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                "The request body is larger than the limit derived from Ingestion:MaxDocumentBytes."),
+            BadHttpRequestException e => (e.StatusCode, "Invalid request", e.Message),
+            RagValidationException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message),
+            IndexMemoryExceededException e => (StatusCodes.Status507InsufficientStorage, "Index memory full", e.Message),
+            RagNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
+            ConversationConflictException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
+            EmbeddingModelMismatchException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
+            RagAccessDeniedException { Status: 401 } e => (StatusCodes.Status401Unauthorized, "Unauthorized", e.Message),
+            RagAccessDeniedException { Status: 404 } => (StatusCodes.Status404NotFound, "Not found", "Not found."),
+            RagAccessDeniedException e => (StatusCodes.Status403Forbidden, "Forbidden", e.Message),
+            TimeoutException => (StatusCodes.Status504GatewayTimeout, "Timed out", "The cluster did not answer in time; try again."),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "Client closed request", "The request was cancelled."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed inside the cluster; see the silo log for details."),
+        };
     }
 
     /// <summary>Storage or a silo that is away for now: 503, the client should retry.</summary>

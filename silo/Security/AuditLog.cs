@@ -25,7 +25,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
 
 public static class AuditEndpointExtensions
 {
-    /// <summary>Records every call of the endpoint in the audit log with its outcome.</summary>
+    /// <summary>
+    /// Records every call of the endpoint in the audit log with its outcome: the result's status, or for an exception
+    /// the status <see cref="Api.RagExceptionHandler"/> answers it with (a refused document is a 400 or 413, not a 500).
+    /// </summary>
     public static TBuilder Audited<TBuilder>(this TBuilder builder, string action)
         where TBuilder : IEndpointConventionBuilder
     {
@@ -37,6 +40,11 @@ public static class AuditEndpointExtensions
                 var result = await next(context);
                 status = (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
                 return result;
+            }
+            catch (Exception exception)
+            {
+                status = Api.RagExceptionHandler.Describe(context.HttpContext, exception).Status;
+                throw;
             }
             finally
             {

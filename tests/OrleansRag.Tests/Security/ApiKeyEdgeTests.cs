@@ -107,6 +107,11 @@ public sealed class ApiKeyEdgeTests(SecuredHostFixture host)
             Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         }
 
+        using (var empty = await client.PutAsync("v1/collections/audit/documents/empty-doc", System.Net.Http.Json.JsonContent.Create(new { text = "" })))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode); // refused by the grain: the audit says 400 too, not 500
+        }
+
         using var reader = host.ClientFor("beta", RagRole.Reader);
         using (var refused = await reader.DeleteAsync("v1/collections/audit/documents/other"))
         {
@@ -116,6 +121,7 @@ public sealed class ApiKeyEdgeTests(SecuredHostFixture host)
         var audit = host.Logs.Where(line => line.Contains("OrleansRag.Audit", StringComparison.Ordinal)).ToArray();
         Assert.Contains(audit, line => line.Contains($"audit document.upsert /v1/collections/audit/documents/audited-doc -> 201 by key {writer.Id} (tenant beta, Writer)", StringComparison.Ordinal));
         Assert.Contains(audit, line => line.Contains($"audit document.delete /v1/collections/audit/documents/audited-doc -> 204 by key {writer.Id} (tenant beta, Writer)", StringComparison.Ordinal));
+        Assert.Contains(audit, line => line.Contains($"audit document.upsert /v1/collections/audit/documents/empty-doc -> 400 by key {writer.Id} (tenant beta, Writer)", StringComparison.Ordinal));
     }
 
     [Fact]
