@@ -32,7 +32,12 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
         _instruments = instruments;
         DefaultModel = Canonical(_options.Model, _options.Quantized ?? true);
         LegacyModel = Canonical(_options.Model, _options.Quantized ?? false);
-        Default = Create(DefaultModel);
+        Names =
+        [
+            .. BundledModels.Known.Keys.Where(name => BundledModels.IsAvailable(name, _options.CacheDirectory)).Prepend(_options.Model).Distinct(StringComparer.OrdinalIgnoreCase)
+                .SelectMany(name => new[] { Canonical(name, quantized: false), Canonical(name, quantized: true) }),
+        ];
+        Default = Create(_options.Model, _options.Quantized ?? true);
         _services[DefaultModel] = new(async () =>
         {
             await Default.GetModelAsync().ConfigureAwait(false);
@@ -50,11 +55,7 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
     public EmbeddingService Default { get; }
 
     /// <summary>Every name this silo can serve: the configured model and the bundled ones whose files are here, each fp32 and int8.</summary>
-    public IReadOnlyList<string> Names =>
-    [
-        .. BundledModels.Known.Keys.Where(name => BundledModels.IsAvailable(name, _options.CacheDirectory)).Prepend(_options.Model).Distinct(StringComparer.OrdinalIgnoreCase)
-            .SelectMany(name => new[] { Canonical(name, quantized: false), Canonical(name, quantized: true) }),
-    ];
+    public IReadOnlyList<string> Names { get; }
 
     /// <summary>Texts waiting for inference in every loaded model's lanes.</summary>
     public long QueueLength => Loaded.Sum(service => service.QueueLength);
@@ -63,7 +64,7 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
         _services.Values.Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully).Select(lazy => lazy.Value.Result);
 
     /// <summary>True when this silo can serve <paramref name="name"/>.</summary>
-    public bool IsKnown(string name) => TryParse(name, out _, out _) && Names.Contains(name, StringComparer.OrdinalIgnoreCase);
+    public bool IsKnown(string name) => Names.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The service of model <paramref name="name"/>, loaded on first use (a few seconds; the int8 form is made from the
@@ -79,7 +80,7 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
         }
 
         var canonical = Canonical(baseName, quantized);
-        var lazy = _services.GetOrAdd(canonical, key => new Lazy<Task<EmbeddingService>>(() => LoadAsync(key)));
+        var lazy = _services.GetOrAdd(canonical, _ => new Lazy<Task<EmbeddingService>>(() => LoadAsync(baseName, quantized)));
         try
         {
             return await lazy.Value.ConfigureAwait(false);
@@ -90,6 +91,10 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
             throw;
         }
     }
+
+    /// <summary>Texts embedded now by model <paramref name="name"/>, in its interactive lane (questions, and sentences an answer has no stored vector for).</summary>
+    public async Task<float[][]> EmbedNowAsync(string name, IReadOnlyList<string> texts, EmbeddingKind kind, CancellationToken cancellationToken) =>
+        (await (await GetAsync(name).ConfigureAwait(false)).EmbedAsync(texts, kind, EmbeddingLane.Interactive, cancellationToken).ConfigureAwait(false)).Vectors;
 
     /// <summary>What model <paramref name="name"/> is (loading it when needed): what a collection records.</summary>
     public async Task<EmbeddingModelInfo> DescribeAsync(string name)
@@ -117,9 +122,9 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
         }
     }
 
-    private async Task<EmbeddingService> LoadAsync(string name)
+    private async Task<EmbeddingService> LoadAsync(string baseName, bool quantized)
     {
-        var service = Create(name);
+        var service = Create(baseName, quantized);
         try
         {
             await Task.Run(() => service.StartAsync(CancellationToken.None)).ConfigureAwait(false); // loading is CPU and disk: off the caller's scheduler
@@ -132,14 +137,9 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
         }
     }
 
-    /// <summary>A service for <paramref name="name"/>: the configured model's own settings, or a bundled model's.</summary>
-    private EmbeddingService Create(string name)
+    /// <summary>A service for <paramref name="baseName"/> (int8 when <paramref name="quantized"/>): the configured model's own settings, or a bundled model's.</summary>
+    private EmbeddingService Create(string baseName, bool quantized)
     {
-        if (!TryParse(name, out var baseName, out var quantized))
-        {
-            throw new InvalidOperationException($"Embedding model '{name}' is unknown.");
-        }
-
         var configured = string.Equals(baseName, _options.Model, StringComparison.OrdinalIgnoreCase);
         var options = new EmbeddingOptions
         {

@@ -31,6 +31,7 @@ public sealed class AnswerPipeline(
     CollectionDirectory collections,
     Retriever retriever,
     AnswerCache cache,
+    EmbeddingModels embeddings,
     IFollowUpCondenser condenser,
     IEnumerable<IRerankStage> rerankers,
     IOptions<GenerationOptions> options,
@@ -161,7 +162,7 @@ public sealed class AnswerPipeline(
 
         if (missing.Count > 0)
         {
-            var embedded = await retriever.EmbedPassagesNowAsync(embeddingModel, [.. missing.Select(i => candidates[i].Text)], cancellationToken);
+            var embedded = await embeddings.EmbedNowAsync(embeddingModel, [.. missing.Select(i => candidates[i].Text)], EmbeddingKind.Document, cancellationToken);
             for (var m = 0; m < missing.Count; m++)
             {
                 vectors[missing[m]] = embedded[m];

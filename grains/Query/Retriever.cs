@@ -85,11 +85,7 @@ public sealed class Retriever(IGrainFactory grains, EmbeddingModels models)
 
     /// <summary>The question's unit-length embedding by <paramref name="model"/> (its interactive lane).</summary>
     public async Task<float[]> EmbedQuestionAsync(string model, string text, CancellationToken cancellationToken) =>
-        (await (await models.GetAsync(model)).EmbedAsync([text], EmbeddingKind.Query, EmbeddingLane.Interactive, cancellationToken)).Vectors[0];
-
-    /// <summary>Passages embedded by <paramref name="model"/> in its interactive lane (sentences an answer needs and has no stored vector for).</summary>
-    public async Task<float[][]> EmbedPassagesNowAsync(string model, IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
-        (await (await models.GetAsync(model)).EmbedAsync(texts, EmbeddingKind.Document, EmbeddingLane.Interactive, cancellationToken)).Vectors;
+        (await models.EmbedNowAsync(model, [text], EmbeddingKind.Query, cancellationToken))[0];
 
     private static async Task<SearchHit[]> DenseAsync(List<IRetrievalShardGrain> shards, string model, float[] vector, int topK, SearchOptions options, bool withSentences, CancellationToken cancellationToken)
     {
