@@ -18,6 +18,7 @@ HTTP_PORT="${ORAG_LOCAL_HTTP_PORT:-5001}"
 SILO_PORT="${ORAG_LOCAL_SILO_PORT:-11112}"
 GATEWAY_PORT="${ORAG_LOCAL_GATEWAY_PORT:-30001}"
 export ORAG_PG_PORT="${ORAG_PG_PORT:-55433}" ORAG_REDIS_PORT="${ORAG_REDIS_PORT:-56380}"
+export ORAG_BLOB_SERVERS=0 # originals are kept in a folder here ($DIR/originals): no Azurite or S3 server
 SILOS=3
 # shellcheck source=../tests/servers.sh
 source "$ROOT/tests/servers.sh"
@@ -49,7 +50,7 @@ start() {
       --Cluster:Storage Redis --Cluster:RedisConnectionString "$ORLEANSRAG_TEST_REDIS" \
       --Cluster:ClusterId local --Cluster:ServiceId orleans-rag-local \
       --Cluster:SiloPort $((SILO_PORT + n - 1)) --Cluster:GatewayPort $((GATEWAY_PORT + n - 1)) \
-      --Samples:Enabled "$samples" \
+      --Samples:Enabled "$samples" --BlobStore:Path "$DIR/originals" \
       >"$DIR/silo$n.log" 2>&1 &
     echo $! >"$DIR/silo$n.pid"
     echo "silo $n: pid $(cat "$DIR/silo$n.pid"), http://127.0.0.1:$http (log $DIR/silo$n.log)" >&2

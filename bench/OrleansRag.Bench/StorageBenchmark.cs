@@ -26,6 +26,7 @@ internal static class StorageBenchmark
             ["Cluster:Storage"] = "Redis",
             ["Cluster:RedisConnectionString"] = redis,
             ["Cluster:ServiceId"] = serviceId,
+            ["Ingestion:KeepSources"] = "false",
         };
         Console.WriteLine($"OrleansRag storage benchmark: {Environment.ProcessorCount} cores, Redis at {redis}, {documents.Count} SciFact documents, shard of {shardChunks} chunks");
 

@@ -81,8 +81,18 @@ public interface IRagClient
     /// <summary>Deletes a conversation; false when it did not exist.</summary>
     Task<bool> DeleteConversationAsync(string collection, string conversationId, CancellationToken cancellationToken = default);
 
-    /// <summary>A document's chunks as its shard holds them (index, text, pages), in order; null when the document does not exist.</summary>
-    Task<IReadOnlyList<DocumentChunk>?> GetChunksAsync(string collection, string documentId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// A page of a document's chunks as its shard holds them (index, text, pages, section heading, token count), in
+    /// order: <paramref name="limit"/> from <paramref name="offset"/>; null when the document does not exist.
+    /// </summary>
+    Task<DocumentChunkPage?> GetChunksAsync(string collection, string documentId, int offset = 0, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The original file of a document's served version, as uploaded (JSON text as UTF-8 text), read from the cluster as
+    /// the stream is read; null when the document does not exist. A document whose original was not kept
+    /// (<c>Ingestion:KeepSources</c> off, or ingested before originals were kept) throws <see cref="RagNotFoundException"/>.
+    /// </summary>
+    Task<DocumentContentStream?> OpenContentAsync(string collection, string documentId, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a collection with its own settings (shards, chunking), or returns the existing one.</summary>
     Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default);

@@ -274,20 +274,41 @@ public sealed class RagClient : IRagClient
         return await Conversation(tenant, collection, conversationId).DeleteAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<DocumentChunk>?> GetChunksAsync(string collection, string documentId, CancellationToken cancellationToken = default)
+    public async Task<DocumentChunkPage?> GetChunksAsync(string collection, string documentId, int offset = 0, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        CheckIds(collection, documentId);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var tenant = await EnterAsync(cancellationToken);
+        Authenticate();
+        var document = Document(tenant, collection, documentId);
+        var page = await FailoverRetry.ExecuteAsync(async token => await document.GetChunksAsync(offset, limit).WaitAsync(token), cancellationToken);
+        return page is null ? null : new DocumentChunkPage(collection, documentId, page.Total, offset, [.. page.Chunks.Select(DocumentChunk.Of)]);
+    }
+
+    public async Task<DocumentContentStream?> OpenContentAsync(string collection, string documentId, CancellationToken cancellationToken = default)
     {
         CheckIds(collection, documentId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var document = Document(tenant, collection, documentId);
-        if (await FailoverRetry.ExecuteAsync(async token => await document.GetAsync().WaitAsync(token), cancellationToken) is null)
+        var original = await FailoverRetry.ExecuteAsync(async token => await document.GetOriginalAsync().WaitAsync(token), cancellationToken);
+        if (original is null)
         {
             return null;
         }
 
-        Authenticate();
-        var chunks = await FailoverRetry.ExecuteAsync(async token => await document.GetChunksAsync().WaitAsync(token), cancellationToken);
-        return [.. chunks.OrderBy(c => c.ChunkIndex).Select(c => new DocumentChunk(c.ChunkIndex, c.Text, c.Page, c.LastPage))];
+        if (!original.Kept)
+        {
+            throw new RagNotFoundException($"The original file of document '{documentId}' in collection '{collection}' was not kept " +
+                "(it was ingested while Ingestion:KeepSources was off, or before originals were kept); send it again to keep it.");
+        }
+
+        return new DocumentContentStream(documentId, original.Version, original.ContentType, original.Length, async (offset, count, token) =>
+        {
+            Authenticate();
+            return await FailoverRetry.ExecuteAsync(async t => await document.ReadOriginalAsync(original.Version, offset, count, t), token);
+        });
     }
 
     public async Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default)

@@ -39,7 +39,21 @@ public interface IDocumentGrain : IGrainWithStringKey
     [RequiresRole(RagRole.Writer)]
     Task<bool> DeleteAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The document's chunks with their vectors, as its shard holds them.</summary>
+    /// <summary>
+    /// A page of the served version's chunks in chunk order, as its shard holds them (with vectors and sentence vectors
+    /// when <paramref name="withVectors"/>); null when the document does not exist.
+    /// </summary>
     [ReadOnly]
-    Task<IndexedChunk[]> GetChunksAsync();
+    Task<ChunkPage?> GetChunksAsync(int offset = 0, int limit = int.MaxValue, bool withVectors = false);
+
+    /// <summary>The served version's original file (type, size, whether it was kept); null when no version is served.</summary>
+    [AlwaysInterleave]
+    Task<DocumentOriginal?> GetOriginalAsync();
+
+    /// <summary>
+    /// Up to <paramref name="count"/> bytes (at most 1 MiB) of the original of <paramref name="version"/> from
+    /// <paramref name="offset"/>; <see cref="DocumentChangedException"/> once that version is no longer served.
+    /// </summary>
+    [ReadOnly]
+    Task<byte[]> ReadOriginalAsync(string version, long offset, int count, CancellationToken cancellationToken = default);
 }

@@ -42,9 +42,9 @@ public interface IRetrievalShardGrain : IGrainWithStringKey
     [ReadOnly]
     Task<DocumentSummary[]> ListDocumentsAsync();
 
-    /// <summary>One document's chunks with their vectors.</summary>
+    /// <summary>A page of one served document's chunks in chunk order, with their vectors when <paramref name="withVectors"/>.</summary>
     [ReadOnly]
-    Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId);
+    Task<ChunkPage> GetDocumentChunksAsync(string documentId, int offset, int limit, bool withVectors);
 
     /// <summary>How many documents this shard serves (searchable versions) and how many chunks they have; never waits behind a write.</summary>
     [AlwaysInterleave]

@@ -11,7 +11,16 @@ public sealed record class Citation(
     int ChunkIndex,
     string Snippet,
     float Score,
-    int? Page = null);
+    int? Page = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Link = null)
+{
+    /// <summary>
+    /// Where the original of a cited document opens (GET .../documents/{id}/content), at <paramref name="page"/> for a
+    /// paged format (PDF viewers honour <c>#page=N</c>).
+    /// </summary>
+    public static string ContentLink(string collection, string documentId, int? page) =>
+        $"/v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(documentId)}/content{(page is { } p ? $"#page={p}" : "")}";
+}
 
 /// <summary>Where an answer's time went; <see cref="CondenseMs"/> is the rewrite of a follow-up into a standalone question.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.AskTimings")]

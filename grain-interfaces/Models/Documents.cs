@@ -141,6 +141,33 @@ public sealed record class CollectionSize(
 /// <summary>GET /v1/collections.</summary>
 public sealed record class CollectionList(IReadOnlyList<CollectionSize> Collections);
 
-/// <summary>One chunk of a document as it is indexed: its place, text and pages.</summary>
+/// <summary>
+/// One chunk of a document as it is indexed: its place, text, pages, the heading of its section and its length in the
+/// embedding model's word pieces (section and token count are null for chunks indexed before they were recorded).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.DocumentChunk")]
-public sealed record class DocumentChunk(int Index, string Text, int? Page = null, int? LastPage = null);
+public sealed record class DocumentChunk(int Index, string Text, int? Page = null, int? LastPage = null, string? Section = null, int? TokenCount = null)
+{
+    /// <summary>The listing form of an indexed chunk (no vectors).</summary>
+    public static DocumentChunk Of(IndexedChunk chunk)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        return new(chunk.ChunkIndex, chunk.Text, chunk.Page, chunk.LastPage, chunk.Section, chunk.TokenCount);
+    }
+}
+
+/// <summary>
+/// The original file of a document's served version: the version, its content type and size in bytes, and whether the
+/// file was kept (<c>Ingestion:KeepSources</c>; documents ingested before originals were kept have none).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentOriginal")]
+public sealed record class DocumentOriginal(string Version, string ContentType, long Length, bool Kept);
+
+/// <summary>
+/// A page of a document's chunks (GET /v1/collections/{c}/documents/{id}/chunks): <see cref="Total"/> chunks in all,
+/// these from <see cref="Offset"/>; <see cref="NextOffset"/> asks for the next page (null on the last one).
+/// </summary>
+public sealed record class DocumentChunkPage(string Collection, string DocumentId, int Total, int Offset, IReadOnlyList<DocumentChunk> Chunks)
+{
+    public int? NextOffset => Offset + Chunks.Count < Total && Chunks.Count > 0 ? Offset + Chunks.Count : null;
+}

@@ -5,7 +5,9 @@ namespace OrleansRag;
 /// <summary>
 /// A chunk with its embedding, as a retrieval shard stores it. <see cref="Sentences"/> are the chunk's sentences
 /// and their vectors from the chunk's own forward pass; null for chunks stored before sentence vectors existed or
-/// with them turned off (the extractive generator then embeds the sentences itself).
+/// with them turned off (the extractive generator then embeds the sentences itself). <see cref="Section"/> is the heading
+/// of the section the chunk is in and <see cref="TokenCount"/> the word pieces of its text; both null for chunks
+/// stored before they were recorded.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.IndexedChunk")]
 public sealed record class IndexedChunk(
@@ -17,7 +19,16 @@ public sealed record class IndexedChunk(
     float[] Vector,
     int? Page = null,
     int? LastPage = null,
-    SentenceVectors? Sentences = null);
+    SentenceVectors? Sentences = null,
+    string? Section = null,
+    int? TokenCount = null);
+
+/// <summary>
+/// A page of one document's chunks in chunk order, and how many it has in all. Without vectors (the default of a
+/// listing), <see cref="IndexedChunk.Vector"/> is empty and <see cref="IndexedChunk.Sentences"/> null.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.ChunkPage")]
+public sealed record class ChunkPage(IndexedChunk[] Chunks, int Total);
 
 /// <summary>
 /// The sentences of a chunk's text as character spans, each with a unit-length vector quantised to int8: the mean

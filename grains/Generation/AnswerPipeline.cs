@@ -35,6 +35,7 @@ public sealed class AnswerPipeline(
     IFollowUpCondenser condenser,
     IEnumerable<IRerankStage> rerankers,
     IOptions<GenerationOptions> options,
+    IOptions<Ingestion.IngestionOptions> ingestion,
     Lazy<LanguageModelGenerator> languageModel)
 {
     private readonly ExtractiveGenerator _extractive = new(options.Value.MaxSentences, options.Value.MinScore);
@@ -196,7 +197,8 @@ public sealed class AnswerPipeline(
         var standalone = condensed.Question;
         var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, searchOptions with { PerDocument = false }, forAnswer: true, cancellationToken);
         var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(sources.EmbeddingModel, standalone, cancellationToken);
-        return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions, sources.Hits));
+        return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions, sources.Hits),
+            ingestion.Value.KeepSources);
     }
 
     private async Task<SearchHit[]> RerankAsync(Prepared prepared, CancellationToken cancellationToken)
@@ -240,7 +242,8 @@ public sealed class AnswerPipeline(
     }
 
     /// <summary>What one ask retrieved (for the question as condensed), and the cache key derived from it.</summary>
-    private sealed record Prepared(string Collection, string Question, CondensedQuestion Condensed, double CondenseMs, RetrievedSources Sources, float[] Vector, string CacheKey)
+    /// <remarks><c>LinkOriginals</c>: citations link to the originals of their documents (kept: <see cref="Ingestion.IngestionOptions.KeepSources"/>).</remarks>
+    private sealed record Prepared(string Collection, string Question, CondensedQuestion Condensed, double CondenseMs, RetrievedSources Sources, float[] Vector, string CacheKey, bool LinkOriginals)
     {
         /// <summary>The question retrieval and generation answer.</summary>
         public string Standalone => Condensed.Question;
@@ -250,8 +253,12 @@ public sealed class AnswerPipeline(
         public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs, CondenseMs);
 
         public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs) =>
-            new(Collection, Question, answer.Answer, answer.Citations, Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason,
+            new(Collection, Question, answer.Answer, Linked(answer.Citations), Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason,
                 StandaloneQuestion: Rewrite);
+
+        private IReadOnlyList<Citation> Linked(IReadOnlyList<Citation> citations) => LinkOriginals
+            ? [.. citations.Select(c => c with { Link = Citation.ContentLink(Collection, c.DocumentId, c.Page) })]
+            : citations;
 
         /// <summary>A cached answer as this request's: its own question, rewrite and timings (generation 0).</summary>
         public AskResponse Stamp(AskResponse cached, double totalMs) =>

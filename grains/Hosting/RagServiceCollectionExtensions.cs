@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OrleansRag.Blobs;
 using OrleansRag.Conversations;
 using OrleansRag.Embedding;
 using OrleansRag.Generation;
@@ -74,11 +75,17 @@ public static class RagServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Documents: the pipeline's stages, and where uploads wait (in memory unless a durable store is registered).</summary>
+    /// <summary>
+    /// Documents: the pipeline's stages, where uploads wait (in memory unless a durable store is registered) and where
+    /// originals are kept (the configured blob store).
+    /// </summary>
     public static IServiceCollection AddRagIngestion(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<IngestionOptions>(configuration, IngestionOptions.SectionName);
         services.TryAddSingleton<IDocumentSourceStore, InMemoryDocumentSourceStore>();
+        services.AddValidatedOptions<BlobStoreOptions>(configuration, BlobStoreOptions.SectionName);
+        services.TryAddSingleton(sp => BlobStores.Create(sp.GetRequiredService<IOptions<BlobStoreOptions>>().Value));
+        services.AddSingleton<DocumentOriginals>();
         return services.AddRagIngestionPipeline();
     }
 

@@ -2,16 +2,18 @@ using OrleansRag.Ingestion.Pipeline;
 
 namespace OrleansRag.Ingestion;
 
-/// <summary>What a version commits besides its chunks: its identity, content and how many attempts it took.</summary>
-public sealed record DocumentVersion(string Id, string ContentType, Dictionary<string, MetadataValue> Metadata, string Hash, string? Text, long SourceBytes, int Attempts);
+/// <summary>What a version commits besides its chunks: its identity, content, how many attempts it took and its kept original (blob key).</summary>
+public sealed record DocumentVersion(string Id, string ContentType, Dictionary<string, MetadataValue> Metadata, string Hash, string? Text, long SourceBytes, int Attempts, string? Original = null);
 
 /// <summary>
 /// The commit protocol of a document version, in an order a retry can always complete: the shard switches the version in
 /// (durable and searchable at once), the collection's version is bumped (answer caches see the change), then the
 /// document record is written. A failure after the shard switched leaves the record as it was with its content hash
 /// cleared, so "unchanged" is never answered for content the record does not hold; the retry completes the commit.
+/// The version's original (kept before the commit) becomes the record's; the one it replaces is removed after the
+/// record is written, and a commit that fails removes the new one, so the record always names an original that exists.
 /// </summary>
-public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
+public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, DocumentOriginals originals)
 {
     /// <summary>Commits <paramref name="result"/> as <paramref name="version"/>; runs under the grain's write lock.</summary>
     public async Task<IngestStatus> CommitAsync(IPersistentState<DocumentState> state, string collectionKey, string documentId,
@@ -33,10 +35,20 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
         catch
         {
             current.ContentHash = ""; // the shard may hold the new version: never "unchanged" until a retry completes
+            await originals.ForgetAsync(version.Original);
             throw;
         }
 
-        await grains.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync();
+        try
+        {
+            await grains.GetGrain<ICollectionGrain>(collectionKey).ContentChangedAsync();
+        }
+        catch
+        {
+            await originals.ForgetAsync(version.Original);
+            throw;
+        }
+
         state.State = new DocumentState
         {
             Exists = true,
@@ -53,6 +65,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
             PageCount = result.PageCount,
             SourceBytes = version.SourceBytes,
             Attempts = version.Attempts,
+            Original = version.Original,
         };
         try
         {
@@ -62,7 +75,13 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time)
         {
             current.ContentHash = ""; // not durable, and the shard serves the new version: a retry must not see "unchanged"
             state.State = current;
+            await originals.ForgetAsync(version.Original);
             throw;
+        }
+
+        if (current.Original != version.Original)
+        {
+            await originals.ForgetAsync(current.Original);
         }
 
         return current.Exists ? IngestStatus.Updated : IngestStatus.Created;

@@ -21,6 +21,7 @@ public sealed class DocumentGrain(
     [PersistentState("document", RagConstants.StorageName)] IPersistentState<DocumentState> state,
     IngestionPipeline pipeline,
     IDocumentSourceStore sources,
+    DocumentOriginals originals,
     IStorageGeneration storage,
     CollectionDirectory collections,
     IGrainFactory grains,
@@ -35,7 +36,7 @@ public sealed class DocumentGrain(
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
     private readonly IngestJobLifecycle _jobs = new(options.Value, time);
-    private readonly DocumentCommit _commit = new(grains, time);
+    private readonly DocumentCommit _commit = new(grains, time, originals);
     private readonly DocumentIntake _intake = new(pipeline, sources, options.Value);
     private readonly WriteOrder _writes = new();
     private IngestJobRunner? _runner;
@@ -43,7 +44,7 @@ public sealed class DocumentGrain(
     private bool _working;
     private bool _rescan;
 
-    private IngestJobRunner Runner => _runner ??= new(this.GetPrimaryKeyString(), state, _writes, _jobs, _commit, pipeline, sources, collections, options.Value, logger);
+    private IngestJobRunner Runner => _runner ??= new(this.GetPrimaryKeyString(), state, _writes, _jobs, _commit, pipeline, sources, originals, collections, options.Value, logger);
 
     private string CollectionKey => GrainKeys.SplitLast(this.GetPrimaryKeyString()).CollectionKey;
 
@@ -96,6 +97,7 @@ public sealed class DocumentGrain(
             }
 
             state.State = new DocumentState();
+            await originals.ForgetAsync(current.Original);
             await GrainFactory.GetGrain<ICollectionGrain>(CollectionKey).ContentChangedAsync();
             return (true, current.Job);
         }, cancellationToken);
@@ -114,8 +116,25 @@ public sealed class DocumentGrain(
         return deleted.Deleted;
     }
 
-    public async Task<IndexedChunk[]> GetChunksAsync() =>
-        state.State.Exists ? await (await Runner.ShardAsync()).GetDocumentChunksAsync(DocumentId) : [];
+    public async Task<ChunkPage?> GetChunksAsync(int offset = 0, int limit = int.MaxValue, bool withVectors = false) =>
+        state.State.Exists ? await (await Runner.ShardAsync()).GetDocumentChunksAsync(DocumentId, offset, limit, withVectors)
+        : state.State.Job is not null ? new ChunkPage([], 0) // on its way: known, nothing served yet
+        : null;
+
+    public Task<DocumentOriginal?> GetOriginalAsync() => Task.FromResult(state.State is { Exists: true, Version: { } version } served
+        ? new DocumentOriginal(version, served.ContentType, served.SourceBytes ?? 0, served.Original is not null)
+        : null);
+
+    public async Task<byte[]> ReadOriginalAsync(string version, long offset, int count, CancellationToken cancellationToken = default)
+    {
+        if (state.State is not { Exists: true, Original: { } key } served || served.Version != version)
+        {
+            throw new DocumentChangedException($"Document '{DocumentId}' changed while its original was read (version {version} is no longer served); read it again.");
+        }
+
+        return await originals.ReadAsync(key, offset, count, cancellationToken)
+            ?? throw new DocumentChangedException($"The original of document '{DocumentId}' is missing from the blob store.");
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -179,11 +198,23 @@ public sealed class DocumentGrain(
         var placement = await Runner.PlaceAsync();
         var version = new DocumentVersion(Submissions.NewVersion(), submission.ContentType, submission.Metadata, hash, submission.Text, submission.Bytes.Length, Attempts: 1);
         var result = await Runner.RunPipelineAsync(submission.Bytes, submission.ContentType, submission.Title, placement, version.Id, stage: null, cancellationToken);
-        var (status, superseded) = await _writes.RunAsync(async () =>
+        version = version with { Original = await originals.KeepAsync(this.GetPrimaryKeyString(), version.Id, submission.Bytes, submission.ContentType, cancellationToken) };
+        (IngestStatus Status, IngestJob? Superseded) committed;
+        try
         {
-            var job = state.State.Job;
-            return (await _commit.CommitAsync(state, CollectionKey, DocumentId, placement, result, version), job);
-        }, cancellationToken);
+            committed = await _writes.RunAsync(async () =>
+            {
+                var job = state.State.Job;
+                return (await _commit.CommitAsync(state, CollectionKey, DocumentId, placement, result, version), job);
+            }, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            await originals.ForgetAsync(version.Original); // never reached the commit
+            throw;
+        }
+
+        var (status, superseded) = committed;
 
         logger.Ingested(this.GetPrimaryKeyString(), result.ChunkCount, result.Parts);
         if (superseded is not null)

@@ -42,6 +42,9 @@ public sealed class DocumentState
 
     /// <summary>Attempts the served version took (1 unless transient failures were retried).</summary>
     [Id(14)] public int Attempts { get; set; }
+
+    /// <summary>The blob key of the served version's original file (<see cref="DocumentOriginals"/>); null when it was not kept.</summary>
+    [Id(15)] public string? Original { get; set; }
 }
 
 /// <summary>A submitted version on its way through the pipeline in the background.</summary>

@@ -18,6 +18,7 @@ internal sealed class IngestJobRunner(
     DocumentCommit commit,
     IngestionPipeline pipeline,
     IDocumentSourceStore sources,
+    DocumentOriginals originals,
     CollectionDirectory collections,
     IngestionOptions options,
     ILogger logger)
@@ -108,18 +109,28 @@ internal sealed class IngestJobRunner(
             ?? throw new DocumentRejectedException("The uploaded file is no longer stored (it expired or was replaced); send it again.");
         _justQueued = null;
         var result = await RunPipelineAsync(bytes, job.ContentType, job.Title, job.Placement, job.Id, s => Stage = s, cancellationToken);
-        var committed = await writes.RunAsync(async () =>
+        var original = await originals.KeepAsync(documentKey, job.Id, bytes, job.ContentType, cancellationToken);
+        bool committed;
+        try
         {
-            if (!IsCurrent(job))
+            committed = await writes.RunAsync(async () =>
             {
-                return false;
-            }
+                if (!IsCurrent(job))
+                {
+                    return false;
+                }
 
-            Stage = IngestionStages.Commit;
-            await commit.CommitAsync(state, _parts.CollectionKey, _parts.DocumentId, job.Placement, result,
-                new DocumentVersion(job.Id, job.ContentType, job.Metadata, job.ContentHash, Text: null, job.SourceBytes, job.Attempts));
-            return true;
-        }, cancellationToken);
+                Stage = IngestionStages.Commit;
+                await commit.CommitAsync(state, _parts.CollectionKey, _parts.DocumentId, job.Placement, result,
+                    new DocumentVersion(job.Id, job.ContentType, job.Metadata, job.ContentHash, Text: null, job.SourceBytes, job.Attempts, original));
+                return true;
+            }, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            await originals.ForgetAsync(original); // never reached the commit
+            throw;
+        }
 
         if (committed)
         {
@@ -129,6 +140,7 @@ internal sealed class IngestJobRunner(
         else
         {
             await BestEffortAsync(() => commit.Shard(_parts.CollectionKey, job.Placement).DiscardStagedAsync(_parts.DocumentId, job.Id));
+            await originals.ForgetAsync(original);
         }
     }
 
@@ -172,11 +184,15 @@ internal sealed class IngestJobRunner(
     public async Task PublishAsync(IngestJob job, CancellationToken cancellationToken) =>
         await (await ShardAsync(job)).SetStatusAsync(IngestJobLifecycle.Summary(_parts.DocumentId, state.State, job), cancellationToken);
 
-    /// <summary>Drops what a job that will never be committed left behind: its staged parts and its source.</summary>
+    /// <summary>Drops what a job that will never be committed left behind: its staged parts, its source and any original kept for it.</summary>
     public async Task AbandonAsync(IngestJob job)
     {
         await BestEffortAsync(async () => await (await ShardAsync(job)).DiscardStagedAsync(_parts.DocumentId, job.Id));
         await BestEffortAsync(() => sources.DeleteAsync(job.SourceKey, CancellationToken.None));
+        if (state.State.Version != job.Id && originals.Keeps)
+        {
+            await originals.ForgetAsync(DocumentOriginals.Key(documentKey, job.Id)); // kept before a commit that never came
+        }
     }
 
     /// <summary>Where this document's chunks go: resolved once per submission, the collection's identity kept per silo.</summary>

@@ -54,6 +54,12 @@ public sealed class IngestionOptions
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Keep each document's original file after ingestion (in the <see cref="Blobs.BlobStoreOptions">blob store</see>), so
+    /// GET .../documents/{id}/content returns it and citations link to it. Off: files are dropped once ingested.
+    /// </summary>
+    public bool KeepSources { get; set; } = true;
+
     /// <summary>Word pieces per chunk (the title, when embedded with the chunk, counts against the model limit).</summary>
     [Range(16, 8192)]
     public int ChunkTokens { get; set; } = 200;

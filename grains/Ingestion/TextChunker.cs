@@ -2,8 +2,11 @@ using OrleansRag.Embedding;
 
 namespace OrleansRag.Ingestion;
 
-/// <summary>A chunk of a document, the word pieces it holds and the pages it spans (when the source has pages).</summary>
-public sealed record TextChunk(int Index, string Text, int TokenCount, int? Page = null, int? LastPage = null);
+/// <summary>
+/// A chunk of a document, the word pieces it holds, the pages it spans (when the source has pages) and the heading of the
+/// section it is in (when the source has headings).
+/// </summary>
+public sealed record TextChunk(int Index, string Text, int TokenCount, int? Page = null, int? LastPage = null, string? Section = null);
 
 /// <summary>A paragraph to chunk and the page it is on.</summary>
 public readonly record struct PagedParagraph(string Text, int? Page);

@@ -118,7 +118,10 @@ public sealed class HnswVectorIndex : IVectorIndex
         return _exact.Remove(documentId);
     }
 
-    public IndexedChunk[] GetDocumentChunks(string documentId) => _exact.GetDocumentChunks(documentId);
+    public IndexedChunk[] GetDocumentChunks(string documentId, int offset = 0, int limit = int.MaxValue, bool withVectors = true) =>
+        _exact.GetDocumentChunks(documentId, offset, limit, withVectors);
+
+    public int DocumentChunkCount(string documentId) => _exact.DocumentChunkCount(documentId);
 
     /// <summary>Starts the graph build in the background when the index is at its threshold; takes over a finished one.</summary>
     public void Prepare()

@@ -205,8 +205,14 @@ public sealed partial class RetrievalShardGrain(
 
     public Task<DocumentSummary[]> ListDocumentsAsync() => Task.FromResult(_entries.Values.Select(e => e.Summary).ToArray());
 
-    public Task<IndexedChunk[]> GetDocumentChunksAsync(string documentId) =>
-        Task.FromResult(_index?.GetDocumentChunks(documentId) ?? []);
+    public Task<ChunkPage> GetDocumentChunksAsync(string documentId, int offset, int limit, bool withVectors)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return Task.FromResult(_index is { } index && _searchable.Contains(documentId)
+            ? new ChunkPage(index.GetDocumentChunks(documentId, offset, limit, withVectors), index.DocumentChunkCount(documentId))
+            : new ChunkPage([], 0));
+    }
 
     public Task<ShardSize> GetSizeAsync() => Task.FromResult(new ShardSize(_searchable.Count, _index?.Count ?? 0));
 

@@ -40,8 +40,14 @@ public interface IVectorIndex : IDisposable
 
     bool Remove(string documentId);
 
-    /// <summary>The chunks of one document with their vectors, in chunk order.</summary>
-    IndexedChunk[] GetDocumentChunks(string documentId);
+    /// <summary>
+    /// Chunks of one document in chunk order (<paramref name="limit"/> from <paramref name="offset"/>), with their vectors
+    /// unless <paramref name="withVectors"/> is false.
+    /// </summary>
+    IndexedChunk[] GetDocumentChunks(string documentId, int offset = 0, int limit = int.MaxValue, bool withVectors = true);
+
+    /// <summary>How many chunks one document has.</summary>
+    int DocumentChunkCount(string documentId);
 
     SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument = false, Func<string, bool>? allow = null);
 
@@ -86,7 +92,10 @@ public sealed class Fp32VectorIndex(int dimensions) : IExactVectorIndex
 
     public bool Remove(string documentId) => _rows.Remove(documentId).Length > 0;
 
-    public IndexedChunk[] GetDocumentChunks(string documentId) => _rows.DocumentChunks(documentId);
+    public IndexedChunk[] GetDocumentChunks(string documentId, int offset = 0, int limit = int.MaxValue, bool withVectors = true) =>
+        _rows.DocumentChunks(documentId, offset, limit, withVectors);
+
+    public int DocumentChunkCount(string documentId) => _rows.RowsOf(documentId).Count;
 
     public SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument = false, Func<string, bool>? allow = null)
     {
@@ -171,7 +180,10 @@ public sealed class Int8VectorIndex : IExactVectorIndex
 
     public bool Remove(string documentId) => _rows.Remove(documentId).Length > 0;
 
-    public IndexedChunk[] GetDocumentChunks(string documentId) => _rows.DocumentChunks(documentId);
+    public IndexedChunk[] GetDocumentChunks(string documentId, int offset = 0, int limit = int.MaxValue, bool withVectors = true) =>
+        _rows.DocumentChunks(documentId, offset, limit, withVectors);
+
+    public int DocumentChunkCount(string documentId) => _rows.RowsOf(documentId).Count;
 
     public SearchHit[] Search(ReadOnlySpan<float> query, int k, bool perDocument = false, Func<string, bool>? allow = null)
     {

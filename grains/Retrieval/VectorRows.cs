@@ -96,9 +96,13 @@ internal sealed class VectorRows(int dimensions)
         return keys;
     }
 
-    /// <summary>The chunks of one document with their vectors, in chunk order.</summary>
-    public IndexedChunk[] DocumentChunks(string documentId) =>
-        [.. RowsOf(documentId).Select(row => _chunks[row] with { Vector = Vector(row).ToArray() }).OrderBy(chunk => chunk.ChunkIndex)];
+    /// <summary>
+    /// Chunks of one document in chunk order: <paramref name="limit"/> of them from <paramref name="offset"/>, with their
+    /// vectors unless <paramref name="withVectors"/> is false (an empty vector then).
+    /// </summary>
+    public IndexedChunk[] DocumentChunks(string documentId, int offset = 0, int limit = int.MaxValue, bool withVectors = true) =>
+        [.. RowsOf(documentId).OrderBy(row => _chunks[row].ChunkIndex).Skip(offset).Take(limit)
+            .Select(row => _chunks[row] with { Vector = withVectors ? Vector(row).ToArray() : [] })];
 
     /// <summary>
     /// The inner products of rows <paramref name="first"/> … <paramref name="first"/> + <c>scores.Length</c> − 1 with

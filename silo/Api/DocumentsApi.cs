@@ -36,6 +36,12 @@ public static class DocumentsApi
             .Produces<DocumentInfo>().ProducesProblems(400, 404);
         documents.MapDelete("/{id}", DeleteAsync).WithName("DeleteDocument").RequireAuthorization(SecurityExtensions.Writer).Audited("document.delete")
             .WithSummary("Delete a document").Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 404);
+        documents.MapGet("/{id}/content", GetContentAsync).WithName("GetDocumentContent")
+            .WithSummary("The document's original file byte for byte as uploaded (JSON text as UTF-8 text) with its content type; ranges supported")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream").ProducesProblems(400, 404, 409);
+        documents.MapGet("/{id}/chunks", GetChunksAsync).WithName("GetDocumentChunks")
+            .WithSummary("A page of the document's chunks in order: index, text, pages, section heading and token count (offset, limit up to 1000)")
+            .Produces<DocumentChunkPage>().ProducesProblems(400, 404);
         documents.MapGet("/", ListAsync).WithName("ListDocuments").WithSummary("The collection's documents, optionally only those with one status")
             .Produces<DocumentListResponse>().ProducesProblems(400);
         return v1;
@@ -234,6 +240,52 @@ public static class DocumentsApi
         return document is null
             ? Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.")
             : Results.Ok(document);
+    }
+
+    /// <summary>
+    /// The original, streamed from the blob store through the document's grain. Text comes with its charset; anything
+    /// but a PDF is sandboxed (no scripts, its own origin), so an uploaded HTML page never runs as this site.
+    /// </summary>
+    private static async Task<IResult> GetContentAsync(string collection, string id, IRagClient rag, HttpContext context, CancellationToken cancellationToken)
+    {
+        var content = await rag.OpenContentAsync(collection, id, cancellationToken);
+        if (content is null)
+        {
+            return Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.");
+        }
+
+        var format = ContentTypes.Find(content.ContentType);
+        var headers = context.Response.Headers;
+        headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("inline") { FileNameStar = content.FileName }.ToString();
+        headers.XContentTypeOptions = "nosniff";
+        if (content.ContentType != ContentTypes.Pdf)
+        {
+            headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+        }
+
+        return Results.Stream(content, format is { IsText: true } ? $"{content.ContentType}; charset=utf-8" : content.ContentType,
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{content.Version}\""), enableRangeProcessing: true);
+    }
+
+    /// <summary>The most chunks one page of GET .../chunks holds.</summary>
+    public const int MaxChunkPage = 1000;
+
+    private static async Task<IResult> GetChunksAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken, int offset = 0, int limit = 100)
+    {
+        if (offset < 0)
+        {
+            return Problems.BadRequest($"offset must be 0 or more; it was {offset}.");
+        }
+
+        if (limit is < 1 or > MaxChunkPage)
+        {
+            return Problems.BadRequest($"limit must be between 1 and {MaxChunkPage}; it was {limit}.");
+        }
+
+        var page = await rag.GetChunksAsync(collection, id, offset, limit, cancellationToken);
+        return page is null
+            ? Problems.NotFound($"Document '{id}' does not exist in collection '{collection}'.")
+            : Results.Ok(page);
     }
 
     private static async Task<IResult> DeleteAsync(string collection, string id, IRagClient rag, CancellationToken cancellationToken) =>

@@ -28,6 +28,7 @@ public static class ConfigurationSchema
         [$"{OrleansHostingOptions.SectionName}:Membership"] = typeof(ClusterMembershipOptions),
         [EmbeddingOptions.SectionName] = typeof(EmbeddingOptions),
         [IngestionOptions.SectionName] = typeof(IngestionOptions),
+        [OrleansRag.Blobs.BlobStoreOptions.SectionName] = typeof(OrleansRag.Blobs.BlobStoreOptions),
         [GenerationOptions.SectionName] = typeof(GenerationOptions),
         [QueryOptions.SectionName] = typeof(QueryOptions),
         [ConversationOptions.SectionName] = typeof(ConversationOptions),

@@ -10,6 +10,23 @@ namespace OrleansRag.Silo.Hosting;
 public static class SiloHostingExtensions
 {
     /// <summary>
+    /// Production mode keeps originals where every silo reads them: a throwaway folder (the embedded default's) would lose
+    /// them with the silo and hide them from the others, so it must be chosen, not fallen into.
+    /// </summary>
+    private static void CheckSharedOriginals(ConfigurationManager configuration)
+    {
+        var keep = configuration.GetValue($"{OrleansRag.Ingestion.IngestionOptions.SectionName}:KeepSources", true);
+        var kind = configuration[$"{OrleansRag.Blobs.BlobStoreOptions.SectionName}:Kind"];
+        var folder = string.IsNullOrWhiteSpace(kind) || string.Equals(kind, nameof(OrleansRag.Blobs.BlobStoreKind.Folder), StringComparison.OrdinalIgnoreCase);
+        if (keep && folder && string.IsNullOrWhiteSpace(configuration[$"{OrleansRag.Blobs.BlobStoreOptions.SectionName}:Path"]))
+        {
+            throw new RagStartupException("Production mode (Cluster:Storage Redis) keeps documents' original files where every silo reads them: " +
+                "set BlobStore:Path to a folder all silos share, or BlobStore:Kind to AzureBlob or S3 (see docs/ingestion.md#original-files), " +
+                "or Ingestion:KeepSources to false.");
+        }
+    }
+
+    /// <summary>
     /// Configures the Orleans silo from the "Cluster" section: the embedded default (localhost clustering,
     /// memory storage) or production mode (AdoNet clustering on PostgreSQL, Redis storage), then OrleansRag's grains
     /// (<see cref="RagSiloBuilderExtensions.AddRagGrains"/>, as test clusters add them). An invalid value stops the host
@@ -45,6 +62,7 @@ public static class SiloHostingExtensions
             builder.Services.AddSingleton<IStorageGeneration>(sp => new RedisStorageGeneration(
                 redis.GetAsync, $"orleansrag:{options.ServiceId}", sp.GetRequiredService<ILogger<RedisStorageGeneration>>()));
             builder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(new OrleansRag.Ingestion.RedisDocumentSourceStore(redis.GetAsync, $"orleansrag:{options.ServiceId}"));
+            CheckSharedOriginals(builder.Configuration);
         }
 
         // Registered before the silo so that it runs first: bad connection strings fail fast and clearly.

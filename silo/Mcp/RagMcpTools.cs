@@ -36,7 +36,7 @@ public static class RagMcpTools
 
     public sealed record AskResult(string Answer, IReadOnlyList<Source> Citations, string? StandaloneQuestion, string? ConversationId, int? Turn, bool Degraded);
 
-    public sealed record Chunk(int Index, int? Page, string Text, bool Truncated);
+    public sealed record Chunk(int Index, int? Page, string? Section, string Text, bool Truncated);
 
     public sealed record DocumentResult(
         string Id, string Title, string ContentType, string Status, IReadOnlyDictionary<string, MetadataValue> Metadata,
@@ -107,11 +107,11 @@ public static class RagMcpTools
         RunAsync(async () =>
         {
             var document = await rag.GetAsync(collection, id, cancellationToken) ?? throw RagNotFoundException.Document(collection, id);
-            var chunks = await rag.GetChunksAsync(collection, id, cancellationToken) ?? [];
+            var chunks = await rag.GetChunksAsync(collection, id, 0, MaxDocumentChunks, cancellationToken);
             return new DocumentResult(document.Id, document.Title, document.ContentType, document.Status.ToString().ToLowerInvariant(),
                 document.Metadata, document.ChunkCount, document.PageCount,
-                [.. chunks.Take(MaxDocumentChunks).Select(c => new Chunk(c.Index, c.Page, Cut(c.Text, MaxChunkChars), c.Text.Length > MaxChunkChars))],
-                chunks.Count > MaxDocumentChunks);
+                [.. (chunks?.Chunks ?? []).Select(c => new Chunk(c.Index, c.Page, c.Section, Cut(c.Text, MaxChunkChars), c.Text.Length > MaxChunkChars))],
+                chunks?.NextOffset is not null);
         });
 
     /// <summary>Search options from a tool's arguments; bad values are tool errors that say what is accepted.</summary>

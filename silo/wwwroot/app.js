@@ -166,7 +166,35 @@ function renderAnswer(text, citations, answer = $("#answer"), list = $("#citatio
   list.replaceChildren(...citations.map((c) => element("li", { id: `${prefix}-${c.n}`, value: c.n },
     element("span", { className: "title", textContent: c.title || c.documentId }),
     element("span", { className: "muted", textContent: ` — ${c.documentId}${c.page ? `, page ${c.page}` : ""}` }),
+    c.link ? element("a", { className: "open", href: c.link, textContent: c.page ? `open page ${c.page}` : "open original", onclick: (e) => { e.preventDefault(); guarded(() => openOriginal(c.link, c.documentId)); } }) : null,
     element("p", { className: "snippet", textContent: c.snippet }))));
+}
+
+/**
+ * Opens a document's original in a new tab, at the cited page (PDF viewers honour #page=N). It is fetched with this
+ * page's key and shown from memory: a PDF as a PDF, text as plain text (an uploaded HTML page is never run as this
+ * site), anything else (DOCX) downloaded.
+ */
+async function openOriginal(link, documentId) {
+  const [path, fragment] = link.split("#");
+  const tab = window.open("", "_blank"); // opened within the click, so no popup blocker stops it
+  try {
+    const response = await fetch(path.replace(/^\//, ""), { headers: headers() });
+    if (!response.ok) throw await problemOf(response);
+    const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+    const shown = type === "application/pdf" ? type : type.startsWith("text/") ? "text/plain;charset=utf-8" : null;
+    const url = URL.createObjectURL(new Blob([await response.arrayBuffer()], { type: shown ?? type }));
+    setTimeout(() => URL.revokeObjectURL(url), 120000);
+    if (shown === null) {
+      tab?.close();
+      element("a", { href: url, download: documentId.split("/").pop() }).click();
+      return;
+    }
+    if (tab) tab.location = fragment ? `${url}#${fragment}` : url;
+  } catch (error) {
+    tab?.close();
+    throw error;
+  }
 }
 
 function selectCitation(list, id) {
@@ -440,7 +468,32 @@ async function loadDocuments() {
     element("td", { textContent: d.error ? `${d.status}: ${d.error}` : d.status, className: `status-${d.status}` }),
     element("td", { textContent: d.chunkCount }),
     element("td", { textContent: new Date(d.updatedAt).toLocaleString() }),
-    element("td", {}, element("button", { type: "button", textContent: "Delete", onclick: () => guarded(() => remove(name, d.id)) })))));
+    element("td", {},
+      element("button", { type: "button", className: "chunks", textContent: "Chunks", onclick: () => guarded(() => showChunks(name, d.id, d.title)) }),
+      " ",
+      element("button", { type: "button", className: "delete", textContent: "Delete", onclick: () => guarded(() => remove(name, d.id)) })))));
+}
+
+/** Shows a document's chunks as the index holds them (section, pages, tokens, text), a page at a time. */
+async function showChunks(name, id, title) {
+  $("#chunks-panel").hidden = false;
+  $("#chunks-title").textContent = `Chunks of ${title || id}`;
+  $("#chunks").replaceChildren();
+  await moreChunks(name, id, 0);
+  $("#chunks-panel").scrollIntoView({ block: "nearest" });
+}
+
+async function moreChunks(name, id, offset) {
+  const page = await api("GET", `v1/collections/${encodeURIComponent(name)}/documents/${encodeURIComponent(id)}/chunks?offset=${offset}&limit=50`);
+  const pages = (c) => (c.page == null ? "" : c.lastPage != null && c.lastPage !== c.page ? `pages ${c.page}–${c.lastPage}` : `page ${c.page}`);
+  $("#chunks").append(...page.chunks.map((c) => element("li", { value: c.index + 1, dataset: { chunk: c.index } },
+    element("div", { className: "meta", textContent: [c.section ? `§ ${c.section}` : "", pages(c), c.tokenCount == null ? "" : `${c.tokenCount} tokens`].filter((x) => x).join(" · ") }),
+    element("p", { className: "text", textContent: c.text }))));
+  const shown = $("#chunks").children.length;
+  $("#chunks-status").textContent = `${shown} of ${page.total} chunks`;
+  const more = $("#more-chunks");
+  more.hidden = page.nextOffset == null;
+  more.onclick = () => guarded(() => moreChunks(name, id, page.nextOffset));
 }
 
 /** Deletes a document of the collection its row was listed from (not whatever the picker says now). */

@@ -81,6 +81,24 @@ try {
     return { clicked: Number(n), selected: await page.locator("#citations li.selected").getAttribute("id") };
   });
 
+  await step("original", async () => {
+    // The PDF's citation opens its original in a new tab at the cited page.
+    const open = page.locator("#citations li a.open", { hasText: "page" }).first();
+    const [tab] = await Promise.all([page.waitForEvent("popup", { timeout: 30000 }), open.click()]);
+    await tab.waitForURL(/^blob:.*#page=\d+$/, { timeout: 30000, waitUntil: "commit" });
+    const url = tab.url();
+    await tab.close();
+    return { link: await open.getAttribute("href"), url };
+  });
+
+  await step("chunks", async () => {
+    await page.click("nav [data-tab=documents]");
+    await page.locator(`#documents tbody tr[data-document="${pdf.split("/").pop()}"] button.chunks`).click();
+    await page.locator("#chunks li").first().waitFor({ timeout: 30000 });
+    return { title: await page.locator("#chunks-title").innerText(), chunks: await page.locator("#chunks li .meta").allInnerTexts(),
+      status: await page.locator("#chunks-status").innerText() };
+  });
+
   await step("search", async () => {
     await page.click("nav [data-tab=search]");
     await page.fill("#query", "basalt lava");
@@ -92,7 +110,7 @@ try {
 
   await step("delete", async () => {
     await page.click("nav [data-tab=documents]");
-    await page.locator('#documents tbody tr[data-document="volcanoes.md"] button').click();
+    await page.locator('#documents tbody tr[data-document="volcanoes.md"] button.delete').click();
     await page.locator('#documents tbody tr[data-document="volcanoes.md"]').waitFor({ state: "detached", timeout: 30000 });
     return await page.locator("#documents tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.document));
   });

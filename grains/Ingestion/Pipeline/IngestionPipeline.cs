@@ -131,7 +131,8 @@ public sealed class IngestionPipeline
             foreach (var piece in batch)
             {
                 var (vector, sentences) = embedded[piece.Text];
-                pending.Add(new IndexedChunk($"{request.DocumentId}#{piece.Index}", request.DocumentId, piece.Index, title, piece.Text, vector, piece.Page, piece.LastPage, sentences));
+                pending.Add(new IndexedChunk($"{request.DocumentId}#{piece.Index}", request.DocumentId, piece.Index, title, piece.Text, vector,
+                    piece.Page, piece.LastPage, sentences, piece.Section, piece.TokenCount));
             }
 
             var more = start + batch.Count < pieces.Count;

@@ -15,7 +15,8 @@ public interface IDocumentChunker
 /// <summary>
 /// Cuts each section (a heading and the blocks up to the next heading; for paged formats also a page) with
 /// the token-aware <see cref="TextChunker"/>, so no chunk runs across a heading or a page break and a
-/// citation can name the page its text is on.
+/// citation can name the page its text is on. Each chunk names the heading of its section: the nearest heading
+/// above it (a title over a subtitle reads "Title › Subtitle"; a section cut by a page break keeps its heading).
 /// </summary>
 public sealed class SectionChunker : IDocumentChunker
 {
@@ -34,15 +35,24 @@ public sealed class SectionChunker : IDocumentChunker
 
         var chunker = new TextChunker(plan.Tokenizer);
         var next = 0;
+        string? heading = null;
         foreach (var section in Sections(document.Blocks))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            heading = Heading(section) ?? heading;
             foreach (var chunk in chunker.Chunk(section.Select(b => new PagedParagraph(b.Text, b.Page)), plan.MaxTokens, plan.OverlapTokens, next))
             {
                 next = chunk.Index + 1;
-                yield return chunk;
+                yield return chunk with { Section = heading };
             }
         }
+    }
+
+    /// <summary>The headings a section opens with, joined; null when it opens with text (it continues the one before).</summary>
+    private static string? Heading(List<TextBlock> section)
+    {
+        var headings = section.TakeWhile(b => b.Kind == BlockKind.Heading).Select(b => b.Text.Trim()).Where(t => t.Length > 0).ToList();
+        return headings.Count == 0 ? null : string.Join(" › ", headings);
     }
 
     private static IEnumerable<List<TextBlock>> Sections(IReadOnlyList<TextBlock> blocks)

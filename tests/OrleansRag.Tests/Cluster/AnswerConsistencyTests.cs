@@ -76,7 +76,7 @@ public sealed class AnswerConsistencyTests(ClusterFixture fixture)
     {
         var collection = "sentence-vectors";
         await Document(collection, "codes").UpsertAsync(Codes("delta four"));
-        var chunk = Assert.Single(await Document(collection, "codes").GetChunksAsync());
+        var chunk = Assert.Single((await Document(collection, "codes").GetChunksAsync(withVectors: true))!.Chunks);
         var sentences = Assert.IsType<SentenceVectors>(chunk.Sentences);
         Assert.Equal(2, sentences.Count);
         Assert.Equal("The launch code of the rocket is delta four.", chunk.Text.Substring(sentences.Span(0).Start, sentences.Span(0).Length));

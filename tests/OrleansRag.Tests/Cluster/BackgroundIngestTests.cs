@@ -84,7 +84,7 @@ public sealed class BackgroundIngestTests(ClusterFixture fixture)
         var info = await WaitAsync("large", "turbines");
         Assert.Equal(DocumentStatus.Ready, info.Status);
         Assert.True(info.ChunkCount > 32, $"{info.ChunkCount} chunks");
-        var chunks = await Document("large", "turbines").GetChunksAsync();
+        var chunks = (await Document("large", "turbines").GetChunksAsync())!.Chunks;
         Assert.Equal(info.ChunkCount, chunks.Length);
         Assert.Equal(Enumerable.Range(0, chunks.Length), chunks.Select(c => c.ChunkIndex).Order());
 
@@ -130,7 +130,7 @@ public sealed class BackgroundIngestTests(ClusterFixture fixture)
         Assert.True(info.Searchable);
         Assert.Equal("Pump manual", info.Title); // the served version's
 
-        var chunks = await Document("giveup", "manual").GetChunksAsync();
+        var chunks = (await Document("giveup", "manual").GetChunksAsync())!.Chunks;
         var chunk = Assert.Single(chunks);
         Assert.Contains("Brennecke", chunk.Text, StringComparison.Ordinal);
         var hits = await Query("giveup").SearchAsync("Quarterwick turbine", new SearchOptions(Mode: SearchMode.Bm25, TopK: 20));

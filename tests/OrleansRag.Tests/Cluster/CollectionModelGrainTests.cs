@@ -26,7 +26,7 @@ public sealed class CollectionModelGrainTests(ClusterFixture fixture)
 
         var shard = fixture.Grains.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, 0));
         var summary = Assert.Single(await shard.ListDocumentsAsync());
-        var chunks = await shard.GetDocumentChunksAsync("ferry");
+        var chunks = (await shard.GetDocumentChunksAsync("ferry", 0, int.MaxValue, withVectors: true)).Chunks;
 
         // A raw write of the same vectors labelled as the fp32 model's is refused.
         var write = await Assert.ThrowsAsync<EmbeddingModelMismatchException>(() =>

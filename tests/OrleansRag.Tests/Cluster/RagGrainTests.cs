@@ -47,7 +47,7 @@ public sealed partial class RagGrainTests(ClusterFixture fixture)
         var chunks = new List<IndexedChunk>();
         foreach (var id in Corpus.Select(c => c.Id).Concat(Enumerable.Range(0, 12).Select(i => $"report-{i}")))
         {
-            chunks.AddRange(await Document(collection, id).GetChunksAsync());
+            chunks.AddRange((await Document(collection, id).GetChunksAsync(withVectors: true))!.Chunks);
         }
 
         Assert.True(chunks.Count > 30);

@@ -87,6 +87,9 @@ public sealed class ExtractorTests
 
         var chunks = new SectionChunker().Chunk(extracted, new ChunkingPlan(TestModel.Tokenizer, 200, 0), CancellationToken.None).ToList();
         Assert.DoesNotContain(chunks, c => c.Text.Contains("thirty days", StringComparison.Ordinal) && c.Text.Contains("on-call", StringComparison.Ordinal));
+        Assert.Equal("Backups", Assert.Single(chunks, c => c.Text.Contains("thirty days", StringComparison.Ordinal)).Section);
+        Assert.Equal("Restores", Assert.Single(chunks, c => c.Text.Contains("on-call", StringComparison.Ordinal)).Section);
+        Assert.All(chunks, c => Assert.Equal(TestModel.Tokenizer.CountTokens(c.Text), c.TokenCount));
     }
 
     [Fact]

@@ -22,6 +22,34 @@ public sealed class ClientSdkTests(RagHostFixture host)
     }
 
     [Fact]
+    public async Task A_document_replaced_while_its_original_is_read_fails_the_read_instead_of_mixing_versions()
+    {
+        var first = new byte[60_000]; // within the test host's document limit; read 1 KiB at a time
+        Array.Fill(first, (byte)'a');
+        "First version.\n"u8.CopyTo(first);
+        using var clientHost = await StartClientHostAsync();
+        var client = clientHost.Services.GetRequiredService<IRagClient>();
+        await client.CreateCollectionAsync("originals3", new CollectionSettings());
+        await using (var upload = new MemoryStream(first))
+        {
+            await client.IngestFileAsync("originals3", "big", upload, ContentTypes.PlainText, "Big");
+        }
+
+        await Infrastructure.Eventually.WaitUntilAsync(async () => (await client.GetAsync("originals3", "big"))?.Status == DocumentStatus.Ready, TimeSpan.FromMinutes(3), "the first version to be ready");
+        await using var reading = (await client.OpenContentAsync("originals3", "big"))!;
+        var piece = new byte[1024];
+        await reading.ReadExactlyAsync(piece);
+        Assert.Equal("First version.\n"u8.ToArray(), piece[..15]);
+        await client.IngestAsync("originals3", "big", new DocumentInput("Second version, small.", "Big"));
+
+        var changed = await Assert.ThrowsAsync<IOException>(async () => await reading.ReadExactlyAsync(piece));
+        Assert.IsType<DocumentChangedException>(changed.InnerException);
+        await using var again = (await client.OpenContentAsync("originals3", "big"))!;
+        using var reader = new StreamReader(again);
+        Assert.Equal("Second version, small.", await reader.ReadToEndAsync());
+    }
+
+    [Fact]
     public async Task Separate_client_host_ingests_lists_searches_asks_and_deletes()
     {
         using var clientHost = await StartClientHostAsync();

@@ -52,6 +52,9 @@ public sealed class DocumentFileTests(RagHostFixture host)
         var citation = answer.GetProperty("citations").EnumerateArray().First(c => c.GetProperty("documentId").GetString() == "ferry.pdf");
         Assert.Equal(2, citation.GetProperty("page").GetInt32());
 
+        var chunks = await Http.GetFromJsonAsync<JsonElement>("v1/collections/files/documents/ferry.pdf/chunks");
+        Assert.Equal([1, 2, 3], chunks.GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("page").GetInt32()));
+
         using var again = await PutFileAsync("files", "ferry.pdf", pdf, "application/pdf");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal("unchanged", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
@@ -158,6 +161,58 @@ public sealed class DocumentFileTests(RagHostFixture host)
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         var left = await Http.GetFromJsonAsync<JsonElement>("v1/collections/broken/documents?status=failed");
         Assert.Equal(0, left.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Chunks_are_listed_in_pages_with_their_section_heading_pages_and_token_count()
+    {
+        const string Markdown = """
+            # Lighthouse Manual
+
+            The lighthouse on Corran Point was built in 1858 and automated in 1989.
+
+            ## Lamp
+
+            The lamp turns once every twelve seconds and is seen from twenty nautical miles.
+
+            ## Fog signal
+
+            The fog horn sounds two blasts every thirty seconds when visibility falls below two miles.
+
+            ### Maintenance
+
+            Keepers grease the horn's compressor on the first Monday of each month.
+            """;
+        using var put = await Http.PutAsJsonAsync("v1/collections/chunks/documents/manual", new { text = Markdown, contentType = "text/markdown" });
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var chunkCount = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("chunkCount").GetInt32();
+        Assert.True(chunkCount >= 4, $"{chunkCount} chunks");
+
+        var first = await Http.GetFromJsonAsync<JsonElement>("v1/collections/chunks/documents/manual/chunks?limit=2");
+        Assert.Equal(chunkCount, first.GetProperty("total").GetInt32());
+        Assert.Equal(0, first.GetProperty("offset").GetInt32());
+        Assert.Equal(2, first.GetProperty("nextOffset").GetInt32());
+        var chunks = first.GetProperty("chunks").EnumerateArray().ToList();
+        var rest = await Http.GetFromJsonAsync<JsonElement>($"v1/collections/chunks/documents/manual/chunks?offset=2&limit={OrleansRag.Silo.Api.DocumentsApi.MaxChunkPage}");
+        Assert.Equal(JsonValueKind.Null, rest.GetProperty("nextOffset").ValueKind);
+        chunks.AddRange(rest.GetProperty("chunks").EnumerateArray());
+
+        Assert.Equal(Enumerable.Range(0, chunkCount), chunks.Select(c => c.GetProperty("index").GetInt32()));
+        string Section(string words) => chunks.Single(c => c.GetProperty("text").GetString()!.Contains(words, StringComparison.Ordinal)).GetProperty("section").GetString()!;
+        Assert.Equal("Lighthouse Manual", Section("built in 1858"));
+        Assert.Equal("Lamp", Section("twelve seconds"));
+        Assert.Equal("Fog signal", Section("two blasts"));
+        Assert.Equal("Maintenance", Section("compressor"));
+        Assert.All(chunks, c => Assert.InRange(c.GetProperty("tokenCount").GetInt32(), 3, 200));
+
+        var past = await Http.GetFromJsonAsync<JsonElement>("v1/collections/chunks/documents/manual/chunks?offset=500");
+        Assert.Empty(past.GetProperty("chunks").EnumerateArray());
+        Assert.Equal(chunkCount, past.GetProperty("total").GetInt32());
+
+        await HttpApiTests.AssertProblemAsync(await Http.GetAsync("v1/collections/chunks/documents/missing/chunks"), HttpStatusCode.NotFound, "missing");
+        await HttpApiTests.AssertProblemAsync(await Http.GetAsync("v1/collections/chunks/documents/manual/chunks?limit=0"), HttpStatusCode.BadRequest, "limit");
+        await HttpApiTests.AssertProblemAsync(await Http.GetAsync("v1/collections/chunks/documents/manual/chunks?limit=5000"), HttpStatusCode.BadRequest, "limit");
+        await HttpApiTests.AssertProblemAsync(await Http.GetAsync("v1/collections/chunks/documents/manual/chunks?offset=-1"), HttpStatusCode.BadRequest, "offset");
     }
 
     [Fact]

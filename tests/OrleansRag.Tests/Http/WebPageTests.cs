@@ -77,6 +77,16 @@ public sealed class WebPageTests(RagHostFixture host)
             var citation = root.GetProperty("citation");
             Assert.Equal($"cite-{citation.GetProperty("clicked").GetInt32()}", citation.GetProperty("selected").GetString());
 
+            // The citation of the PDF opens its original in a new tab at the cited page; its chunks show their pages.
+            var original = root.GetProperty("original");
+            var link = original.GetProperty("link").GetString()!;
+            Assert.Matches("^/v1/collections/web/documents/eruption-handbook.pdf/content#page=[12]$", link);
+            Assert.EndsWith(link[link.IndexOf('#', StringComparison.Ordinal)..], original.GetProperty("url").GetString(), StringComparison.Ordinal);
+            var chunks = root.GetProperty("chunks");
+            Assert.Contains("Eruption handbook", chunks.GetProperty("title").GetString(), StringComparison.Ordinal);
+            Assert.Equal(["page 1", "page 2"], chunks.GetProperty("chunks").EnumerateArray().Select(c => c.GetString()!.Split(" · ").First(p => p.StartsWith("page", StringComparison.Ordinal))));
+            Assert.Equal("2 of 2 chunks", chunks.GetProperty("status").GetString());
+
             Assert.Contains(root.GetProperty("search").GetProperty("hits").EnumerateArray(), hit => hit.GetString()!.Contains("basalt", StringComparison.OrdinalIgnoreCase));
             Assert.Contains("bm25", root.GetProperty("search").GetProperty("meta").GetString(), StringComparison.Ordinal);
 
@@ -87,7 +97,7 @@ public sealed class WebPageTests(RagHostFixture host)
             Assert.Contains("ask", operations.GetProperty("operations").EnumerateArray().Select(o => o.GetString()));
 
             var shots = root.GetProperty("screenshots").EnumerateArray().Select(s => s.GetString()!).ToList();
-            Assert.Equal(7, shots.Count);
+            Assert.Equal(9, shots.Count);
             Assert.All(shots, shot => Assert.True(new FileInfo(shot).Length > 10_000, shot));
         }
         finally

@@ -33,10 +33,18 @@ public sealed class LargeIngestFailoverTests(ITestOutputHelper output)
     {
         await using var cluster = new ProductionCluster();
         cluster.ExtraSettings["Ingestion:SyncMaxBytes"] = "16384"; // the new version goes to the background
+        var s3 = new Blobs.S3StoreOptions { ServiceUrl = ProductionServers.S3, Bucket = "fail" + Guid.NewGuid().ToString("N")[..8], AccessKey = "S3RVER", SecretKey = "S3RVER" };
+        cluster.ExtraSettings["BlobStore:Kind"] = "S3"; // originals in an S3 bucket (s3rver on 127.0.0.1)
+        cluster.ExtraSettings["BlobStore:S3:ServiceUrl"] = s3.ServiceUrl;
+        cluster.ExtraSettings["BlobStore:S3:Bucket"] = s3.Bucket;
+        cluster.ExtraSettings["BlobStore:S3:AccessKey"] = s3.AccessKey;
+        cluster.ExtraSettings["BlobStore:S3:SecretKey"] = s3.SecretKey;
         await cluster.StartSilosAsync(3);
         var rag = await cluster.ConnectFailFastClientAsync(); // a read on its way to the killed silo fails after 10 s, not 30
-        var first = await rag.IngestAsync(Collection, Id, new DocumentInput("ALPHAVERSION of the pump manual: prime every pump with water before it starts.", "Pump manual"));
+        const string Alpha = "ALPHAVERSION of the pump manual: prime every pump with water before it starts.";
+        var first = await rag.IngestAsync(Collection, Id, new DocumentInput(Alpha, "Pump manual"));
         Assert.Equal(IngestStatus.Created, first.Status);
+        Assert.Equal(Alpha, await ReadOriginalAsync(rag));
 
         var bytes = Encoding.UTF8.GetBytes(NewVersion());
         using var stream = new MemoryStream(bytes);
@@ -101,7 +109,25 @@ public sealed class LargeIngestFailoverTests(ITestOutputHelper output)
         Assert.Contains(all, h => h.DocumentId == Id && h.Text.Contains("section 699.", StringComparison.Ordinal));
         var stale = (await rag.SearchAsync(Collection, "ALPHAVERSION", new SearchOptions(TopK: 5, Mode: SearchMode.Bm25))).Hits;
         Assert.DoesNotContain(stale, h => h.Text.Contains("ALPHAVERSION", StringComparison.Ordinal));
+
+        // The original is the new version's, and the bucket holds that one only: the previous one was removed after the
+        // commit, and the killed attempt's (same version) was overwritten by the attempt that completed.
+        Assert.Equal(Encoding.UTF8.GetString(bytes), await ReadOriginalAsync(rag));
+        var kept = new List<string>();
+        await foreach (var blob in Storage.BlobStoreTests.Store(new Blobs.BlobStoreOptions { Kind = Blobs.BlobStoreKind.S3, S3 = s3 }).ListAsync("originals/"))
+        {
+            kept.Add(blob.Key);
+        }
+
+        Assert.Single(kept);
         output.WriteLine($"large ingest failover: ready {(clock.Elapsed - killedAt!.Value).TotalSeconds:F1} s after the kill, attempt {last.Attempts}, {chunks} chunks; " +
             $"{reads} reads ({sawOld} saw only the old version, {sawNew} only the new, none both), {failedReads} reads failed during the failover");
+    }
+
+    private static async Task<string> ReadOriginalAsync(IRagClient rag)
+    {
+        await using var content = (await rag.OpenContentAsync(Collection, Id))!;
+        using var reader = new StreamReader(content, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
     }
 }

@@ -16,6 +16,9 @@ public sealed class ProductionCluster : IAsyncDisposable
 
     public string ClusterId { get; } = "prod-" + Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>The folder every silo of this cluster keeps originals in (as a shared volume would be in a real one).</summary>
+    public string OriginalsPath { get; } = Path.Combine(Path.GetTempPath(), "orleansrag-originals-" + Guid.NewGuid().ToString("N")[..8]);
+
     public List<SiloProcess> Silos { get; } = [];
 
     /// <summary>Further settings for every silo (TLS, for example).</summary>
@@ -30,6 +33,7 @@ public sealed class ProductionCluster : IAsyncDisposable
         ["Cluster:RedisConnectionString"] = ProductionServers.Redis,
         ["Cluster:ClusterId"] = ClusterId,
         ["Cluster:ServiceId"] = ClusterId,
+        ["BlobStore:Path"] = OriginalsPath,
     }));
 
     public async Task<SiloProcess> StartSiloAsync()
@@ -125,6 +129,11 @@ public sealed class ProductionCluster : IAsyncDisposable
         foreach (var silo in Silos)
         {
             await silo.DisposeAsync();
+        }
+
+        if (Directory.Exists(OriginalsPath))
+        {
+            Directory.Delete(OriginalsPath, recursive: true);
         }
     }
 }

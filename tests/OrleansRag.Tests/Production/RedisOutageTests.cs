@@ -62,6 +62,7 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
             ["Cluster:Storage"] = "Redis",
             ["Cluster:RedisConnectionString"] = $"127.0.0.1:{_port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000",
             ["Cluster:ServiceId"] = _serviceId,
+            ["Ingestion:KeepSources"] = "false",
         };
         foreach (var (key, value) in cluster ?? new Dictionary<string, string>())
         {

@@ -24,12 +24,27 @@ public sealed class RestartTests
     public async Task A_full_cluster_restart_brings_everything_back_with_the_same_answers()
     {
         await using var cluster = new ProductionCluster();
+        var container = "restart" + Guid.NewGuid().ToString("N")[..8];
+        cluster.ExtraSettings["BlobStore:Kind"] = "AzureBlob"; // originals in Azure Blob Storage (Azurite on 127.0.0.1)
+        cluster.ExtraSettings["BlobStore:AzureBlob:ConnectionString"] = ProductionServers.Azurite;
+        cluster.ExtraSettings["BlobStore:AzureBlob:Container"] = container;
         await cluster.StartSilosAsync(2);
         var rag = await cluster.ConnectClientAsync();
         foreach (var (id, text) in Corpus)
         {
             await rag.IngestAsync("geo", id, new DocumentInput(text, id));
         }
+
+        var pdf = Infrastructure.TestDocuments.Pdf(["Atlas of rivers.", "The Danube flows through ten countries before it reaches the Black Sea."], title: "Atlas");
+        using (var body = new ByteArrayContent(pdf))
+        {
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(ContentTypes.Pdf);
+            using var put = await cluster.Silos[0].Http.PutAsync("v1/collections/geo/documents/atlas.pdf", body);
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, put.StatusCode);
+        }
+
+        await Infrastructure.Eventually.WaitUntilAsync(async () => (await rag.GetAsync("geo", "atlas.pdf"))?.Status == DocumentStatus.Ready,
+            TimeSpan.FromMinutes(2), "the PDF to be ready");
 
         var before = await SnapshotAsync(rag);
 
@@ -51,6 +66,20 @@ public sealed class RestartTests
         Assert.Equal(before.Documents, after.Documents);
         Assert.Equal(before.Answers, after.Answers);
         Assert.Equal(before.Hits, after.Hits);
+
+        // The original came back too, from Azure Blob Storage, through another silo than the one it was sent to.
+        Assert.Equal(pdf, await cluster.Silos[1].Http.GetByteArrayAsync("v1/collections/geo/documents/atlas.pdf/content"));
+        var kept = new List<string>();
+        await foreach (var blob in Storage.BlobStoreTests.Store(new Blobs.BlobStoreOptions
+        {
+            Kind = Blobs.BlobStoreKind.AzureBlob,
+            AzureBlob = new Blobs.AzureBlobStoreOptions { ConnectionString = ProductionServers.Azurite, Container = container },
+        }).ListAsync("originals/"))
+        {
+            kept.Add(blob.Key);
+        }
+
+        Assert.Equal(Corpus.Length + 1, kept.Count); // one per document, each the served version's
 
         var restored = await cluster.Silos[1].Http.GetFromJsonAsync<System.Text.Json.JsonElement>("v1/alert-rules/GeoRule");
         Assert.Equal(97, restored.GetProperty("threshold").GetDouble());

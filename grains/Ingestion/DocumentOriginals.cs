@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansRag.Blobs;
+
+namespace OrleansRag.Ingestion;
+
+/// <summary>
+/// The original files of documents, kept in the blob store after ingestion (<see cref="IngestionOptions.KeepSources"/>)
+/// so that a citation can open the page it names. One blob per version:
+/// <c>originals/{tenant}/{collection}/{document}/{version}</c>; a version's blob is written before its commit and the
+/// replaced version's is removed after it, so the served version always has its original.
+/// </summary>
+public sealed partial class DocumentOriginals(IBlobStore store, IOptions<IngestionOptions> options, ILogger<DocumentOriginals> logger)
+{
+    /// <summary>The bytes one read of an original returns at most (an HTTP download is a series of them).</summary>
+    public const int MaxReadBytes = 1024 * 1024;
+
+    /// <summary>Whether originals are kept (<see cref="IngestionOptions.KeepSources"/>).</summary>
+    public bool Keeps => options.Value.KeepSources;
+
+    /// <summary>The key of a document version's original.</summary>
+    public static string Key(string documentKey, string version)
+    {
+        var (collectionKey, documentId) = GrainKeys.SplitLast(documentKey);
+        var (tenant, collection) = GrainKeys.SplitLast(collectionKey);
+        return "originals/" + BlobKeys.Of(tenant, collection, documentId, version);
+    }
+
+    /// <summary>Keeps <paramref name="content"/> as the original of a version; null when originals are not kept.</summary>
+    public async Task<string?> KeepAsync(string documentKey, string version, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    {
+        if (!Keeps)
+        {
+            return null;
+        }
+
+        var key = Key(documentKey, version);
+        await store.PutAsync(key, content, contentType, cancellationToken);
+        return key;
+    }
+
+    /// <summary>Up to <paramref name="count"/> bytes of an original from <paramref name="offset"/>; null when it is gone.</summary>
+    public Task<byte[]?> ReadAsync(string key, long offset, int count, CancellationToken cancellationToken) =>
+        store.ReadAsync(key, offset, Math.Min(count, MaxReadBytes), cancellationToken);
+
+    /// <summary>Removes an original that is no longer served (nothing for null); a failure is logged, never thrown.</summary>
+    public async Task ForgetAsync(string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            LogForgetFailed(exception, key);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The original {Key} could not be removed from the blob store; it stays until removed by hand")]
+    private partial void LogForgetFailed(Exception exception, string key);
+}
