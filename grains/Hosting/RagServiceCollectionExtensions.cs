@@ -86,6 +86,8 @@ public static class RagServiceCollectionExtensions
         services.AddValidatedOptions<BlobStoreOptions>(configuration, BlobStoreOptions.SectionName);
         services.TryAddSingleton(sp => BlobStores.Create(sp.GetRequiredService<IOptions<BlobStoreOptions>>().Value));
         services.AddSingleton<DocumentOriginals>();
+        services.TryAddSingleton<NotificationSender>(); // ingestion events go out as alert notifications do
+        services.AddSingleton<IngestionEvents>();
         return services.AddRagIngestionPipeline();
     }
 
@@ -135,7 +137,7 @@ public static class RagServiceCollectionExtensions
     public static IServiceCollection AddRagAlerting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<AlertingOptions>(configuration, AlertingOptions.SectionName);
-        services.AddSingleton<NotificationSender>();
+        services.TryAddSingleton<NotificationSender>();
         services.AddHostedService<AlertingStartup>();
         return services;
     }

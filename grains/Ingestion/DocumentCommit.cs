@@ -12,8 +12,9 @@ public sealed record DocumentVersion(string Id, string ContentType, Dictionary<s
 /// cleared, so "unchanged" is never answered for content the record does not hold; the retry completes the commit.
 /// The version's original (kept before the commit) becomes the record's; the one it replaces is removed after the
 /// record is written, and a commit that fails removes the new one, so the record always names an original that exists.
+/// A committed version is announced to the ingestion webhooks (<see cref="IngestionEvents"/>).
 /// </summary>
-public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, DocumentOriginals originals)
+public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, DocumentOriginals originals, IngestionEvents events)
 {
     /// <summary>Commits <paramref name="result"/> as <paramref name="version"/>; runs under the grain's write lock.</summary>
     public async Task<IngestStatus> CommitAsync(IPersistentState<DocumentState> state, string collectionKey, string documentId,
@@ -83,6 +84,8 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
         {
             await originals.ForgetAsync(current.Original);
         }
+
+        events.Ready(GrainKeys.Document(collectionKey, documentId), state.State);
 
         return current.Exists ? IngestStatus.Updated : IngestStatus.Created;
     }

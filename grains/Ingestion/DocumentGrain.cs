@@ -22,6 +22,7 @@ public sealed class DocumentGrain(
     IngestionPipeline pipeline,
     IDocumentSourceStore sources,
     DocumentOriginals originals,
+    IngestionEvents events,
     IStorageGeneration storage,
     CollectionDirectory collections,
     IGrainFactory grains,
@@ -36,7 +37,7 @@ public sealed class DocumentGrain(
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
     private readonly IngestJobLifecycle _jobs = new(options.Value, time);
-    private readonly DocumentCommit _commit = new(grains, time, originals);
+    private readonly DocumentCommit _commit = new(grains, time, originals, events);
     private readonly DocumentIntake _intake = new(pipeline, sources, options.Value);
     private readonly WriteOrder _writes = new();
     private IngestJobRunner? _runner;
@@ -44,7 +45,7 @@ public sealed class DocumentGrain(
     private bool _working;
     private bool _rescan;
 
-    private IngestJobRunner Runner => _runner ??= new(this.GetPrimaryKeyString(), state, _writes, _jobs, _commit, pipeline, sources, originals, collections, options.Value, logger);
+    private IngestJobRunner Runner => _runner ??= new(this.GetPrimaryKeyString(), state, _writes, _jobs, _commit, pipeline, sources, originals, events, collections, options.Value, logger);
 
     private string CollectionKey => GrainKeys.SplitLast(this.GetPrimaryKeyString()).CollectionKey;
 

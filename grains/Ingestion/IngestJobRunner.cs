@@ -19,6 +19,7 @@ internal sealed class IngestJobRunner(
     IngestionPipeline pipeline,
     IDocumentSourceStore sources,
     DocumentOriginals originals,
+    IngestionEvents events,
     CollectionDirectory collections,
     IngestionOptions options,
     ILogger logger)
@@ -175,6 +176,7 @@ internal sealed class IngestJobRunner(
             if (job.Status == DocumentStatus.Failed)
             {
                 logger.Failed(documentKey, job.Error ?? "");
+                events.Failed(documentKey, job);
                 await AbandonAsync(job);
             }
         }

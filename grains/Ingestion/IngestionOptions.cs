@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OrleansRag.Ingestion;
 
 /// <summary>Configuration section "Ingestion".</summary>
-public sealed class IngestionOptions
+public sealed class IngestionOptions : IValidatableObject
 {
     public const string SectionName = "Ingestion";
 
@@ -60,6 +60,9 @@ public sealed class IngestionOptions
     /// </summary>
     public bool KeepSources { get; set; } = true;
 
+    /// <summary>Where to post an event when a document becomes ready or fails (<see cref="IngestionEvents"/>).</summary>
+    public IList<IngestionWebhook> Webhooks { get; } = [];
+
     /// <summary>Word pieces per chunk (the title, when embedded with the chunk, counts against the model limit).</summary>
     [Range(16, 8192)]
     public int ChunkTokens { get; set; } = 200;
@@ -67,4 +70,54 @@ public sealed class IngestionOptions
     /// <summary>Word pieces of trailing context repeated at the start of the next chunk (whole sentences).</summary>
     [Range(0, 4096)]
     public int ChunkOverlapTokens { get; set; } = 32;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        for (var i = 0; i < Webhooks.Count; i++)
+        {
+            var webhook = Webhooks[i];
+            if (!Uri.TryCreate(webhook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                yield return new ValidationResult($"Ingestion:Webhooks:{i}:Url must be an absolute http(s) URL; it was '{webhook.Url}'.", [nameof(Webhooks)]);
+            }
+
+            if (webhook.Secret.Length < IngestionWebhook.MinSecretLength)
+            {
+                yield return new ValidationResult(
+                    $"Ingestion:Webhooks:{i}:Secret must be at least {IngestionWebhook.MinSecretLength} characters: every body is signed with it (HMAC-SHA256).",
+                    [nameof(Webhooks)]);
+            }
+
+            foreach (var kind in webhook.Events.Where(e => e is not (DocumentEvent.Ready or DocumentEvent.Failed)))
+            {
+                yield return new ValidationResult(
+                    $"Ingestion:Webhooks:{i}:Events holds '{kind}'; the events are {DocumentEvent.Ready} and {DocumentEvent.Failed}.", [nameof(Webhooks)]);
+            }
+        }
+    }
+}
+
+/// <summary>A receiver of ingestion events: its URL, the secret its bodies are signed with, and which events and tenants it wants.</summary>
+public sealed class IngestionWebhook
+{
+    public const int MinSecretLength = 16;
+
+    public string Url { get; set; } = "";
+
+    /// <summary>The HMAC-SHA256 key of the signature header (a secret: never logged nor shown).</summary>
+    public string Secret { get; set; } = "";
+
+    /// <summary><c>document.ready</c>, <c>document.failed</c>; empty: both.</summary>
+    public IList<string> Events { get; } = [];
+
+    /// <summary>Only this tenant's documents; empty: every tenant's.</summary>
+    public string? Tenant { get; set; }
+
+    /// <summary>Whether this webhook wants <paramref name="documentEvent"/>.</summary>
+    public bool Wants(DocumentEvent documentEvent)
+    {
+        ArgumentNullException.ThrowIfNull(documentEvent);
+        return (Events.Count == 0 || Events.Contains(documentEvent.Type))
+            && (string.IsNullOrEmpty(Tenant) || string.Equals(Tenant, documentEvent.Tenant, StringComparison.Ordinal));
+    }
 }

@@ -14,9 +14,11 @@ namespace OrleansRag.Monitoring;
 
 /// <summary>
 /// Delivers notifications to every configured channel: Alertmanager-shaped webhooks, Slack-compatible webhooks and
-/// e-mail over SMTP (MailKit; STARTTLS whenever offered, authentication when configured). Each channel is sent in the
-/// background with retries and exponential backoff, so a failing channel never blocks rule evaluation or the other
-/// channels; give-ups are logged and counted (<c>orleansrag.alerts.notifications</c> with outcome=failed).
+/// e-mail over SMTP (MailKit; STARTTLS whenever offered, authentication when configured), and the signed webhooks of
+/// ingestion events (<see cref="Post"/>). Each delivery is sent in the background with retries and exponential backoff
+/// (<see cref="AlertingOptions.MaxAttempts"/>, <see cref="AlertingOptions.RetryBaseDelay"/>), so a failing receiver never
+/// blocks the caller or the other receivers; give-ups are logged and counted (<c>orleansrag.alerts.notifications</c>,
+/// <c>orleansrag.ingestion.webhooks</c> with outcome=failed).
 /// </summary>
 public sealed partial class NotificationSender : IDisposable
 {
@@ -25,6 +27,7 @@ public sealed partial class NotificationSender : IDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly ResiliencePipeline _retry;
     private readonly Counter<long> _notifications;
+    private readonly Counter<long> _webhooks;
 
     public NotificationSender(IOptions<AlertingOptions> options, RagInstruments instruments, ILogger<NotificationSender> logger)
     {
@@ -43,6 +46,28 @@ public sealed partial class NotificationSender : IDisposable
             })
             .Build();
         _notifications = instruments.Meter.CreateCounter<long>("orleansrag.alerts.notifications", "{notification}", "Alert notifications by channel and outcome (sent, failed).");
+        _webhooks = instruments.Meter.CreateCounter<long>("orleansrag.ingestion.webhooks", "{event}", "Ingestion events delivered to webhooks, by event type and outcome (sent, failed).");
+    }
+
+    /// <summary>
+    /// Starts posting <paramref name="body"/> (JSON) with <paramref name="headers"/> to <paramref name="url"/> in the
+    /// background, retried with backoff until a 2xx or the attempts run out; returns at once.
+    /// </summary>
+    public void Post(string eventType, string url, byte[] body, IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        Deliver(_webhooks, new("type", eventType), Redact(url), async token =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            foreach (var (name, value) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            using var response = await _http.SendAsync(request, token).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+        });
     }
 
     /// <summary>Starts delivering one notification of group <paramref name="groupKey"/> to every channel; returns at once.</summary>
@@ -53,12 +78,12 @@ public sealed partial class NotificationSender : IDisposable
         {
             var kind = webhook.Format == WebhookFormat.Slack ? "slack" : "webhook";
             object payload = webhook.Format == WebhookFormat.Slack ? new { text = Text(alerts) } : AlertmanagerPayload(groupKey, alerts);
-            Deliver(kind, Redact(webhook.Url), token => PostAsync(webhook.Url, payload, token));
+            Deliver(_notifications, new("channel", kind), Redact(webhook.Url), token => PostAsync(webhook.Url, payload, token));
         }
 
         if (_options.Email.Enabled)
         {
-            Deliver("email", _options.Email.Host!, token => MailAsync(alerts, token));
+            Deliver(_notifications, new("channel", "email"), _options.Email.Host!, token => MailAsync(alerts, token));
         }
     }
 
@@ -114,19 +139,19 @@ public sealed partial class NotificationSender : IDisposable
         return builder.ToString();
     }
 
-    private void Deliver(string channel, string target, Func<CancellationToken, Task> send) =>
+    /// <summary>Sends in the background with the retry pipeline; the outcome is counted on <paramref name="counter"/> with <paramref name="tag"/>.</summary>
+    private void Deliver(Counter<long> counter, KeyValuePair<string, object?> tag, string target, Func<CancellationToken, Task> send) =>
         _ = Task.Run(async () =>
         {
-            var tag = new KeyValuePair<string, object?>("channel", channel);
             try
             {
                 await _retry.ExecuteAsync(async token => await send(token).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
-                _notifications.Add(1, tag, new KeyValuePair<string, object?>("outcome", "sent"));
+                counter.Add(1, tag, new KeyValuePair<string, object?>("outcome", "sent"));
             }
             catch (Exception exception)
             {
-                _notifications.Add(1, tag, new KeyValuePair<string, object?>("outcome", "failed"));
-                LogGaveUp(channel, target, _options.MaxAttempts, exception.Message);
+                counter.Add(1, tag, new KeyValuePair<string, object?>("outcome", "failed"));
+                LogGaveUp(tag.Key == "channel" ? tag.Value?.ToString() ?? "" : $"ingestion webhook ({tag.Value})", target, _options.MaxAttempts, exception.Message);
             }
         });
 
@@ -172,6 +197,6 @@ public sealed partial class NotificationSender : IDisposable
     /// <summary>Webhook URLs can carry tokens (Slack's do): logs show scheme, host and port only.</summary>
     private static string Redact(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/…" : "(invalid URL)";
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Alert notification via {Channel} to {Target} gave up after {Attempts} attempts: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Notification via {Channel} to {Target} gave up after {Attempts} attempts: {Reason}")]
     private partial void LogGaveUp(string channel, string target, int attempts, string reason);
 }

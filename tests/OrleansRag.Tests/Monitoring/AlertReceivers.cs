@@ -30,6 +30,15 @@ public sealed class AlertReceivers : IAsyncDisposable
 
     public ConcurrentQueue<JsonElement> Slack { get; } = new();
 
+    /// <summary>Ingestion events as received: the path they came to, their headers and raw body.</summary>
+    public ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)> Ingestion { get; } = new();
+
+    /// <summary>Calls to /ingestion-flaky, which refuses every event's first delivery (500) and takes the retry.</summary>
+    public int FlakyCalls => _flakyCalls;
+
+    private int _flakyCalls;
+    private readonly ConcurrentDictionary<string, bool> _refusedOnce = new(StringComparer.Ordinal);
+
     public int BrokenCalls => _brokenCalls;
 
     private int _brokenCalls;
@@ -90,6 +99,27 @@ public sealed class AlertReceivers : IAsyncDisposable
             Slack.Enqueue(await JsonSerializer.DeserializeAsync<JsonElement>(request.Body));
             return Results.Text("ok");
         });
+        foreach (var path in new[] { "/ingestion", "/ingestion-failures", "/ingestion-flaky" })
+        {
+            _web.MapPost(path, async (HttpRequest request) =>
+            {
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body);
+                var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+                if (path == "/ingestion-flaky")
+                {
+                    Interlocked.Increment(ref _flakyCalls);
+                    if (_refusedOnce.TryAdd(headers.GetValueOrDefault("X-OrleansRag-Delivery", ""), true))
+                    {
+                        return Results.StatusCode(500);
+                    }
+                }
+
+                Ingestion.Enqueue((path, headers, body.ToArray()));
+                return Results.Ok();
+            });
+        }
+
         _web.MapPost("/broken", () =>
         {
             Interlocked.Increment(ref _brokenCalls);

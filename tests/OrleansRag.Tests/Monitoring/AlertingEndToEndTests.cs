@@ -12,13 +12,47 @@ namespace OrleansRag.Tests.Monitoring;
 /// Alerting end to end on the real silo host: asks made slow by a slow language model (a fake OpenAI server on
 /// 127.0.0.1) drive a latency rule through firing to resolved, and the real webhook, Slack and SMTP receivers get
 /// the notifications with the right labels; a silenced rule and a broken channel send nothing and block nothing.
+/// The same sender posts signed ingestion events. One host for the class (<see cref="Fixture"/>).
 /// </summary>
-public sealed class AlertingEndToEndTests : IAsyncLifetime
+public sealed class AlertingEndToEndTests(AlertingEndToEndTests.Fixture fixture) : IClassFixture<AlertingEndToEndTests.Fixture>
 {
-    private readonly ConcurrentQueue<string> _logs = new();
-    private FakeOpenAiServer _model = null!;
-    private AlertReceivers _receivers = null!;
-    private AlertingHost _host = null!;
+    public const string WebhookSecret = "whsec-test-4f1c9a0e2b7d";
+
+    private ConcurrentQueue<string> _logs => fixture.Logs;
+
+    private FakeOpenAiServer _model => fixture.Model;
+
+    private AlertReceivers _receivers => fixture.Receivers;
+
+    private RagHostFixture _host => fixture.Host;
+
+    /// <summary>The fake model, the receivers and the host they are configured into, started once for the class.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public ConcurrentQueue<string> Logs { get; } = new();
+
+        public FakeOpenAiServer Model { get; private set; } = null!;
+
+        public AlertReceivers Receivers { get; private set; } = null!;
+
+        public RagHostFixture Host { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Model = await FakeOpenAiServer.StartAsync();
+            Receivers = await AlertReceivers.StartAsync();
+            Host = new AlertingHost(Model.BaseAddress, Receivers, Logs);
+            await Host.InitializeAsync();
+            await Host.PutAsync("alerting", "volcano", "Volcanoes erupt when magma rises through the crust. Lava flows from the vent.");
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Host.DisposeAsync();
+            await Receivers.DisposeAsync();
+            await Model.DisposeAsync();
+        }
+    }
 
     private sealed class AlertingHost(Uri model, AlertReceivers receivers, ConcurrentQueue<string> logs) : RagHostFixture
     {
@@ -48,27 +82,21 @@ public sealed class AlertingEndToEndTests : IAsyncLifetime
             new("Alerting:Email:ServerCertificateThumbprint", receivers.SmtpThumbprint),
             new("Alerting:Email:From", "orleansrag@example.test"),
             new("Alerting:Email:To:0", "oncall@example.test"),
+            new("Ingestion:Webhooks:0:Url", new Uri(receivers.BaseAddress, "ingestion").ToString()),
+            new("Ingestion:Webhooks:0:Secret", WebhookSecret),
+            new("Ingestion:Webhooks:1:Url", new Uri(receivers.BaseAddress, "ingestion-failures").ToString()),
+            new("Ingestion:Webhooks:1:Secret", WebhookSecret),
+            new("Ingestion:Webhooks:1:Events:0", "document.failed"),
+            new("Ingestion:Webhooks:2:Url", new Uri(receivers.BaseAddress, "ingestion-flaky").ToString()),
+            new("Ingestion:Webhooks:2:Secret", WebhookSecret),
+            new("Ingestion:Webhooks:3:Url", new Uri(receivers.BaseAddress, "ingestion").ToString()),
+            new("Ingestion:Webhooks:3:Secret", WebhookSecret),
+            new("Ingestion:Webhooks:3:Tenant", "another-tenant"),
             new("Logging:LogLevel:OrleansRag", "Information"),
         ];
 
         protected override void Configure(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) =>
             builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
-    }
-
-    public async Task InitializeAsync()
-    {
-        _model = await FakeOpenAiServer.StartAsync();
-        _receivers = await AlertReceivers.StartAsync();
-        _host = new AlertingHost(_model.BaseAddress, _receivers, _logs);
-        await _host.InitializeAsync();
-        await _host.PutAsync("alerting", "volcano", "Volcanoes erupt when magma rises through the crust. Lava flows from the vent.");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _receivers.DisposeAsync();
-        await _model.DisposeAsync();
     }
 
     [Fact]
@@ -147,6 +175,56 @@ public sealed class AlertingEndToEndTests : IAsyncLifetime
         await WaitForAsync(() => _logs.Any(l => l.Contains("via webhook", StringComparison.Ordinal) && l.Contains("gave up after 2 attempts", StringComparison.Ordinal)), TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(_logs, l => l.Contains(AlertReceivers.SmtpPassword, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Ingestion_events_reach_webhooks_signed_retried_and_filtered_by_event_and_tenant()
+    {
+        await _host.PutAsync("hooks", "tide", "The spring tide at Corran reaches 4.2 metres.", "Tides");
+        var corrupt = new ByteArrayContent("%PDF-1.7\nthis is not really a PDF at all"u8.ToArray());
+        corrupt.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(ContentTypes.Pdf);
+        using (var put = await _host.Http.PutAsync("v1/collections/hooks/documents/broken.pdf", corrupt))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+        }
+
+        (string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body) Received(string path, string documentId) =>
+            _receivers.Ingestion.FirstOrDefault(e => e.Path == path && Parse(e.Body).GetProperty("documentId").GetString() == documentId);
+        await WaitForAsync(() => Received("/ingestion", "tide").Body is not null && Received("/ingestion", "broken.pdf").Body is not null
+            && Received("/ingestion-failures", "broken.pdf").Body is not null && Received("/ingestion-flaky", "broken.pdf").Body is not null, TimeSpan.FromSeconds(60));
+
+        // The ready event: the document as it is served, signed with the webhook's secret over "{timestamp}.{body}".
+        var (_, headers, body) = Received("/ingestion", "tide");
+        var ready = Parse(body);
+        Assert.Equal("document.ready", ready.GetProperty("type").GetString());
+        Assert.Equal("document.ready", headers["X-OrleansRag-Event"]);
+        Assert.Equal(ready.GetProperty("id").GetString(), headers["X-OrleansRag-Delivery"]);
+        Assert.Equal(("default", "hooks", "ready", "Tides"), (ready.GetProperty("tenant").GetString(), ready.GetProperty("collection").GetString(),
+            ready.GetProperty("status").GetString(), ready.GetProperty("title").GetString()));
+        Assert.Equal(1, ready.GetProperty("chunkCount").GetInt32());
+        Assert.Equal("/v1/collections/hooks/documents/tide/content", ready.GetProperty("link").GetString());
+        var signature = headers["X-OrleansRag-Signature"];
+        var timestamp = long.Parse(signature.Split(',')[0]["t=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - timestamp, -5, 120);
+        var expected = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(WebhookSecret),
+            (byte[])[.. System.Text.Encoding.UTF8.GetBytes($"{timestamp}."), .. body]);
+        Assert.Equal($"t={timestamp},v1={Convert.ToHexStringLower(expected)}", signature);
+
+        // The failed event names the reason; the failures-only webhook got it and no ready event.
+        var failed = Parse(Received("/ingestion", "broken.pdf").Body);
+        Assert.Equal(("document.failed", "failed"), (failed.GetProperty("type").GetString(), failed.GetProperty("status").GetString()));
+        Assert.Contains("PDF", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.All(_receivers.Ingestion.Where(e => e.Path == "/ingestion-failures"), e => Assert.Equal("document.failed", Parse(e.Body).GetProperty("type").GetString()));
+
+        // A receiver that refuses the first delivery gets it again (the same delivery id), once accepted.
+        Assert.True(_receivers.FlakyCalls >= 4, $"{_receivers.FlakyCalls} calls to the flaky receiver");
+        Assert.Single(_receivers.Ingestion, e => e.Path == "/ingestion-flaky" && Parse(e.Body).GetProperty("documentId").GetString() == "tide");
+
+        // Another tenant's webhook hears nothing of this tenant's documents: one event per document at /ingestion.
+        Assert.Single(_receivers.Ingestion, e => e.Path == "/ingestion" && Parse(e.Body).GetProperty("documentId").GetString() == "tide");
+        Assert.DoesNotContain(_logs, l => l.Contains(WebhookSecret, StringComparison.Ordinal));
+    }
+
+    private static JsonElement Parse(byte[] body) => JsonDocument.Parse(body).RootElement;
 
     [Fact]
     public async Task The_metrics_summary_reports_rates_latency_cache_and_every_silo()
