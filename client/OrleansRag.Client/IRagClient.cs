@@ -94,6 +94,24 @@ public interface IRagClient
     /// </summary>
     Task<DocumentContentStream?> OpenContentAsync(string collection, string documentId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes a portable archive of the collection to <paramref name="destination"/> as it reads it (<see cref="Archives.ArchiveFormat"/>:
+    /// settings, embedding model, documents with metadata and status, chunks with vectors and sentence vectors, and the
+    /// original files when <paramref name="includeSources"/>); memory holds one part of 256 chunks at most.
+    /// </summary>
+    Task<Archives.ExportSummary> ExportAsync(string collection, Stream destination, bool includeSources = false, IProgress<Archives.ArchiveProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Restores an archive into a new or empty collection (<paramref name="replace"/>: its documents are deleted first;
+    /// otherwise a collection with documents throws <see cref="CollectionNotEmptyException"/>). The whole archive is checked
+    /// first (kept in a temporary file on the way): a truncated, altered or foreign one throws
+    /// <see cref="RagValidationException"/> and nothing is written. Documents whose vectors are of the collection's model
+    /// are searchable at once; others are embedded again in the background. A failure part-way removes what it imported.
+    /// </summary>
+    Task<Archives.ImportSummary> ImportAsync(string collection, Stream archive, bool replace = false, IProgress<Archives.ArchiveProgress>? progress = null,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Creates a collection with its own settings (shards, chunking), or returns the existing one.</summary>
     Task<CollectionInfo> CreateCollectionAsync(string collection, CollectionSettings settings, CancellationToken cancellationToken = default);
 

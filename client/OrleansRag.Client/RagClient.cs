@@ -11,7 +11,7 @@ namespace OrleansRag.Client;
 /// API key, every grain call carries the key and the cluster verifies it; the tenant is the key's, learned from
 /// the cluster on first use, so a client can never name another tenant's collection.
 /// </summary>
-public sealed class RagClient : IRagClient
+public sealed partial class RagClient : IRagClient
 {
     /// <summary>Search default: dense ranking of chunks, top 5.</summary>
     public static readonly SearchOptions DefaultSearchOptions = new();
@@ -92,33 +92,9 @@ public sealed class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         var document = Document(tenant, collection, documentId);
         var uploadId = Guid.NewGuid().ToString("N");
-        var buffer = new byte[UploadPieceBytes];
-        long offset = 0;
-        while (true)
-        {
-            var filled = 0;
-            int read;
-            while (filled < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
-            {
-                filled += read;
-            }
-
-            if (filled == 0)
-            {
-                break;
-            }
-
-            Authenticate();
-            await document.UploadPartAsync(uploadId, offset, filled == buffer.Length ? buffer : buffer[..filled], cancellationToken);
-            offset += filled;
-            if (filled < buffer.Length)
-            {
-                break;
-            }
-        }
-
+        var length = await UploadAsync(document, uploadId, content, cancellationToken);
         Authenticate();
-        return await document.SubmitUploadAsync(uploadId, upload, offset, cancellationToken);
+        return await document.SubmitUploadAsync(uploadId, upload, length, cancellationToken);
     }
 
     public async Task<DocumentInfo?> WaitForDocumentAsync(string collection, string documentId, TimeSpan timeout, CancellationToken cancellationToken = default)

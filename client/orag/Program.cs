@@ -17,6 +17,10 @@ app.Configure(config =>
         .WithExample("eval", "--dataset", "tests/data/scifact", "--collection", "scifact");
     config.AddCommand<ListCommand>("list").WithDescription("List the documents of a collection.");
     config.AddCommand<DeleteCommand>("delete").WithDescription("Delete a document.");
+    config.AddCommand<ExportCommand>("export").WithDescription("Export a collection to an archive file (settings, documents, chunks with vectors; --sources adds the original files).")
+        .WithExample("export", "--collection", "handbook", "--sources", "-o", "handbook.tar.gz");
+    config.AddCommand<ImportCommand>("import").WithDescription("Import an archive into a new or empty collection (--replace empties it first).")
+        .WithExample("import", "handbook.tar.gz", "--collection", "handbook-restored");
     config.AddBranch("keys", keys =>
     {
         keys.SetDescription("API keys.");

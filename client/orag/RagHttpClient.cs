@@ -20,11 +20,14 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    private readonly HttpClient _http = Create(baseAddress, apiKey);
+    private readonly HttpClient _http = Create(baseAddress, apiKey, TimeSpan.FromMinutes(5));
 
-    private static HttpClient Create(Uri baseAddress, string? apiKey)
+    /// <summary>For archives, which take as long as a collection is large: no overall timeout (Ctrl+C stops them).</summary>
+    private readonly HttpClient _archives = Create(baseAddress, apiKey, Timeout.InfiniteTimeSpan);
+
+    private static HttpClient Create(Uri baseAddress, string? apiKey, TimeSpan timeout)
     {
-        var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        var http = new HttpClient { BaseAddress = baseAddress, Timeout = timeout };
         if (!string.IsNullOrWhiteSpace(apiKey))
         {
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey.Trim());
@@ -53,6 +56,88 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
         }
 
         return await SendAsync<IngestResult>(request, cancellationToken);
+    }
+
+    /// <summary>GET .../export into <paramref name="destination"/>; <paramref name="progress"/> hears the bytes received so far.</summary>
+    public async Task<long> ExportAsync(string collection, bool sources, Stream destination, Action<long> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(progress);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/collections/{Uri.EscapeDataString(collection)}/export{(sources ? "?sources=true" : "")}");
+        using var response = await SendRawAsync(_archives, request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            progress(total += read);
+        }
+
+        return total;
+    }
+
+    /// <summary>POST of an archive file to .../import; <paramref name="progress"/> hears the bytes sent so far.</summary>
+    public async Task<JsonElement> ImportAsync(string collection, string file, bool replace, Action<long> progress, CancellationToken cancellationToken)
+    {
+        await using var stream = new ProgressStream(File.OpenRead(file), progress);
+        using var content = new StreamContent(stream, 81920);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/import{(replace ? "?replace=true" : "")}") { Content = content };
+        using var response = await SendRawAsync(_archives, request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
+    }
+
+    /// <summary>A file read for an upload, telling how far it is.</summary>
+    private sealed class ProgressStream(Stream inner, Action<long> progress) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => inner.CanSeek;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            progress(inner.Position);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            progress(inner.Position);
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     public Task<DocumentInfo> GetDocumentAsync(string collection, string id, CancellationToken cancellationToken) =>
@@ -177,23 +262,8 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
     private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (method, path) = (request.Method, request.RequestUri);
-        HttpResponseMessage response;
-        try
+        using (var response = await SendRawAsync(_http, request, HttpCompletionOption.ResponseContentRead, cancellationToken))
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException exception)
-        {
-            throw new RagApiException($"cannot reach OrleansRag at {baseAddress}: {exception.Message} (start it with 'dotnet run --project silo', or pass --url)", null, exception);
-        }
-
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new RagApiException(await DescribeAsync(response, cancellationToken), response.StatusCode);
-            }
-
             if (response.StatusCode == HttpStatusCode.NoContent)
             {
                 return default!;
@@ -202,6 +272,30 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
             return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
                 ?? throw new RagApiException($"{method} {path} returned an empty body.");
         }
+    }
+
+    /// <summary>Sends <paramref name="request"/>: a success comes back to be read; a failure as a <see cref="RagApiException"/> that says why.</summary>
+    private async Task<HttpResponseMessage> SendRawAsync(HttpClient http, HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new RagApiException($"cannot reach OrleansRag at {baseAddress}: {exception.Message} (start it with 'dotnet run --project silo', or pass --url)", null, exception);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                throw new RagApiException(await DescribeAsync(response, cancellationToken), response.StatusCode);
+            }
+        }
+
+        return response;
     }
 
     private static async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -222,5 +316,9 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
         return status;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _archives.Dispose();
+    }
 }

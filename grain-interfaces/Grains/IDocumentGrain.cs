@@ -46,6 +46,17 @@ public interface IDocumentGrain : IGrainWithStringKey
     [ReadOnly]
     Task<ChunkPage?> GetChunksAsync(int offset = 0, int limit = int.MaxValue, bool withVectors = false);
 
+    /// <summary>Stages a part of an imported version's chunks (with vectors) in the document's shard, not yet searchable.</summary>
+    [RequiresRole(RagRole.Writer)]
+    Task ImportPartAsync(string version, int part, IndexedChunk[] chunks, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Restores a version from an export archive: committed at once when its vectors are of the collection's model
+    /// (Created/Updated), else queued to be embedded again from its chunk list (Accepted).
+    /// </summary>
+    [RequiresRole(RagRole.Writer)]
+    Task<IngestResult> ImportAsync(DocumentImport import, CancellationToken cancellationToken = default);
+
     /// <summary>The served version's original file (type, size, whether it was kept); null when no version is served.</summary>
     [AlwaysInterleave]
     Task<DocumentOriginal?> GetOriginalAsync();

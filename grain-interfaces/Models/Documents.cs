@@ -157,6 +157,32 @@ public sealed record class DocumentChunk(int Index, string Text, int? Page = nul
 }
 
 /// <summary>
+/// A document version restored from an export archive: its record, and its chunks either with vectors of the
+/// collection's model (committed as they are: inline in <see cref="Chunks"/>, or staged before in <see cref="Parts"/>
+/// parts by <c>ImportPartAsync</c> under <see cref="Version"/>) or, made by another model, as a chunk list
+/// (<see cref="DocumentChunk"/>[] as JSON) uploaded under <see cref="ChunksUpload"/> to be embedded again in the
+/// background. The original file, when the archive has it, is uploaded first under <see cref="OriginalUpload"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansRag.DocumentImport")]
+public sealed record class DocumentImport(
+    string Version,
+    string Title,
+    string ContentType,
+    IReadOnlyDictionary<string, MetadataValue>? Metadata,
+    string? Text,
+    string ContentHash,
+    int ChunkCount,
+    int? PageCount,
+    long SourceBytes,
+    string EmbeddingModel,
+    IndexedChunk[]? Chunks = null,
+    int Parts = 0,
+    string? ChunksUpload = null,
+    long ChunksBytes = 0,
+    string? OriginalUpload = null,
+    long OriginalBytes = 0);
+
+/// <summary>
 /// The original file of a document's served version: the version, its content type and size in bytes, and whether the
 /// file was kept (<c>Ingestion:KeepSources</c>; documents ingested before originals were kept have none).
 /// </summary>

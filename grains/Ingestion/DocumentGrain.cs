@@ -71,6 +71,16 @@ public sealed class DocumentGrain(
     public Task<IngestResult> SubmitUploadAsync(string uploadId, DocumentUpload upload, long length, CancellationToken cancellationToken = default) =>
         instruments.TrackAsync("ingest", async () => await SubmitAsync(await _intake.UploadAsync(SourceKey(uploadId), uploadId, upload, length, cancellationToken), cancellationToken), cancellationToken);
 
+    public async Task ImportPartAsync(string version, int part, IndexedChunk[] chunks, CancellationToken cancellationToken = default)
+    {
+        DocumentImports.CheckVersion(version);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        await _commit.Shard(CollectionKey, await Runner.PlaceAsync()).StagePartAsync(DocumentId, version, part, DocumentImports.Own(DocumentId, chunks), cancellationToken);
+    }
+
+    public Task<IngestResult> ImportAsync(DocumentImport import, CancellationToken cancellationToken = default) =>
+        instruments.TrackAsync("ingest", () => ImportNowAsync(import, cancellationToken), cancellationToken);
+
     public Task<DocumentInfo?> GetAsync() =>
         Task.FromResult(Submissions.Info(GrainKeys.CollectionName(CollectionKey), DocumentId, state.State, Runner.Stage, RuntimeIdentity));
 
@@ -175,7 +185,8 @@ public sealed class DocumentGrain(
             await sources.AppendAsync(sourceKey, 0, submission.Bytes, cancellationToken); // too large to ingest while the caller waits
         }
 
-        return await EnqueueAsync(submission, sourceKey, hash, cancellationToken);
+        var job = _jobs.Create(Submissions.NewVersion(), sourceKey, submission.ContentType, submission.Title, submission.Metadata, hash, submission.Bytes.Length, await Runner.PlaceAsync());
+        return await EnqueueAsync(job, submission.Bytes, cancellationToken);
     }
 
     /// <summary>The answer to a submission whose content is served already, or is already on its way.</summary>
@@ -200,6 +211,47 @@ public sealed class DocumentGrain(
         var version = new DocumentVersion(Submissions.NewVersion(), submission.ContentType, submission.Metadata, hash, submission.Text, submission.Bytes.Length, Attempts: 1);
         var result = await Runner.RunPipelineAsync(submission.Bytes, submission.ContentType, submission.Title, placement, version.Id, stage: null, cancellationToken);
         version = version with { Original = await originals.KeepAsync(this.GetPrimaryKeyString(), version.Id, submission.Bytes, submission.ContentType, cancellationToken) };
+        return await CommitNowAsync(placement, result, version, cancellationToken);
+    }
+
+    /// <summary>
+    /// An imported version: its chunks committed as they are when their vectors are of the collection's model, or queued
+    /// to be embedded again from its chunk list; its original (uploaded before) kept either way.
+    /// </summary>
+    private async Task<IngestResult> ImportNowAsync(DocumentImport import, CancellationToken cancellationToken)
+    {
+        DocumentImports.Check(import);
+        await storage.EnsureIntactAsync(cancellationToken);
+        var placement = await Runner.PlaceAsync();
+        var reembed = import.ChunksUpload is not null;
+        if (!reembed && !string.Equals(import.EmbeddingModel, placement.EmbeddingModel, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new EmbeddingModelMismatchException(
+                $"The imported vectors are of {import.EmbeddingModel}; collection '{GrainKeys.CollectionName(CollectionKey)}' embeds with {placement.EmbeddingModel}. Import the chunk list to embed it again.");
+        }
+
+        var original = import.OriginalUpload is { } upload
+            ? await _intake.TakeUploadAsync(SourceKey(upload), upload, import.OriginalBytes, import.ContentType, cancellationToken)
+            : null;
+        var kept = original is null ? null : await originals.KeepAsync(this.GetPrimaryKeyString(), import.Version, original, import.ContentType, cancellationToken);
+        var metadata = Submissions.Metadata(import.Metadata);
+        if (reembed)
+        {
+            var job = _jobs.Create(import.Version, SourceKey(import.ChunksUpload!), import.ContentType, import.Title, metadata, import.ContentHash, import.SourceBytes, placement);
+            job.Precut = true;
+            job.Original = kept;
+            return await EnqueueAsync(job, bytes: null, cancellationToken);
+        }
+
+        var result = new PipelineResult(import.Title, import.ChunkCount, import.PageCount, import.Parts,
+            import.Chunks is { } chunks ? DocumentImports.Own(DocumentId, chunks) : null, import.EmbeddingModel);
+        var version = new DocumentVersion(import.Version, ContentTypes.Normalize(import.ContentType), metadata, import.ContentHash, import.Text, import.SourceBytes, Attempts: 1, kept);
+        return await CommitNowAsync(placement, result, version, cancellationToken);
+    }
+
+    /// <summary>Commits a version made while the caller waits, under the write order; a job it supersedes is dropped.</summary>
+    private async Task<IngestResult> CommitNowAsync(DocumentPlacement placement, PipelineResult result, DocumentVersion version, CancellationToken cancellationToken)
+    {
         (IngestStatus Status, IngestJob? Superseded) committed;
         try
         {
@@ -223,13 +275,15 @@ public sealed class DocumentGrain(
             await Runner.AbandonAsync(superseded);
         }
 
-        return new IngestResult(GrainKeys.CollectionName(CollectionKey), DocumentId, status, result.ChunkCount, hash);
+        return new IngestResult(GrainKeys.CollectionName(CollectionKey), DocumentId, status, result.ChunkCount, version.Hash);
     }
 
-    /// <summary>The background path: the job is written, then its timer, its reminder and its line in the listing.</summary>
-    private async Task<IngestResult> EnqueueAsync(Submission submission, string sourceKey, string hash, CancellationToken cancellationToken)
+    /// <summary>
+    /// The background path: the job is written, then its timer, its reminder and its line in the listing; the bytes of its
+    /// source, when the caller has them, serve its first attempt.
+    /// </summary>
+    private async Task<IngestResult> EnqueueAsync(IngestJob job, byte[]? bytes, CancellationToken cancellationToken)
     {
-        var job = _jobs.Create(Submissions.NewVersion(), sourceKey, submission.ContentType, submission.Title, submission.Metadata, hash, submission.Bytes.Length, await Runner.PlaceAsync());
         var superseded = await _writes.RunAsync(async () =>
         {
             var previous = state.State.Job;
@@ -252,12 +306,16 @@ public sealed class DocumentGrain(
             await Runner.AbandonAsync(superseded);
         }
 
-        Runner.Queued(job, submission.Bytes);
+        if (bytes is not null)
+        {
+            Runner.Queued(job, bytes);
+        }
+
         Schedule(TimeSpan.Zero);
         await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod, cancellationToken);
         await Runner.PublishAsync(job, cancellationToken);
-        logger.Queued(this.GetPrimaryKeyString(), submission.ContentType, submission.Bytes.Length);
-        return new IngestResult(GrainKeys.CollectionName(CollectionKey), DocumentId, IngestStatus.Accepted, 0, hash, DocumentStatus.Queued);
+        logger.Queued(this.GetPrimaryKeyString(), job.ContentType, job.SourceBytes);
+        return new IngestResult(GrainKeys.CollectionName(CollectionKey), DocumentId, IngestStatus.Accepted, 0, job.ContentHash, DocumentStatus.Queued);
     }
 
     private void Schedule(TimeSpan due)

@@ -77,6 +77,30 @@ public sealed class DocumentIntake(IngestionPipeline pipeline, IDocumentSourceSt
         return new Submission(bytes, ContentTypes.Normalize(upload.ContentType), upload.Title, Submissions.Metadata(upload.Metadata), Text: null, uploadId);
     }
 
+    /// <summary>
+    /// The bytes of an upload that must be <paramref name="length"/> long and, read as <paramref name="contentType"/>, what
+    /// it claims (an imported original); the upload is gone afterwards either way.
+    /// </summary>
+    public async Task<byte[]> TakeUploadAsync(string sourceKey, string uploadId, long length, string contentType, CancellationToken cancellationToken)
+    {
+        CheckUploadId(uploadId);
+        try
+        {
+            var bytes = await sources.ReadAsync(sourceKey, cancellationToken) ?? [];
+            if (bytes.LongLength != length || length == 0)
+            {
+                throw new DocumentRejectedException($"Upload {uploadId} holds {bytes.LongLength} bytes, not the {length} announced; send it again.");
+            }
+
+            pipeline.Check(ContentTypes.Normalize(contentType), bytes);
+            return bytes;
+        }
+        finally
+        {
+            await sources.DeleteAsync(sourceKey, cancellationToken);
+        }
+    }
+
     /// <summary>The largest document the silo takes (Ingestion:MaxDocumentBytes).</summary>
     public void CheckSize(long bytes) => CheckSize(bytes, options.MaxDocumentBytes);
 

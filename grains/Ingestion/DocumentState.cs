@@ -78,6 +78,12 @@ public sealed class IngestJob
 
     /// <summary>Where the job goes, resolved once when it is queued; null for jobs queued before it was kept (resolved then).</summary>
     [Id(12)] public DocumentPlacement? Placement { get; set; }
+
+    /// <summary>The source is a chunk list (JSON <see cref="DocumentChunk"/>[]) to embed as it is: an import made by another model.</summary>
+    [Id(13)] public bool Precut { get; set; }
+
+    /// <summary>The blob key of the original, when it was kept before the job ran (an import); else the source is kept as the original.</summary>
+    [Id(14)] public string? Original { get; set; }
 }
 
 /// <summary>

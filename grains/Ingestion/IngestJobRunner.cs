@@ -109,8 +109,9 @@ internal sealed class IngestJobRunner(
         var bytes = _justQueued is { } queued && queued.JobId == job.Id ? queued.Bytes : await sources.ReadAsync(job.SourceKey, cancellationToken)
             ?? throw new DocumentRejectedException("The uploaded file is no longer stored (it expired or was replaced); send it again.");
         _justQueued = null;
-        var result = await RunPipelineAsync(bytes, job.ContentType, job.Title, job.Placement, job.Id, s => Stage = s, cancellationToken);
-        var original = await originals.KeepAsync(documentKey, job.Id, bytes, job.ContentType, cancellationToken);
+        var result = await RunPipelineAsync(bytes, job.ContentType, job.Title, job.Placement, job.Id, s => Stage = s, cancellationToken,
+            job.Precut ? DocumentImports.Parse(bytes) : null);
+        var original = job.Precut ? job.Original : await originals.KeepAsync(documentKey, job.Id, bytes, job.ContentType, cancellationToken);
         bool committed;
         try
         {
@@ -146,9 +147,10 @@ internal sealed class IngestJobRunner(
     }
 
     /// <summary>The pipeline for one version, its chunks staged in the placement's shard.</summary>
-    public Task<PipelineResult> RunPipelineAsync(byte[] bytes, string contentType, string? title, DocumentPlacement placement, string version, Action<string>? stage, CancellationToken cancellationToken)
+    public Task<PipelineResult> RunPipelineAsync(byte[] bytes, string contentType, string? title, DocumentPlacement placement, string version, Action<string>? stage,
+        CancellationToken cancellationToken, IReadOnlyList<TextChunk>? chunks = null)
     {
-        var request = new PipelineRequest(_parts.DocumentId, bytes, contentType, title, placement.ChunkTokens, placement.ChunkOverlapTokens, placement.EmbeddingModel);
+        var request = new PipelineRequest(_parts.DocumentId, bytes, contentType, title, placement.ChunkTokens, placement.ChunkOverlapTokens, placement.EmbeddingModel, chunks);
         return pipeline.RunAsync(request, new ShardSink(commit.Shard(_parts.CollectionKey, placement), _parts.DocumentId, version), stage, cancellationToken);
     }
 

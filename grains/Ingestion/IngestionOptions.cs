@@ -60,6 +60,10 @@ public sealed class IngestionOptions : IValidatableObject
     /// </summary>
     public bool KeepSources { get; set; } = true;
 
+    /// <summary>Largest archive POST .../import takes (it is kept in a temporary file while it is checked).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxArchiveBytes { get; set; } = 64L * 1024 * 1024 * 1024;
+
     /// <summary>Where to post an event when a document becomes ready or fails (<see cref="IngestionEvents"/>).</summary>
     public IList<IngestionWebhook> Webhooks { get; } = [];
 

@@ -18,7 +18,41 @@ public static class CollectionsApi
             .WithName("ListCollections").WithSummary("The tenant's collections with their sizes").Produces<CollectionList>();
         collections.MapGet("/{collection}", GetAsync).WithName("GetCollection").WithSummary("A collection's settings and size")
             .Produces<CollectionInfo>().ProducesProblems(400, 404);
+        collections.MapGet("/{collection}/export", ExportAsync).WithName("ExportCollection").Audited("collection.export")
+            .WithSummary("A portable archive of the collection (gzip'd tar: settings, model, documents, chunks with vectors; originals with ?sources=true), streamed")
+            .Produces(StatusCodes.Status200OK, contentType: ArchiveMediaType).ProducesProblems(400, 404);
+        collections.MapPost("/{collection}/import", ImportAsync).WithName("ImportCollection").RequireAuthorization(SecurityExtensions.Admin).Audited("collection.import")
+            .WithSummary("Restore an archive (the body) into a new or empty collection, or replace its documents with ?replace=true; the archive is checked whole first")
+            .Accepts<IFormFile>(ArchiveMediaType).Produces<Client.Archives.ImportSummary>(StatusCodes.Status201Created).Produces<Client.Archives.ImportSummary>()
+            .ProducesProblems(400, 409, 413);
         return v1;
+    }
+
+    /// <summary>The media type of an archive (a gzip-compressed tar).</summary>
+    public const string ArchiveMediaType = "application/gzip";
+
+    private static async Task<IResult> ExportAsync(string collection, IRagClient rag, CancellationToken cancellationToken, bool sources = false)
+    {
+        if (await rag.GetCollectionAsync(collection, cancellationToken) is null)
+        {
+            return Problems.NotFound($"Collection '{collection}' does not exist.");
+        }
+
+        // Written as it is read; a failure once bytes are out cuts the archive short, which an import then refuses.
+        return Results.Stream(async body => await rag.ExportAsync(collection, body, sources, progress: null, cancellationToken), ArchiveMediaType,
+            fileDownloadName: $"{collection}.orleansrag.tar.gz");
+    }
+
+    private static async Task<IResult> ImportAsync(string collection, HttpRequest request, IRagClient rag, Microsoft.Extensions.Options.IOptions<OrleansRag.Ingestion.IngestionOptions> ingestion,
+        bool replace = false)
+    {
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = ingestion.Value.MaxArchiveBytes; // an archive holds a whole collection, beyond the document limit
+        }
+
+        var summary = await rag.ImportAsync(collection, request.Body, replace, progress: null, request.HttpContext.RequestAborted);
+        return summary.Created ? Results.Created($"/v1/collections/{collection}", summary) : Results.Ok(summary);
     }
 
     private static async Task<IResult> CreateAsync(string collection, HttpRequest request, IRagClient rag)

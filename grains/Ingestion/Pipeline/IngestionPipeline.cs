@@ -22,7 +22,9 @@ public static class IngestionStages
 /// <param name="ChunkTokens">Word pieces per chunk (0 = whole document).</param>
 /// <param name="OverlapTokens">Word pieces of overlap.</param>
 /// <param name="EmbeddingModel">The collection's embedding model (null: a collection from before models were recorded).</param>
-public sealed record class PipelineRequest(string DocumentId, ReadOnlyMemory<byte> Content, string ContentType, string? Title, int ChunkTokens, int OverlapTokens, string? EmbeddingModel);
+/// <param name="Chunks">Chunks cut already (a document imported from an archive of another model): only embedded.</param>
+public sealed record class PipelineRequest(string DocumentId, ReadOnlyMemory<byte> Content, string ContentType, string? Title, int ChunkTokens, int OverlapTokens, string? EmbeddingModel,
+    IReadOnlyList<TextChunk>? Chunks = null);
 
 /// <summary>
 /// What the pipeline produced. Small documents come back whole (<see cref="Chunks"/>); larger ones were handed
@@ -86,6 +88,14 @@ public sealed class IngestionPipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(sink);
+        if (request.Chunks is { } cut)
+        {
+            var pages = cut.SelectMany(c => new[] { c.Page, c.LastPage }).Where(p => p is not null).Select(p => p!.Value).ToList();
+            var service = await _models.GetAsync(request.EmbeddingModel ?? _models.LegacyModel);
+            return await EmbedAsync(request, service, await service.GetModelAsync(), request.Title ?? request.DocumentId, pages.Count > 0 ? pages.Max() : null,
+                [.. cut], sink, stage, cancellationToken);
+        }
+
         var extractor = Extractor(request.ContentType);
 
         // CPU-bound stages run on the thread pool, not on the calling grain's scheduler.
@@ -107,7 +117,13 @@ public sealed class IngestionPipeline
         var plan = new ChunkingPlan(model.Tokenizer, ChunkBudget(model, title, request.ChunkTokens), request.OverlapTokens);
         var pieces = await Task.Run(() => _chunker.Chunk(extracted, plan, cancellationToken).ToList(), cancellationToken);
         extracted = null; // the blocks are not needed past this point
+        return await EmbedAsync(request, embeddings, model, title, pageCount, pieces, sink, stage, cancellationToken);
+    }
 
+    /// <summary>The embed and index stages over the chunks of one document.</summary>
+    private async Task<PipelineResult> EmbedAsync(PipelineRequest request, EmbeddingService embeddings, OnnxEmbedder model, string title, int? pageCount,
+        List<TextChunk> pieces, IChunkSink sink, Action<string>? stage, CancellationToken cancellationToken)
+    {
         stage?.Invoke(IngestionStages.Embed);
         var embedded = new Dictionary<string, EmbeddedPiece>(StringComparer.Ordinal);
         var pending = new List<IndexedChunk>(Math.Min(pieces.Count, _options.PartChunks));

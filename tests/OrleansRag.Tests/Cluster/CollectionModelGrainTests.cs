@@ -38,6 +38,16 @@ public sealed class CollectionModelGrainTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<EmbeddingModelMismatchException>(() => shard.SearchAsync(query));
         var hit = Assert.Single(await shard.SearchAsync(query with { EmbeddingModel = "all-MiniLM-L6-v2-int8" }));
         Assert.Equal("ferry", hit.DocumentId);
+        // An import of vectors labelled as another model is refused by the document grain itself, and a malformed one too.
+        var import = new DocumentImport("v0001", "Ferries", ContentTypes.PlainText, null, null, "hash", chunks.Length, null, 64, "all-MiniLM-L6-v2", chunks);
+        var document = fixture.Grains.GetGrain<IDocumentGrain>(GrainKeys.Document(collectionKey, "imported"));
+        await Assert.ThrowsAsync<EmbeddingModelMismatchException>(() => document.ImportAsync(import));
+        var twoWays = await Assert.ThrowsAsync<RagValidationException>(() => document.ImportAsync(import with { EmbeddingModel = "all-MiniLM-L6-v2-int8", Parts = 2 }));
+        Assert.Contains("exactly one", twoWays.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<RagValidationException>(() => document.ImportAsync(import with { Version = "../escape" }));
+        var imported = await document.ImportAsync(import with { EmbeddingModel = "all-MiniLM-L6-v2-int8" });
+        Assert.Equal(IngestStatus.Created, imported.Status);
+        Assert.Equal("imported#0", Assert.Single((await document.GetChunksAsync())!.Chunks).ChunkId); // the chunks are made this document's
     }
 
     [Fact]

@@ -43,6 +43,34 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
     }
 
     [Fact]
+    public async Task Export_and_import_move_a_collection_through_a_file_and_refuse_a_cut_one()
+    {
+        await host.PutAsync("cli-export", "owls", "Owls can rotate their heads about 270 degrees.", "Owls");
+        var file = Path.Combine(_folder, "owls.tar.gz");
+        var (exported, output) = await RunAsync("export", "--collection", "cli-export", "--sources", "-o", file);
+        Assert.True(exported == 0, output);
+        Assert.Contains($"Wrote {file} (", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(file + ".partial"));
+
+        var (imported, summary) = await RunAsync("import", file, "--collection", "cli-imported");
+        Assert.True(imported == 0, summary);
+        Assert.Contains("Imported 1 documents (1 chunks, 1 originals) into 'cli-imported' (created).", summary, StringComparison.Ordinal);
+        Assert.Equal("Owls can rotate their heads about 270 degrees.", await host.Http.GetStringAsync("v1/collections/cli-imported/documents/owls/content"));
+
+        var (again, refused) = await RunAsync("import", file, "--collection", "cli-imported");
+        Assert.NotEqual(0, again);
+        Assert.Contains("replace", refused, StringComparison.Ordinal);
+
+        var cut = Path.Combine(_folder, "cut.tar.gz");
+        var bytes = await File.ReadAllBytesAsync(file);
+        await File.WriteAllBytesAsync(cut, bytes[..(bytes.Length / 2)]);
+        var (broken, message) = await RunAsync("import", cut, "--collection", "cli-cut");
+        Assert.NotEqual(0, broken);
+        Assert.Contains("400 Bad Request: The archive is", message, StringComparison.Ordinal);
+        Assert.Contains("cut short", message.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_walks_a_folder_and_summarises_ingested_unchanged_failed()
     {
         Directory.CreateDirectory(Path.Combine(_folder, "guides"));
