@@ -256,8 +256,10 @@ public sealed class AnswerPipeline(
             new(Collection, Question, answer.Answer, Linked(answer.Citations), Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason,
                 StandaloneQuestion: Rewrite);
 
+        // An array, not a collection expression: a conversation keeps its answers in grain state, and a JSON storage
+        // serialiser cannot make the list type the compiler would synthesise for IReadOnlyList<T>.
         private IReadOnlyList<Citation> Linked(IReadOnlyList<Citation> citations) => LinkOriginals
-            ? [.. citations.Select(c => c with { Link = Citation.ContentLink(Collection, c.DocumentId, c.Page) })]
+            ? citations.Select(c => c with { Link = Citation.ContentLink(Collection, c.DocumentId, c.Page) }).ToArray()
             : citations;
 
         /// <summary>A cached answer as this request's: its own question, rewrite and timings (generation 0).</summary>

@@ -39,6 +39,7 @@ public sealed class DocumentGrain(
     private readonly IngestJobLifecycle _jobs = new(options.Value, time);
     private readonly DocumentCommit _commit = new(grains, time, originals, events);
     private readonly DocumentIntake _intake = new(pipeline, sources, options.Value);
+    private DocumentImports? _importer;
     private readonly WriteOrder _writes = new();
     private IngestJobRunner? _runner;
     private IGrainTimer? _timer;
@@ -46,6 +47,8 @@ public sealed class DocumentGrain(
     private bool _rescan;
 
     private IngestJobRunner Runner => _runner ??= new(this.GetPrimaryKeyString(), state, _writes, _jobs, _commit, pipeline, sources, originals, events, collections, options.Value, logger);
+
+    private DocumentImports Imports => _importer ??= new(this.GetPrimaryKeyString(), _intake, originals, _jobs);
 
     private string CollectionKey => GrainKeys.SplitLast(this.GetPrimaryKeyString()).CollectionKey;
 
@@ -132,20 +135,10 @@ public sealed class DocumentGrain(
         : state.State.Job is not null ? new ChunkPage([], 0) // on its way: known, nothing served yet
         : null;
 
-    public Task<DocumentOriginal?> GetOriginalAsync() => Task.FromResult(state.State is { Exists: true, Version: { } version } served
-        ? new DocumentOriginal(version, served.ContentType, served.SourceBytes ?? 0, served.Original is not null)
-        : null);
+    public Task<DocumentOriginal?> GetOriginalAsync() => Task.FromResult(DocumentOriginals.Describe(state.State));
 
-    public async Task<byte[]> ReadOriginalAsync(string version, long offset, int count, CancellationToken cancellationToken = default)
-    {
-        if (state.State is not { Exists: true, Original: { } key } served || served.Version != version)
-        {
-            throw new DocumentChangedException($"Document '{DocumentId}' changed while its original was read (version {version} is no longer served); read it again.");
-        }
-
-        return await originals.ReadAsync(key, offset, count, cancellationToken)
-            ?? throw new DocumentChangedException($"The original of document '{DocumentId}' is missing from the blob store.");
-    }
+    public Task<byte[]> ReadOriginalAsync(string version, long offset, int count, CancellationToken cancellationToken = default) =>
+        originals.ReadServedAsync(DocumentId, state.State, version, offset, count, cancellationToken);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -223,30 +216,8 @@ public sealed class DocumentGrain(
         DocumentImports.Check(import);
         await storage.EnsureIntactAsync(cancellationToken);
         var placement = await Runner.PlaceAsync();
-        var reembed = import.ChunksUpload is not null;
-        if (!reembed && !string.Equals(import.EmbeddingModel, placement.EmbeddingModel, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new EmbeddingModelMismatchException(
-                $"The imported vectors are of {import.EmbeddingModel}; collection '{GrainKeys.CollectionName(CollectionKey)}' embeds with {placement.EmbeddingModel}. Import the chunk list to embed it again.");
-        }
-
-        var original = import.OriginalUpload is { } upload
-            ? await _intake.TakeUploadAsync(SourceKey(upload), upload, import.OriginalBytes, import.ContentType, cancellationToken)
-            : null;
-        var kept = original is null ? null : await originals.KeepAsync(this.GetPrimaryKeyString(), import.Version, original, import.ContentType, cancellationToken);
-        var metadata = Submissions.Metadata(import.Metadata);
-        if (reembed)
-        {
-            var job = _jobs.Create(import.Version, SourceKey(import.ChunksUpload!), import.ContentType, import.Title, metadata, import.ContentHash, import.SourceBytes, placement);
-            job.Precut = true;
-            job.Original = kept;
-            return await EnqueueAsync(job, bytes: null, cancellationToken);
-        }
-
-        var result = new PipelineResult(import.Title, import.ChunkCount, import.PageCount, import.Parts,
-            import.Chunks is { } chunks ? DocumentImports.Own(DocumentId, chunks) : null, import.EmbeddingModel);
-        var version = new DocumentVersion(import.Version, ContentTypes.Normalize(import.ContentType), metadata, import.ContentHash, import.Text, import.SourceBytes, Attempts: 1, kept);
-        return await CommitNowAsync(placement, result, version, cancellationToken);
+        var (job, result, version) = await Imports.PrepareAsync(import, placement, SourceKey, cancellationToken);
+        return job is not null ? await EnqueueAsync(job, bytes: null, cancellationToken) : await CommitNowAsync(placement, result!, version!, cancellationToken);
     }
 
     /// <summary>Commits a version made while the caller waits, under the write order; a job it supersedes is dropped.</summary>

@@ -1,12 +1,49 @@
+using OrleansRag.Ingestion.Pipeline;
+
 namespace OrleansRag.Ingestion;
 
 /// <summary>
-/// The rules of a document version restored from an export archive (<see cref="DocumentImport"/>), checked in the grain
-/// for every caller: its shape, and its chunks made this document's; and the chunk list of a version that is to be
-/// embedded again (a job's source, JSON <see cref="DocumentChunk"/>[]).
+/// A document version restored from an export archive (<see cref="DocumentImport"/>) for its <see cref="DocumentGrain"/>:
+/// its rules, checked in the grain for every caller (its shape, its vectors of the collection's model, its chunks made
+/// this document's), its original kept, and what it becomes: a version to commit as it is, or a job that embeds its
+/// chunk list again (a job's source, a <see cref="DocumentChunkList"/>).
 /// </summary>
-public static class DocumentImports
+internal sealed class DocumentImports(string documentKey, DocumentIntake intake, DocumentOriginals originals, IngestJobLifecycle jobs)
 {
+    private readonly string _documentId = GrainKeys.SplitLast(documentKey).Last;
+
+    /// <summary>
+    /// What <paramref name="import"/> becomes in <paramref name="placement"/>: a job to queue (another model's chunks), or a
+    /// result and version to commit; its original (uploaded before) is kept either way.
+    /// </summary>
+    public async Task<(IngestJob? Job, PipelineResult? Result, DocumentVersion? Version)> PrepareAsync(DocumentImport import, DocumentPlacement placement,
+        Func<string, string> sourceKey, CancellationToken cancellationToken)
+    {
+        var reembed = import.ChunksUpload is not null;
+        if (!reembed && !string.Equals(import.EmbeddingModel, placement.EmbeddingModel, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new EmbeddingModelMismatchException(
+                $"The imported vectors are of {import.EmbeddingModel}; the collection embeds with {placement.EmbeddingModel}. Import the chunk list to embed it again.");
+        }
+
+        var original = import.OriginalUpload is { } upload
+            ? await intake.TakeUploadAsync(sourceKey(upload), upload, import.OriginalBytes, import.ContentType, cancellationToken)
+            : null;
+        var kept = original is null ? null : await originals.KeepAsync(documentKey, import.Version, original, import.ContentType, cancellationToken);
+        var metadata = Submissions.Metadata(import.Metadata);
+        if (reembed)
+        {
+            var job = jobs.Create(import.Version, sourceKey(import.ChunksUpload!), import.ContentType, import.Title, metadata, import.ContentHash, import.SourceBytes, placement);
+            job.Precut = true;
+            job.Original = kept;
+            return (job, null, null);
+        }
+
+        var result = new PipelineResult(import.Title, import.ChunkCount, import.PageCount, import.Parts,
+            import.Chunks is { } chunks ? Own(_documentId, chunks) : null, import.EmbeddingModel);
+        return (null, result, new DocumentVersion(import.Version, ContentTypes.Normalize(import.ContentType), metadata, import.ContentHash, import.Text, import.SourceBytes, Attempts: 1, kept));
+    }
+
     /// <summary>A version id from outside: it names staged parts and a blob, so it is 1 to 64 letters, digits or '-'.</summary>
     public static void CheckVersion(string version)
     {

@@ -39,9 +39,26 @@ public sealed partial class DocumentOriginals(IBlobStore store, IOptions<Ingesti
         return key;
     }
 
-    /// <summary>Up to <paramref name="count"/> bytes of an original from <paramref name="offset"/>; null when it is gone.</summary>
-    public Task<byte[]?> ReadAsync(string key, long offset, int count, CancellationToken cancellationToken) =>
-        store.ReadAsync(key, offset, Math.Min(count, MaxReadBytes), cancellationToken);
+    /// <summary>The original of the version <paramref name="state"/> serves (type, size, whether it was kept); null when none is served.</summary>
+    public static DocumentOriginal? Describe(DocumentState state) => state is { Exists: true, Version: { } version }
+        ? new DocumentOriginal(version, state.ContentType, state.SourceBytes ?? 0, state.Original is not null)
+        : null;
+
+    /// <summary>
+    /// Up to <paramref name="count"/> bytes (at most <see cref="MaxReadBytes"/>) of the original of <paramref name="version"/>
+    /// from <paramref name="offset"/>, while <paramref name="state"/> serves it; else <see cref="DocumentChangedException"/>.
+    /// </summary>
+    public async Task<byte[]> ReadServedAsync(string documentId, DocumentState state, string version, long offset, int count, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state is not { Exists: true, Original: { } key } || state.Version != version)
+        {
+            throw new DocumentChangedException($"Document '{documentId}' changed while its original was read (version {version} is no longer served); read it again.");
+        }
+
+        return await store.ReadAsync(key, offset, Math.Min(count, MaxReadBytes), cancellationToken)
+            ?? throw new DocumentChangedException($"The original of document '{documentId}' is missing from the blob store.");
+    }
 
     /// <summary>Removes an original that is no longer served (nothing for null); a failure is logged, never thrown.</summary>
     public async Task ForgetAsync(string? key)
