@@ -9,9 +9,90 @@ namespace OrleansRag.Tests.Production;
 
 /// <summary>
 /// Redis goes away while a silo runs: writes fail with 503 and a clear body, reads keep working from memory,
-/// and the silo recovers by itself when Redis is back. Uses a Redis server of its own so it can stop it.
+/// and the silo recovers by itself when Redis is back. Each scenario has a Redis server and a service id of its own, so
+/// it can stop that server, and two scenarios run at once without meeting: most of their time is spent waiting for
+/// timeouts, so they are run in pairs (<see cref="Pairs"/>), each test reporting its own scenario.
 /// </summary>
-public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+public sealed class RedisOutageTests(RedisOutageTests.Pairs pairs, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<RedisOutageTests.Pairs>
+{
+    [Fact]
+    public Task A_hung_redis_gives_writers_503_never_500_across_silos_reads_answer_throughout_and_nothing_acknowledged_is_lost() =>
+        pairs.RunAsync(0, output);
+
+    [Fact]
+    public Task A_redis_restart_in_the_middle_of_writes_answers_503_never_500_and_keeps_every_acknowledged_document() => pairs.RunAsync(1, output);
+
+    [Fact]
+    public Task Writes_fail_with_503_while_redis_is_down_reads_keep_working_and_the_silo_recovers() => pairs.RunAsync(2, output);
+
+    [Fact]
+    public Task A_redis_that_restarts_empty_is_detected_writes_are_refused_and_unchanged_is_never_claimed() => pairs.RunAsync(3, output);
+
+    [Fact]
+    public Task Ready_reports_a_redis_that_hangs_as_degraded_and_healthy_again_when_it_answers() => pairs.RunAsync(4, output);
+
+    /// <summary>
+    /// Runs the scenarios two at a time (0 with 1, 2 with 3, 4 alone): the first test of a pair starts both and waits for
+    /// both, each test then writes what its own scenario printed and fails only if its own scenario failed.
+    /// </summary>
+    public sealed class Pairs
+    {
+        private static readonly Func<RedisOutageScenario, Task>[] Scenarios =
+        [
+            s => s.A_hung_redis_gives_writers_503_never_500_across_silos_reads_answer_throughout_and_nothing_acknowledged_is_lost(),
+            s => s.A_redis_restart_in_the_middle_of_writes_answers_503_never_500_and_keeps_every_acknowledged_document(),
+            s => s.Writes_fail_with_503_while_redis_is_down_reads_keep_working_and_the_silo_recovers(),
+            s => s.A_redis_that_restarts_empty_is_detected_writes_are_refused_and_unchanged_is_never_claimed(),
+            s => s.Ready_reports_a_redis_that_hangs_as_degraded_and_healthy_again_when_it_answers(),
+        ];
+
+        private readonly Lock _gate = new();
+        private readonly Task[] _running = new Task[Scenarios.Length];
+        private readonly BufferedOutput[] _outputs = [.. Scenarios.Select(_ => new BufferedOutput())];
+
+        public async Task RunAsync(int scenario, Xunit.Abstractions.ITestOutputHelper output)
+        {
+            var partner = scenario == 4 ? scenario : scenario ^ 1;
+            lock (_gate)
+            {
+                foreach (var index in new[] { scenario, partner }.Distinct())
+                {
+                    _running[index] ??= Task.Run(() => RunOneAsync(index));
+                }
+            }
+
+            // Both of the pair end before the next test starts another pair, so never more than two run at once.
+            await Task.WhenAll(_running[scenario], _running[partner]).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            foreach (var line in _outputs[scenario].Lines)
+            {
+                output.WriteLine(line);
+            }
+
+            await _running[scenario]; // this test's own outcome
+        }
+
+        private async Task RunOneAsync(int index)
+        {
+            using var scenario = new RedisOutageScenario(_outputs[index]);
+            await Scenarios[index](scenario);
+        }
+    }
+
+    /// <summary>What a scenario writes, kept until its test can write it (the test that started it may have ended).</summary>
+    private sealed class BufferedOutput : Xunit.Abstractions.ITestOutputHelper
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public IEnumerable<string> Lines => _lines;
+
+        public void WriteLine(string message) => _lines.Enqueue(message);
+
+        public void WriteLine(string format, params object[] args) => _lines.Enqueue(string.Format(CultureInfo.InvariantCulture, format, args));
+    }
+}
+
+/// <summary>One Redis outage scenario on a Redis server of its own (<see cref="RedisOutageTests"/> runs them).</summary>
+public sealed class RedisOutageScenario(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("orag-redis-").FullName;
     private readonly int _port = TestPaths.FreePort();
@@ -74,7 +155,6 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         return silo;
     }
 
-    [Fact]
     public async Task A_hung_redis_gives_writers_503_never_500_across_silos_reads_answer_throughout_and_nothing_acknowledged_is_lost()
     {
         // Two silos (PostgreSQL membership) on this test's Redis: a write that reaches a document grain on the other silo
@@ -196,7 +276,6 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         _redis = null;
     }
 
-    [Fact]
     public async Task A_redis_restart_in_the_middle_of_writes_answers_503_never_500_and_keeps_every_acknowledged_document()
     {
         await using var silo = await StartSiloOnOwnRedisAsync();
@@ -255,7 +334,6 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         output.WriteLine($"redis restart mid-write: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} x{s.Value}"))}; {acknowledged.Count} acknowledged, all stored");
     }
 
-    [Fact]
     public async Task A_redis_that_restarts_empty_is_detected_writes_are_refused_and_unchanged_is_never_claimed()
     {
         var silo = await StartSiloOnOwnRedisAsync(durable: false);
@@ -314,7 +392,6 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal("Healthy", await ReadyStatusAsync(restarted.Http));
     }
 
-    [Fact]
     public async Task Writes_fail_with_503_while_redis_is_down_reads_keep_working_and_the_silo_recovers()
     {
         await using var silo = await StartSiloOnOwnRedisAsync();
@@ -364,7 +441,6 @@ public sealed class RedisOutageTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(["after", "before"], list.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
     }
 
-    [Fact]
     public async Task Ready_reports_a_redis_that_hangs_as_degraded_and_healthy_again_when_it_answers()
     {
         await using var silo = await StartSiloOnOwnRedisAsync();
