@@ -7,8 +7,12 @@ namespace OrleansRag.Client;
 /// </summary>
 public sealed class DocumentContentStream : Stream
 {
+    /// <summary>Bytes one grain call reads (the grain's own limit).</summary>
+    public const int PieceBytes = 1024 * 1024;
+
     private readonly Func<long, int, CancellationToken, Task<byte[]>> _read;
     private long _position;
+    private (long Offset, byte[] Bytes) _piece = (0, []);
 
     internal DocumentContentStream(string documentId, string version, string contentType, long length, Func<long, int, CancellationToken, Task<byte[]>> read)
     {
@@ -59,24 +63,33 @@ public sealed class DocumentContentStream : Stream
             return 0;
         }
 
-        byte[] piece;
-        try
+        // Read ahead a piece at a time (one grain call, one ranged read of the blob store), whatever the caller's buffer.
+        if (_position < _piece.Offset || _position >= _piece.Offset + _piece.Bytes.Length)
         {
-            piece = await _read(_position, buffer.Length, cancellationToken);
-        }
-        catch (DocumentChangedException exception)
-        {
-            throw new IOException(exception.Message, exception);
+            byte[] piece;
+            try
+            {
+                piece = await _read(_position, PieceBytes, cancellationToken);
+            }
+            catch (DocumentChangedException exception)
+            {
+                throw new IOException(exception.Message, exception);
+            }
+
+            if (piece.Length == 0)
+            {
+                throw new IOException($"The original of '{DocumentId}' ended at byte {_position} of {Length}.",
+                    new DocumentChangedException($"The original of '{DocumentId}' is shorter than its record says ({Length} bytes)."));
+            }
+
+            _piece = (_position, piece);
         }
 
-        if (piece.Length == 0)
-        {
-            throw new IOException($"The original of '{DocumentId}' ended at byte {_position} of {Length}.");
-        }
-
-        piece.CopyTo(buffer);
-        _position += piece.Length;
-        return piece.Length;
+        var start = (int)(_position - _piece.Offset);
+        var count = Math.Min(buffer.Length, _piece.Bytes.Length - start);
+        _piece.Bytes.AsMemory(start, count).CopyTo(buffer);
+        _position += count;
+        return count;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -38,6 +38,7 @@ public sealed partial class RagClient
                 }
             }
 
+            var exportedVersion = original?.Version;
             await using (original)
             {
                 await archive.DocumentAsync(new ArchivedDocument(current.Id, current.Title, current.ContentType, current.Metadata, current.Text, current.ContentHash,
@@ -49,12 +50,15 @@ public sealed partial class RagClient
                 }
             }
 
+            // Every page (and the original) of one version: a replacement in between fails the export rather than mix two.
+            var version = exportedVersion;
             for (var offset = 0; current.Searchable && offset < current.ChunkCount; offset += ArchiveFormat.PartChunks)
             {
                 Authenticate();
                 var page = await FailoverRetry.ExecuteAsync(async token =>
                     await document.GetChunksAsync(offset, ArchiveFormat.PartChunks, withVectors: true).WaitAsync(token), cancellationToken);
-                if (page is null || page.Total != current.ChunkCount)
+                version ??= page?.Version;
+                if (page is null || page.Total != current.ChunkCount || page.Version != version)
                 {
                     throw new DocumentChangedException($"Document '{current.Id}' changed while it was exported; export the collection again.");
                 }
@@ -75,6 +79,10 @@ public sealed partial class RagClient
     {
         ArgumentNullException.ThrowIfNull(archive);
         CheckCollection(collection);
+        if (!replace)
+        {
+            await EnsureEmptyAsync(collection, cancellationToken); // before a large upload is read, not after
+        }
 
         // The whole archive is checked before anything is written: it is kept in a temporary file on the way in
         // (memory holds one chunk part), and read a second time to import.
@@ -91,6 +99,7 @@ public sealed partial class RagClient
 
             var manifest = counted.Manifest!;
             var target = await PrepareTargetAsync(collection, manifest, replace, cancellationToken);
+            var replaced = replace ? (await ListAsync(collection, cancellationToken)).Select(d => d.Id).Except(counted.Ids, StringComparer.Ordinal).ToList() : [];
             var tenant = await EnterAsync(cancellationToken);
             var importer = new ArchiveImporter(this, tenant, collection, target.Model, counted.Documents, progress);
             await using (var file = new FileStream(spool, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan))
@@ -99,10 +108,15 @@ public sealed partial class RagClient
                 {
                     await ArchiveReader.ReadAsync(file, importer, cancellationToken);
                 }
-                catch
+                catch when (!replace)
                 {
-                    await importer.RollBackAsync();
+                    await importer.RollBackAsync(); // replacing overwrote documents in place: there is nothing to go back to
                     throw;
+                }
+
+                foreach (var id in replaced)
+                {
+                    await DeleteAsync(collection, id, cancellationToken); // the replaced collection's documents the archive does not hold
                 }
 
                 return new ImportSummary(collection, target.Created, target.Model, importer.Imported, importer.Reembedding, importer.Skipped, importer.Chunks,
@@ -123,16 +137,9 @@ public sealed partial class RagClient
     {
         if (await GetCollectionAsync(collection, cancellationToken) is { } existing)
         {
-            var present = await ListAsync(collection, cancellationToken);
-            if (present.Count > 0 && !replace)
+            if (!replace)
             {
-                throw new CollectionNotEmptyException(
-                    $"Collection '{collection}' holds {present.Count} documents; an import goes into a new or empty collection, or replaces its documents when asked to (replace).");
-            }
-
-            foreach (var document in present)
-            {
-                await DeleteAsync(collection, document.Id, cancellationToken);
+                await EnsureEmptyAsync(collection, cancellationToken);
             }
 
             return (false, existing.EmbeddingModel?.Name);
@@ -152,12 +159,27 @@ public sealed partial class RagClient
         return (true, created.EmbeddingModel?.Name);
     }
 
-    /// <summary>The first pass: the reader's checks, and the manifest and document count kept.</summary>
+    /// <summary>A collection with documents is not imported into unless they are to be replaced.</summary>
+    private async Task EnsureEmptyAsync(string collection, CancellationToken cancellationToken)
+    {
+        if (await GetCollectionAsync(collection, cancellationToken) is not null && await ListAsync(collection, cancellationToken) is { Count: > 0 } present)
+        {
+            throw new CollectionNotEmptyException(
+                $"Collection '{collection}' holds {present.Count} documents; an import goes into a new or empty collection, or replaces its documents when asked to (replace).");
+        }
+    }
+
+    /// <summary>
+    /// The first pass: the reader's checks, the rules the document grains apply to what they import (so that an archive
+    /// they would refuse is refused before anything is written), and the manifest, documents and ids kept.
+    /// </summary>
     private sealed class ArchiveCheck : IArchiveVisitor
     {
         public ArchiveManifest? Manifest { get; private set; }
 
         public int Documents { get; private set; }
+
+        public HashSet<string> Ids { get; } = new(StringComparer.Ordinal);
 
         public Task ManifestAsync(ArchiveManifest manifest, CancellationToken cancellationToken)
         {
@@ -168,6 +190,16 @@ public sealed partial class RagClient
         public Task DocumentAsync(ArchivedDocument document, CancellationToken cancellationToken)
         {
             RagValidation.ThrowIfInvalid(RagValidation.CheckDocumentId("a document id in the archive", document.Id), "archive");
+            var problem = !Ids.Add(document.Id) ? "appears twice"
+                : ContentTypes.Find(document.ContentType) is null ? $"has the content type '{document.ContentType}', which OrleansRag does not read"
+                : document.Searchable && string.IsNullOrWhiteSpace(document.Title) ? "has no title"
+                : document.Searchable && string.IsNullOrEmpty(document.ContentHash) ? "has no content hash"
+                : null;
+            if (problem is not null)
+            {
+                throw ArchiveReader.Bad($"document '{document.Id}' {problem}");
+            }
+
             Documents++;
             return Task.CompletedTask;
         }

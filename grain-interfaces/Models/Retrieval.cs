@@ -24,11 +24,12 @@ public sealed record class IndexedChunk(
     int? TokenCount = null);
 
 /// <summary>
-/// A page of one document's chunks in chunk order, and how many it has in all. Without vectors (the default of a
-/// listing), <see cref="IndexedChunk.Vector"/> is empty and <see cref="IndexedChunk.Sentences"/> null.
+/// A page of one document's chunks in chunk order, how many it has in all, and the version they are of (so that pages
+/// read one after another can be told apart when the document was replaced in between). Without vectors (the default
+/// of a listing), <see cref="IndexedChunk.Vector"/> is empty and <see cref="IndexedChunk.Sentences"/> null.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.ChunkPage")]
-public sealed record class ChunkPage(IndexedChunk[] Chunks, int Total);
+public sealed record class ChunkPage(IndexedChunk[] Chunks, int Total, string? Version = null);
 
 /// <summary>
 /// The sentences of a chunk's text as character spans, each with a unit-length vector quantised to int8: the mean

@@ -36,7 +36,7 @@ public sealed class FolderBlobStore : IBlobStore, IDisposable
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
             {
                 await file.WriteAsync(content, cancellationToken);
-                await file.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true); // on disk before the rename makes it the blob
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -105,6 +105,11 @@ public sealed class FolderBlobStore : IBlobStore, IDisposable
     public async IAsyncEnumerable<BlobItem> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        if (prefix.Contains('\\', StringComparison.Ordinal) || prefix.StartsWith('/') || prefix.Split('/').Any(segment => segment is "." or ".."))
+        {
+            throw new ArgumentException($"'{prefix}' is not a blob key prefix.", nameof(prefix)); // never a listing beyond the root
+        }
+
         var slash = prefix.LastIndexOf('/');
         var folder = slash < 0 ? Root : Path.Combine(Root, prefix[..slash].Replace('/', Path.DirectorySeparatorChar));
         if (!Directory.Exists(folder))

@@ -48,7 +48,7 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
     {
-        await EnsureBucketAsync(cancellationToken);
+        await EnsureBucketAsync().WaitAsync(cancellationToken);
         using var body = new MemoryStream(content.ToArray(), writable: false);
         await client.PutObjectAsync(new PutObjectRequest
         {
@@ -66,7 +66,7 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
         try
         {
             var metadata = await client.GetObjectMetadataAsync(bucket, key, cancellationToken);
-            return new BlobItem(key, metadata.ContentLength, metadata.LastModified ?? DateTime.MinValue, metadata.ETag ?? "");
+            return new BlobItem(key, metadata.ContentLength, metadata.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime()) : DateTimeOffset.UnixEpoch, metadata.ETag ?? "");
         }
         catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound)
         {
@@ -118,14 +118,14 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
 
     public async IAsyncEnumerable<BlobItem> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await EnsureBucketAsync(cancellationToken);
+        await EnsureBucketAsync().WaitAsync(cancellationToken);
         var request = new ListObjectsV2Request { BucketName = bucket, Prefix = prefix };
         while (true)
         {
             var response = await client.ListObjectsV2Async(request, cancellationToken);
             foreach (var item in response.S3Objects ?? [])
             {
-                yield return new BlobItem(item.Key, item.Size ?? 0, item.LastModified ?? DateTime.MinValue, item.ETag ?? "");
+                yield return new BlobItem(item.Key, item.Size ?? 0, item.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime()) : DateTimeOffset.UnixEpoch, item.ETag ?? "");
             }
 
             if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
@@ -140,13 +140,13 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
     public void Dispose() => client.Dispose();
 
     /// <summary>Makes the bucket once when it is missing; a failed attempt is tried again by the next call.</summary>
-    private Task EnsureBucketAsync(CancellationToken cancellationToken)
+    private Task EnsureBucketAsync()
     {
         lock (_gate)
         {
             if (_created is null || _created.IsFaulted || _created.IsCanceled)
             {
-                _created = CreateBucketAsync(cancellationToken);
+                _created = CreateBucketAsync(CancellationToken.None); // shared by every caller: not one caller's cancellation
             }
 
             return _created;

@@ -5,7 +5,7 @@ namespace OrleansRag.Hosting;
 
 /// <summary>
 /// Turns a storage failure that escapes a grain call (StackExchange.Redis' exceptions, Orleans' Redis storage
-/// exception) into a <see cref="StorageUnavailableException"/>, which every silo and client can deserialise: without
+/// exception, the blob stores' S3 and Azure exceptions) into a <see cref="StorageUnavailableException"/>, which every silo and client can deserialise: without
 /// this a hung Redis reaches a caller on another silo as a codec failure (a 500) instead of "storage unavailable" (503).
 /// </summary>
 public sealed class StorageFailureFilter : IIncomingGrainCallFilter
@@ -36,6 +36,10 @@ public sealed class StorageFailureFilter : IIncomingGrainCallFilter
                     return "Storage (Redis) cannot be reached, so the change was not saved; retry it later.";
                 case RedisException or RedisStorageException:
                     return "Storage (Redis) refused the write, so the change was not saved; retry it later.";
+                case Amazon.S3.AmazonS3Exception or Amazon.Runtime.AmazonServiceException or Azure.RequestFailedException:
+                    return "The blob store (originals) did not take the request, so the change was not saved; retry it later.";
+                case HttpRequestException when e.StackTrace?.Contains("OrleansRag.Blobs", StringComparison.Ordinal) == true:
+                    return "The blob store (originals) cannot be reached, so the change was not saved; retry it later.";
             }
         }
 

@@ -2,8 +2,13 @@ using OrleansRag.Ingestion.Pipeline;
 
 namespace OrleansRag.Ingestion;
 
-/// <summary>What a version commits besides its chunks: its identity, content, how many attempts it took and its kept original (blob key).</summary>
-public sealed record DocumentVersion(string Id, string ContentType, Dictionary<string, MetadataValue> Metadata, string Hash, string? Text, long SourceBytes, int Attempts, string? Original = null);
+/// <summary>
+/// What a version commits besides its chunks: its identity, content, how many attempts it took and its kept original
+/// (blob key). <see cref="RetainOriginal"/>: the original outlives a failed commit (a job keeps it for its next attempt
+/// and cannot make it again).
+/// </summary>
+public sealed record DocumentVersion(string Id, string ContentType, Dictionary<string, MetadataValue> Metadata, string Hash, string? Text, long SourceBytes, int Attempts,
+    string? Original = null, bool RetainOriginal = false);
 
 /// <summary>
 /// The commit protocol of a document version, in an order a retry can always complete: the shard switches the version in
@@ -11,7 +16,9 @@ public sealed record DocumentVersion(string Id, string ContentType, Dictionary<s
 /// document record is written. A failure after the shard switched leaves the record as it was with its content hash
 /// cleared, so "unchanged" is never answered for content the record does not hold; the retry completes the commit.
 /// The version's original (kept before the commit) becomes the record's; the one it replaces is removed after the
-/// record is written, and a commit that fails removes the new one, so the record always names an original that exists.
+/// record is written. A commit that fails before the record is written removes the new one (unless it is retained); one
+/// whose record write failed keeps it, since a write that reports a failure may still have been stored, and a record
+/// must never name a removed original (an orphaned file is the lesser harm).
 /// A committed version is announced to the ingestion webhooks (<see cref="IngestionEvents"/>).
 /// </summary>
 public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, DocumentOriginals originals, IngestionEvents events)
@@ -36,7 +43,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
         catch
         {
             current.ContentHash = ""; // the shard may hold the new version: never "unchanged" until a retry completes
-            await originals.ForgetAsync(version.Original);
+            await ForgetUnlessRetainedAsync(version);
             throw;
         }
 
@@ -46,7 +53,8 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
         }
         catch
         {
-            await originals.ForgetAsync(version.Original);
+            current.ContentHash = ""; // the shard serves the new version: never "unchanged" until a retry completes
+            await ForgetUnlessRetainedAsync(version);
             throw;
         }
 
@@ -76,8 +84,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
         {
             current.ContentHash = ""; // not durable, and the shard serves the new version: a retry must not see "unchanged"
             state.State = current;
-            await originals.ForgetAsync(version.Original);
-            throw;
+            throw; // the original stays: the write may have been stored all the same
         }
 
         if (current.Original != version.Original)
@@ -89,6 +96,8 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
 
         return current.Exists ? IngestStatus.Updated : IngestStatus.Created;
     }
+
+    private Task ForgetUnlessRetainedAsync(DocumentVersion version) => version.RetainOriginal ? Task.CompletedTask : originals.ForgetAsync(version.Original);
 
     /// <summary>The shard a placement names.</summary>
     public IRetrievalShardGrain Shard(string collectionKey, DocumentPlacement placement)

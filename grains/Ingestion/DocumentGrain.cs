@@ -192,7 +192,8 @@ public sealed class DocumentGrain(
             return current.Job!.ContentHash == hash ? new IngestResult(collection, DocumentId, IngestStatus.Accepted, 0, hash, current.Job.Status) : null;
         }
 
-        return current.Exists && current.Job is null && current.ContentHash == hash
+        // The same content again is unchanged, unless its original was not kept then and is kept now (sent again to keep it).
+        return current.Exists && current.Job is null && current.ContentHash == hash && (current.Original is not null || !originals.Keeps)
             ? new IngestResult(collection, DocumentId, IngestStatus.Unchanged, current.ChunkCount, hash)
             : null;
     }
@@ -216,8 +217,17 @@ public sealed class DocumentGrain(
         DocumentImports.Check(import);
         await storage.EnsureIntactAsync(cancellationToken);
         var placement = await Runner.PlaceAsync();
-        var (job, result, version) = await Imports.PrepareAsync(import, placement, SourceKey, cancellationToken);
-        return job is not null ? await EnqueueAsync(job, bytes: null, cancellationToken) : await CommitNowAsync(placement, result!, version!, cancellationToken);
+        try
+        {
+            var (job, result, version) = await Imports.PrepareAsync(import, placement, SourceKey, cancellationToken);
+            return job is not null ? await EnqueueAsync(job, bytes: null, cancellationToken) : await CommitNowAsync(placement, result!, version!, cancellationToken);
+        }
+        catch when (import.Parts > 0)
+        {
+            // Parts staged for a version that will not be served are dropped now, not at the shard's next deactivation.
+            await Runner.BestEffortAsync(() => _commit.Shard(CollectionKey, placement).DiscardStagedAsync(DocumentId, import.Version));
+            throw;
+        }
     }
 
     /// <summary>Commits a version made while the caller waits, under the write order; a job it supersedes is dropped.</summary>

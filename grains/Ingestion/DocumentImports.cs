@@ -29,11 +29,13 @@ internal sealed class DocumentImports(string documentKey, DocumentIntake intake,
         var original = import.OriginalUpload is { } upload
             ? await intake.TakeUploadAsync(sourceKey(upload), upload, import.OriginalBytes, import.ContentType, cancellationToken)
             : null;
-        var kept = original is null ? null : await originals.KeepAsync(documentKey, import.Version, original, import.ContentType, cancellationToken);
+        var contentType = ContentTypes.Normalize(import.ContentType);
+        var kept = original is null ? null : await originals.KeepAsync(documentKey, import.Version, original, contentType, cancellationToken);
+        var sourceBytes = original?.LongLength ?? import.SourceBytes; // the original's length is what its content says it is
         var metadata = Submissions.Metadata(import.Metadata);
         if (reembed)
         {
-            var job = jobs.Create(import.Version, sourceKey(import.ChunksUpload!), import.ContentType, import.Title, metadata, import.ContentHash, import.SourceBytes, placement);
+            var job = jobs.Create(import.Version, sourceKey(import.ChunksUpload!), contentType, import.Title, metadata, import.ContentHash, sourceBytes, placement);
             job.Precut = true;
             job.Original = kept;
             return (job, null, null);
@@ -41,7 +43,7 @@ internal sealed class DocumentImports(string documentKey, DocumentIntake intake,
 
         var result = new PipelineResult(import.Title, import.ChunkCount, import.PageCount, import.Parts,
             import.Chunks is { } chunks ? Own(_documentId, chunks) : null, import.EmbeddingModel);
-        return (null, result, new DocumentVersion(import.Version, ContentTypes.Normalize(import.ContentType), metadata, import.ContentHash, import.Text, import.SourceBytes, Attempts: 1, kept));
+        return (null, result, new DocumentVersion(import.Version, contentType, metadata, import.ContentHash, import.Text, sourceBytes, Attempts: 1, kept));
     }
 
     /// <summary>A version id from outside: it names staged parts and a blob, so it is 1 to 64 letters, digits or '-'.</summary>

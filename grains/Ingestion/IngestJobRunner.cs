@@ -124,13 +124,13 @@ internal sealed class IngestJobRunner(
 
                 Stage = IngestionStages.Commit;
                 await commit.CommitAsync(state, _parts.CollectionKey, _parts.DocumentId, job.Placement, result,
-                    new DocumentVersion(job.Id, job.ContentType, job.Metadata, job.ContentHash, Text: null, job.SourceBytes, job.Attempts, original));
+                    new DocumentVersion(job.Id, job.ContentType, job.Metadata, job.ContentHash, Text: null, job.SourceBytes, job.Attempts, original, RetainOriginal: job.Precut));
                 return true;
             }, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!job.Precut)
         {
-            await originals.ForgetAsync(original); // never reached the commit
+            await originals.ForgetAsync(original); // never reached the commit (an import's job keeps its original for the next attempt)
             throw;
         }
 

@@ -42,7 +42,9 @@ public sealed partial class NotificationSender : IDisposable
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = _options.RetryBaseDelay,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+                // A receiver that does not answer in time (the HTTP client's timeout surfaces as a cancellation) is tried again too.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
+                    && !(e is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)),
             })
             .Build();
         _notifications = instruments.Meter.CreateCounter<long>("orleansrag.alerts.notifications", "{notification}", "Alert notifications by channel and outcome (sent, failed).");

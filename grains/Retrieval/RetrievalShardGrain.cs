@@ -99,6 +99,7 @@ public sealed partial class RetrievalShardGrain(
             chunks = await store.LoadPartsAsync(ShardKey, documentId, commit.Version, commit.PartCount, cancellationToken);
         }
 
+        CheckVectors(documentId, chunks);
         var entry = new ShardEntry(commit.Summary, commit.PartCount == 0 ? chunks : [], commit.Metadata, commit.Version, commit.PartCount, commit.EmbeddingModel);
         await store.CommitAsync(ShardKey, entry, previous?.Version, cancellationToken); // durable before searchable or acknowledged
         Apply(entry with { Chunks = chunks });
@@ -106,6 +107,26 @@ public sealed partial class RetrievalShardGrain(
         _index?.Prepare();
         ReportFootprint();
         return !wasSearchable;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is stored, vectors that the index could not take (of another length than the ones it
+    /// holds, or than each other) or sentence vectors that do not fit their chunk: once stored, they would fail every
+    /// activation of this shard.
+    /// </summary>
+    private void CheckVectors(string documentId, IndexedChunk[] chunks)
+    {
+        var dimensions = _index is { Count: > 0 } index ? index.Dimensions : chunks.FirstOrDefault()?.Vector.Length ?? 0;
+        foreach (var chunk in chunks)
+        {
+            if (chunk.Vector.Length != dimensions || dimensions == 0
+                || chunk.Sentences is { } s && (s.Spans.Length != 2 * s.Count || s.Values.Length != s.Count * dimensions))
+            {
+                throw new RagValidationException(
+                    $"Chunk {chunk.ChunkIndex} of document '{documentId}' has a vector of {chunk.Vector.Length} dimensions (or sentence vectors that do not fit); this shard's vectors have {dimensions}.",
+                    "chunks");
+            }
+        }
     }
 
     public async Task DiscardStagedAsync(string documentId, string version, CancellationToken cancellationToken = default)
@@ -210,7 +231,7 @@ public sealed partial class RetrievalShardGrain(
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         return Task.FromResult(_index is { } index && _searchable.Contains(documentId)
-            ? new ChunkPage(index.GetDocumentChunks(documentId, offset, limit, withVectors), index.DocumentChunkCount(documentId))
+            ? new ChunkPage(index.GetDocumentChunks(documentId, offset, limit, withVectors), index.DocumentChunkCount(documentId), _entries.GetValueOrDefault(documentId)?.Version)
             : new ChunkPage([], 0));
     }
 

@@ -102,7 +102,7 @@ internal sealed class VectorRows(int dimensions)
     /// </summary>
     public IndexedChunk[] DocumentChunks(string documentId, int offset = 0, int limit = int.MaxValue, bool withVectors = true) =>
         [.. RowsOf(documentId).OrderBy(row => _chunks[row].ChunkIndex).Skip(offset).Take(limit)
-            .Select(row => _chunks[row] with { Vector = withVectors ? Vector(row).ToArray() : [] })];
+            .Select(row => withVectors ? _chunks[row] with { Vector = Vector(row).ToArray() } : _chunks[row] with { Vector = [], Sentences = null })];
 
     /// <summary>
     /// The inner products of rows <paramref name="first"/> … <paramref name="first"/> + <c>scores.Length</c> − 1 with

@@ -52,7 +52,9 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
             DocumentRejectedException { Reason: RejectionReason.TooLarge } e => (StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message),
             DocumentRejectedException e => (StatusCodes.Status400BadRequest, "Document rejected", e.Message),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Payload too large",
-                "The request body is larger than the limit derived from Ingestion:MaxDocumentBytes."),
+                httpContext.Request.Path.Value?.EndsWith("/import", StringComparison.Ordinal) == true
+                    ? "The archive is larger than Ingestion:MaxArchiveBytes."
+                    : "The request body is larger than the limit derived from Ingestion:MaxDocumentBytes."),
             BadHttpRequestException e => (e.StatusCode, "Invalid request", e.Message),
             RagValidationException e => (StatusCodes.Status400BadRequest, "Invalid request", e.Message),
             IndexMemoryExceededException e => (StatusCodes.Status507InsufficientStorage, "Index memory full", e.Message),
@@ -60,6 +62,7 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
             ConversationConflictException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
             EmbeddingModelMismatchException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
             DocumentChangedException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
+            IOException { InnerException: DocumentChangedException e } => (StatusCodes.Status409Conflict, "Conflict", e.Message), // as a content stream reports it
             CollectionNotEmptyException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
             RagAccessDeniedException { Status: 401 } e => (StatusCodes.Status401Unauthorized, "Unauthorized", e.Message),
             RagAccessDeniedException { Status: 404 } => (StatusCodes.Status404NotFound, "Not found", "Not found."),

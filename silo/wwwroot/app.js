@@ -469,7 +469,7 @@ async function loadDocuments() {
     element("td", { textContent: d.chunkCount }),
     element("td", { textContent: new Date(d.updatedAt).toLocaleString() }),
     element("td", {},
-      element("button", { type: "button", className: "chunks", textContent: "Chunks", onclick: () => guarded(() => showChunks(name, d.id, d.title)) }),
+      element("button", { type: "button", className: "show-chunks", textContent: "Chunks", onclick: () => guarded(() => showChunks(name, d.id, d.title)) }),
       " ",
       element("button", { type: "button", className: "delete", textContent: "Delete", onclick: () => guarded(() => remove(name, d.id)) })))));
 }

@@ -93,7 +93,7 @@ try {
 
   await step("chunks", async () => {
     await page.click("nav [data-tab=documents]");
-    await page.locator(`#documents tbody tr[data-document="${pdf.split("/").pop()}"] button.chunks`).click();
+    await page.locator(`#documents tbody tr[data-document="${pdf.split("/").pop()}"] button.show-chunks`).click();
     await page.locator("#chunks li").first().waitFor({ timeout: 30000 });
     return { title: await page.locator("#chunks-title").innerText(), chunks: await page.locator("#chunks li .meta").allInnerTexts(),
       status: await page.locator("#chunks-status").innerText() };

@@ -98,6 +98,9 @@ public static class ArchiveReader
         private int _nextChunk;
         private bool _original;
         private long _chunks;
+        private const long MaxJsonBytes = 16L * 1024 * 1024;
+        private const long MaxPartBytes = 256L * 1024 * 1024;
+
         private int _originals;
         private long _length;
 
@@ -249,7 +252,7 @@ public static class ArchiveReader
                 }
 
                 if (chunk.Sentences is { } sentences
-                    && (sentences.Spans.Length % 2 != 0 || Convert.FromBase64String(sentences.Values).Length != sentences.Spans.Length / 2 * dimensions
+                    && (sentences.Spans is null || sentences.Values is null || sentences.Scales is null || sentences.Spans.Length % 2 != 0 || Convert.FromBase64String(sentences.Values).Length != sentences.Spans.Length / 2 * dimensions
                         || ArchiveFormat.Floats(sentences.Scales).Length != sentences.Spans.Length / 2))
                 {
                     throw Bad($"{name}: the sentence vectors of chunk {chunk.Index} do not fit together");
@@ -284,6 +287,14 @@ public static class ArchiveReader
 
         private async Task<byte[]> ReadAllAsync(Stream data, CancellationToken cancellationToken)
         {
+            // Entries read whole are bounded by what they can hold (the JSON records; a part of 256 chunks is a few MB),
+            // so a forged length or a compression bomb is refused before memory is spent on it.
+            var limit = Current is { } name && name.EndsWith(".jsonl", StringComparison.Ordinal) ? MaxPartBytes : MaxJsonBytes;
+            if (_length > limit)
+            {
+                throw Bad($"{Current} declares {_length} bytes; such an entry holds at most {limit}");
+            }
+
             using var buffer = new MemoryStream();
             await data.CopyToAsync(buffer, cancellationToken);
             if (buffer.Length < _length)

@@ -92,8 +92,9 @@ public sealed class IngestionPipeline
         {
             var pages = cut.SelectMany(c => new[] { c.Page, c.LastPage }).Where(p => p is not null).Select(p => p!.Value).ToList();
             var service = await _models.GetAsync(request.EmbeddingModel ?? _models.LegacyModel);
-            return await EmbedAsync(request, service, await service.GetModelAsync(), request.Title ?? request.DocumentId, pages.Count > 0 ? pages.Max() : null,
-                [.. cut], sink, stage, cancellationToken);
+            var embedder = await service.GetModelAsync();
+            return await EmbedAsync(request, service, embedder, request.Title ?? request.DocumentId, pages.Count > 0 ? pages.Max() : null,
+                [.. cut.Select(c => c with { TokenCount = embedder.Tokenizer.CountTokens(c.Text) })], sink, stage, cancellationToken); // counted by this model's tokenizer
         }
 
         var extractor = Extractor(request.ContentType);

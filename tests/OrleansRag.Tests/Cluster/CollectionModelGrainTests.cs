@@ -45,6 +45,13 @@ public sealed class CollectionModelGrainTests(ClusterFixture fixture)
         var twoWays = await Assert.ThrowsAsync<RagValidationException>(() => document.ImportAsync(import with { EmbeddingModel = "all-MiniLM-L6-v2-int8", Parts = 2 }));
         Assert.Contains("exactly one", twoWays.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<RagValidationException>(() => document.ImportAsync(import with { Version = "../escape" }));
+
+        // Vectors the shard's index cannot take are refused before they are stored (stored, they would fail every
+        // activation of the shard), and the shard keeps answering.
+        var shortened = import with { EmbeddingModel = "all-MiniLM-L6-v2-int8", Chunks = [chunks[0] with { Vector = chunks[0].Vector[..100] }] };
+        var refused = await Assert.ThrowsAsync<RagValidationException>(() => document.ImportAsync(shortened));
+        Assert.Contains("100 dimensions", refused.Message, StringComparison.Ordinal);
+        Assert.Single(await shard.SearchAsync(query with { EmbeddingModel = "all-MiniLM-L6-v2-int8" }));
         var imported = await document.ImportAsync(import with { EmbeddingModel = "all-MiniLM-L6-v2-int8" });
         Assert.Equal(IngestStatus.Created, imported.Status);
         Assert.Equal("imported#0", Assert.Single((await document.GetChunksAsync())!.Chunks).ChunkId); // the chunks are made this document's
