@@ -133,6 +133,15 @@ public sealed class AlertingEndToEndTests(AlertingEndToEndTests.Fixture fixture)
         // Slow asks (the model answers after 1.5 s) until the webhook reports SlowAsks firing.
         _model.Default = FakeOpenAiServer.Delay(TimeSpan.FromSeconds(1.5), FakeOpenAiServer.Answer("Magma rises [1]."));
         var firing = await AskUntilAsync(() => Payloads("SlowAsks", "firing").FirstOrDefault(), TimeSpan.FromSeconds(60));
+
+        // The silenced twin (the same rule, made a moment later) fires too, kept from every channel by its silence: asks
+        // stay slow until its history says so, so the asks turning fast below cannot resolve it before it fired.
+        var quietDeadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await FiredAsync("QuietSlowAsks") && DateTime.UtcNow < quietDeadline)
+        {
+            using var slow = await _host.Http.PostAsJsonAsync("v1/collections/alerting/ask", new { question = $"Why do volcanoes erupt? ({Guid.NewGuid():N})" });
+            slow.EnsureSuccessStatusCode();
+        }
         var alert = firing.GetProperty("alerts")[0];
         Assert.Equal("firing", alert.GetProperty("status").GetString());
         Assert.Equal("SlowAsks", alert.GetProperty("labels").GetProperty("alertname").GetString());
@@ -248,7 +257,7 @@ public sealed class AlertingEndToEndTests(AlertingEndToEndTests.Fixture fixture)
         Assert.True(asks.GetProperty("qps").GetDouble() > 0);
         Assert.Equal(0, asks.GetProperty("errorRate").GetDouble());
         Assert.True(asks.GetProperty("avgLatencyMs").GetDouble() > 0);
-        Assert.True(asks.GetProperty("p95LatencyMs").GetDouble() >= asks.GetProperty("avgLatencyMs").GetDouble() * 0.5);
+        Assert.True(asks.GetProperty("p95LatencyMs").GetDouble() > 0); // (the window may hold the slow asks of another test of this class: no ratio to the average)
         Assert.True(summary.GetProperty("operations").GetProperty("ingest").GetProperty("requests").GetInt64() >= 1);
         var silo = Assert.Single(summary.GetProperty("silos").EnumerateArray());
         Assert.InRange(silo.GetProperty("cpuPercent").GetDouble(), 0, 100);
@@ -261,6 +270,14 @@ public sealed class AlertingEndToEndTests(AlertingEndToEndTests.Fixture fixture)
 
     private IEnumerable<JsonElement> Payloads(string rule, string status) => _receivers.Webhook.Where(p =>
         p.GetProperty("status").GetString() == status && p.GetProperty("alerts").EnumerateArray().Any(a => a.GetProperty("labels").GetProperty("alertname").GetString() == rule));
+
+    /// <summary>Whether the alert history shows <paramref name="rule"/> firing.</summary>
+    private async Task<bool> FiredAsync(string rule)
+    {
+        using var history = JsonDocument.Parse(await _host.Http.GetStringAsync("v1/alerts/history?limit=50"));
+        return history.RootElement.GetProperty("history").EnumerateArray()
+            .Any(a => a.GetProperty("rule").GetString() == rule && a.GetProperty("state").GetString() == "firing");
+    }
 
     /// <summary>Keeps asking distinct questions (one at a time) until <paramref name="found"/> returns a payload.</summary>
     private async Task<JsonElement> AskUntilAsync(Func<JsonElement> found, TimeSpan limit)
