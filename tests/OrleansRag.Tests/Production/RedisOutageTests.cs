@@ -32,8 +32,11 @@ public sealed class RedisOutageTests(RedisOutageTests.Pairs pairs, Xunit.Abstrac
     public Task Ready_reports_a_redis_that_hangs_as_degraded_and_healthy_again_when_it_answers() => pairs.RunAsync(4, output);
 
     /// <summary>
-    /// Runs the scenarios two at a time (0 with 1, 2 with 3, 4 alone): the first test of a pair starts both and waits for
-    /// both, each test then writes what its own scenario printed and fails only if its own scenario failed.
+    /// Runs the scenarios two at a time (the hung Redis with the ready check, Redis down with Redis restarted empty, the
+    /// restart in the middle of writes alone): the first test of a pair starts both and waits for both, each test then
+    /// writes what its own scenario printed and fails only if its own scenario failed. The restart in the middle of
+    /// writes runs alone: beside the hung-Redis scenario it once met a StackExchange.Redis failure that reached a writer
+    /// as a 500 (see the issue notes), which is a defect of its own, not of running two at once.
     /// </summary>
     public sealed class Pairs
     {
@@ -52,7 +55,7 @@ public sealed class RedisOutageTests(RedisOutageTests.Pairs pairs, Xunit.Abstrac
 
         public async Task RunAsync(int scenario, Xunit.Abstractions.ITestOutputHelper output)
         {
-            var partner = scenario == 4 ? scenario : scenario ^ 1;
+            var partner = Partner(scenario);
             lock (_gate)
             {
                 foreach (var index in new[] { scenario, partner }.Distinct())
@@ -70,6 +73,15 @@ public sealed class RedisOutageTests(RedisOutageTests.Pairs pairs, Xunit.Abstrac
 
             await _running[scenario]; // this test's own outcome
         }
+
+        private static int Partner(int scenario) => scenario switch
+        {
+            0 => 4,
+            4 => 0,
+            2 => 3,
+            3 => 2,
+            _ => scenario,
+        };
 
         private async Task RunOneAsync(int index)
         {
