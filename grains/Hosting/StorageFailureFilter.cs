@@ -36,6 +36,10 @@ public sealed class StorageFailureFilter : IIncomingGrainCallFilter
                     return "Storage (Redis) cannot be reached, so the change was not saved; retry it later.";
                 case RedisException or RedisStorageException:
                     return "Storage (Redis) refused the write, so the change was not saved; retry it later.";
+                case InvalidOperationException when e.StackTrace?.Contains("StackExchange.Redis.", StringComparison.Ordinal) == true:
+                    // StackExchange.Redis writing to a connection it is closing (a Redis restart): "Writing is not allowed
+                    // after writer was completed" from its pipe, not one of its own exception types.
+                    return "Storage (Redis) closed its connection during the request, so the change was not saved; retry it later.";
                 case Amazon.S3.AmazonS3Exception or Amazon.Runtime.AmazonServiceException or Azure.RequestFailedException:
                     return "The blob store (originals) did not take the request, so the change was not saved; retry it later.";
                 case HttpRequestException when e.StackTrace?.Contains("OrleansRag.Blobs", StringComparison.Ordinal) == true:

@@ -89,6 +89,11 @@ public sealed partial class RagExceptionHandler(IProblemDetailsService problems,
                 return (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", unavailable.Message);
             }
 
+            if (OrleansRag.Hosting.StorageFailureFilter.Describe(e) is { } storage)
+            {
+                return (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", storage); // failed at the edge, not in a grain
+            }
+
             if (e is StorageLostException lost)
             {
                 return (StatusCodes.Status503ServiceUnavailable, "Storage lost its data", lost.Message);
