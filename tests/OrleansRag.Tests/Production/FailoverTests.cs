@@ -8,7 +8,7 @@ namespace OrleansRag.Tests.Production;
 /// <summary>
 /// Three silo processes on PostgreSQL membership and Redis storage (failure detection as shipped in appsettings.json);
 /// a bounded load of ingests and questions through an external client; kill -9 one silo mid-load, three times in a
-/// row (a replacement joins after each). Nothing acknowledged may be lost; each round prints the detection time, how
+/// row (a replacement is started at each kill, under the load, and has joined before the next). Nothing acknowledged may be lost; each round prints the detection time, how
 /// long requests that started after the kill took to be answered (p95, max), and the failed requests.
 /// </summary>
 public sealed class FailoverTests(ITestOutputHelper output)
@@ -42,6 +42,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var afterKill = new ConcurrentBag<(TimeSpan Started, TimeSpan Took)>(); // requests that started after the kill and succeeded
             TimeSpan? killedAt = null;
             Task<TimeSpan>? declaredDead = null;
+            Task? replacement = null;
             var victim = cluster.Silos[cluster.Silos.Count - 1 - (round % 2)]; // never the first silo: the client's first gateway stays (it also fails over)
             var first = round * Documents;
             var next = first - 1;
@@ -82,6 +83,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
                         killedAt = clock.Elapsed;
                         victim.Kill();
                         declaredDead = DeclaredDeadAsync(cluster, victim.SiloPort, clock);
+                        replacement = cluster.StartSiloAsync(); // as an orchestrator would: a new silo starts while the load goes on
                     }
                 }
             }
@@ -129,10 +131,10 @@ public sealed class FailoverTests(ITestOutputHelper output)
             output.WriteLine($"failover {round + 1}/{Kills}: {acknowledged.Count} acknowledged documents so far, all found afterwards");
             Assert.True(acknowledged.Count > (round * Documents) + (Documents / 3), $"only {acknowledged.Count} ingests were acknowledged by round {round + 1}: none after the kill");
 
-            // A replacement joins before the next kill.
+            // The replacement, started at the kill, has joined before the next kill.
             cluster.Silos.Remove(victim);
             await victim.DisposeAsync();
-            await cluster.StartSiloAsync();
+            await replacement!;
         }
 
         output.WriteLine($"failover: slowest answer after each kill {string.Join(", ", recoveries.Select(r => $"{r:F2} s"))}");

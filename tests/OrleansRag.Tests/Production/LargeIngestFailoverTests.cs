@@ -40,7 +40,7 @@ public sealed class LargeIngestFailoverTests(ITestOutputHelper output)
         cluster.ExtraSettings["BlobStore:S3:AccessKey"] = s3.AccessKey;
         cluster.ExtraSettings["BlobStore:S3:SecretKey"] = s3.SecretKey;
         await cluster.StartSilosAsync(3);
-        var rag = await cluster.ConnectFailFastClientAsync(); // a read on its way to the killed silo fails after 10 s, not 30
+        var rag = await cluster.ConnectFailFastClientAsync(); // a read on its way to the killed silo fails after 5 s, not 30
         const string Alpha = "ALPHAVERSION of the pump manual: prime every pump with water before it starts.";
         var first = await rag.IngestAsync(Collection, Id, new DocumentInput(Alpha, "Pump manual"));
         Assert.Equal(IngestStatus.Created, first.Status);

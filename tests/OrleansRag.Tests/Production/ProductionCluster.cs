@@ -55,7 +55,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     /// The response timeout of a client that prefers failing fast (Orleans' default is 30 s). A call already on its way to a
     /// silo that is killed waits this long: only the gateway silo saw the silo leave.
     /// </summary>
-    public static readonly TimeSpan FailFastResponseTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan FailFastResponseTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>An external client with <see cref="FailFastResponseTimeout"/>, for tests that kill silos under its calls.</summary>
     public Task<IRagClient> ConnectFailFastClientAsync() =>
