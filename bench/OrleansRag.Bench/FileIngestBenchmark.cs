@@ -22,7 +22,7 @@ namespace OrleansRag.Bench;
 /// </summary>
 internal static class FileIngestBenchmark
 {
-    private sealed record Sample(string Format, string Extension, string ContentType, byte[] Bytes);
+    internal sealed record Sample(string Format, string Extension, string ContentType, byte[] Bytes);
 
     public static async Task RunAsync(string[] args)
     {
@@ -100,7 +100,8 @@ internal static class FileIngestBenchmark
         }
     }
 
-    private static async Task<(double Seconds, int Chunks)> IngestAsync(HttpClient http, string collection, string id, Sample sample)
+    /// <summary>PUTs a file and polls it until ready: the seconds it took and its chunks (throws when it failed).</summary>
+    internal static async Task<(double Seconds, int Chunks)> IngestAsync(HttpClient http, string collection, string id, Sample sample)
     {
         var watch = Stopwatch.StartNew();
         var content = new ByteArrayContent(sample.Bytes);

@@ -10,7 +10,8 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- index [--sizes 100000,1000000] [--queries 300] [--hnsw-max 1000000]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- conversations [--rounds 200] [--latency-only]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- archive [--docs 1000]
-//   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 2] [--quantized true]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 6] [--warm-rounds 2] [--quantized true]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- ocr [--pages 20] [--images 5] [--dpi 300] [--parallel 0]
 switch (args.FirstOrDefault())
 {
     case "files":
@@ -40,10 +41,13 @@ switch (args.FirstOrDefault())
     case "overhead":
         await IngestOverheadBenchmark.RunAsync(args);
         return 0;
+    case "ocr":
+        await OcrBenchmark.RunAsync(args);
+        return 0;
     case "core" or null:
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'archive', 'overhead', 'index', 'embedders' or 'files'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'archive', 'overhead', 'ocr', 'index', 'embedders' or 'files'");
         return 2;
 }

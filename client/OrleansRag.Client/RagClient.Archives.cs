@@ -43,7 +43,7 @@ public sealed partial class RagClient
             {
                 await archive.DocumentAsync(new ArchivedDocument(current.Id, current.Title, current.ContentType, current.Metadata, current.Text, current.ContentHash,
                     current.CreatedAt, current.UpdatedAt, current.Status, current.Error, current.Searchable, current.Searchable ? current.ChunkCount : 0, current.PageCount,
-                    current.SourceBytes, original?.Length), cancellationToken);
+                    current.SourceBytes, original?.Length, current.OcrPages), cancellationToken);
                 if (original is not null)
                 {
                     await archive.OriginalAsync(original, original.Length, cancellationToken);
@@ -333,7 +333,7 @@ public sealed partial class RagClient
 
             var import = new DocumentImport(_version, document.Title, document.ContentType, document.Metadata, document.Text, document.ContentHash, document.ChunkCount,
                 document.PageCount, document.SourceBytes ?? 0, _manifest.EmbeddingModel!.Name, _inline.Count > 0 ? [.. _inline] : null, _parts, chunksUpload, chunksBytes,
-                _originalUpload, _originalBytes);
+                _originalUpload, _originalBytes, document.OcrPages);
             _inline.Clear();
             client.Authenticate();
             var result = await client.Document(tenant, collection, document.Id).ImportAsync(import, cancellationToken);

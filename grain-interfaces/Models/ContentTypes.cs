@@ -20,6 +20,9 @@ public static class ContentTypes
     public const string Html = "text/html";
     public const string Pdf = "application/pdf";
     public const string Docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+    public const string Png = "image/png";
+    public const string Jpeg = "image/jpeg";
+    public const string Tiff = "image/tiff";
 
     public static readonly IReadOnlyList<ContentTypeInfo> All =
     [
@@ -28,7 +31,13 @@ public static class ContentTypes
         new(Html, "HTML", true, [".html", ".htm"], ["application/xhtml+xml", "html", "htm"]),
         new(Pdf, "PDF", false, [".pdf"], ["application/x-pdf", "pdf"]),
         new(Docx, "Word (DOCX)", false, [".docx"], ["docx"]),
+        new(Png, "PNG image (read by OCR)", false, [".png"], ["png"]),
+        new(Jpeg, "JPEG image (read by OCR)", false, [".jpg", ".jpeg"], ["image/jpg", "image/pjpeg", "jpg", "jpeg"]),
+        new(Tiff, "TIFF image (read by OCR, every page)", false, [".tif", ".tiff"], ["image/tif", "tif", "tiff"]),
     ];
+
+    /// <summary>True for the image formats, whose text only OCR can read.</summary>
+    public static bool IsImage(string contentType) => contentType is Png or Jpeg or Tiff;
 
     /// <summary>The canonical media types, in the order of <see cref="All"/>.</summary>
     public static readonly IReadOnlyList<string> MediaTypes = [.. All.Select(t => t.MediaType)];

@@ -75,6 +75,7 @@ public sealed record class DocumentSummary(
 /// <summary>
 /// A document as returned by GET: the version that is served (title, metadata, chunks) and the status of the
 /// latest one sent. <c>Text</c> is the text as sent for documents ingested as JSON text, null for files.
+/// <c>OcrPages</c> are the served version's pages whose text was read by OCR (scanned PDF pages, images); null when none.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.DocumentInfo")]
 public sealed record class DocumentInfo(
@@ -96,7 +97,8 @@ public sealed record class DocumentInfo(
     int? PageCount = null,
     long? SourceBytes = null,
     bool Searchable = true,
-    string? ProcessingSilo = null);
+    string? ProcessingSilo = null,
+    int[]? OcrPages = null);
 
 /// <summary>A collection's identity and settings, and how many documents its shards serve.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.CollectionInfo")]
@@ -180,7 +182,8 @@ public sealed record class DocumentImport(
     string? ChunksUpload = null,
     long ChunksBytes = 0,
     string? OriginalUpload = null,
-    long OriginalBytes = 0);
+    long OriginalBytes = 0,
+    int[]? OcrPages = null);
 
 /// <summary>
 /// The original file of a document's served version: the version, its content type and size in bytes, and whether the

@@ -8,6 +8,7 @@ using OrleansRag.Embedding;
 using OrleansRag.Generation;
 using OrleansRag.Ingestion;
 using OrleansRag.Ingestion.Extractors;
+using OrleansRag.Ingestion.Ocr;
 using OrleansRag.Ingestion.Pipeline;
 using OrleansRag.Monitoring;
 using OrleansRag.Query;
@@ -88,6 +89,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<DocumentOriginals>();
         services.TryAddSingleton<NotificationSender>(); // ingestion events go out as alert notifications do
         services.AddSingleton<IngestionEvents>();
+        services.AddValidatedOptions<OcrOptions>(configuration, OcrOptions.SectionName);
         return services.AddRagIngestionPipeline();
     }
 
@@ -160,15 +162,23 @@ public static class RagServiceCollectionExtensions
 
     /// <summary>
     /// The ingestion pipeline's stages, wired once: one <see cref="IDocumentExtractor"/> per entry of
-    /// <see cref="ContentTypes.All"/> (checked when the pipeline is built), the normaliser and the chunker.
+    /// <see cref="ContentTypes.All"/> (checked when the pipeline is built), OCR for scanned pages (Tesseract, checked when the
+    /// host starts), the normaliser and the chunker.
     /// </summary>
     public static IServiceCollection AddRagIngestionPipeline(this IServiceCollection services)
     {
+        services.TryAddSingleton<TesseractOcrEngine>();
+        services.TryAddSingleton<IOcrEngine>(sp => sp.GetRequiredService<TesseractOcrEngine>());
+        services.AddHostedService(sp => sp.GetRequiredService<TesseractOcrEngine>());
+        services.AddSingleton<OcrStage>();
         services.AddSingleton<IDocumentExtractor, PlainTextExtractor>();
         services.AddSingleton<IDocumentExtractor, MarkdownExtractor>();
         services.AddSingleton<IDocumentExtractor, HtmlExtractor>();
         services.AddSingleton<IDocumentExtractor, PdfExtractor>();
         services.AddSingleton<IDocumentExtractor, DocxExtractor>();
+        services.AddSingleton<IDocumentExtractor, PngExtractor>();
+        services.AddSingleton<IDocumentExtractor, JpegExtractor>();
+        services.AddSingleton<IDocumentExtractor, TiffExtractor>();
         services.TryAddSingleton<ITextNormalizer, TextNormalizer>();
         services.TryAddSingleton<IDocumentChunker, SectionChunker>();
         services.AddSingleton<IngestionPipeline>();

@@ -72,6 +72,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
             UpdatedAt = now,
             Version = version.Id,
             PageCount = result.PageCount,
+            OcrPages = result.OcrPages,
             SourceBytes = version.SourceBytes,
             Attempts = version.Attempts,
             Original = version.Original,

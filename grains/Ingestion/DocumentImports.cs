@@ -42,7 +42,7 @@ internal sealed class DocumentImports(string documentKey, DocumentIntake intake,
         }
 
         var result = new PipelineResult(import.Title, import.ChunkCount, import.PageCount, import.Parts,
-            import.Chunks is { } chunks ? Own(_documentId, chunks) : null, import.EmbeddingModel);
+            import.Chunks is { } chunks ? Own(_documentId, chunks) : null, import.EmbeddingModel, import.OcrPages);
         return (null, result, new DocumentVersion(import.Version, contentType, metadata, import.ContentHash, import.Text, sourceBytes, Attempts: 1, kept));
     }
 
@@ -69,6 +69,8 @@ internal sealed class DocumentImports(string documentKey, DocumentIntake intake,
             : string.IsNullOrWhiteSpace(import.Title) ? "an imported version has a title"
             : string.IsNullOrEmpty(import.ContentHash) ? "an imported version has its content hash"
             : import.Parts < 0 ? "parts cannot be negative"
+            : import.OcrPages is { } ocr && (ocr.Length > (import.PageCount ?? 0) || ocr.Any(p => p < 1 || p > import.PageCount) || ocr.Distinct().Count() != ocr.Length)
+                ? "ocrPages must be distinct page numbers of the document (1 to pageCount)"
             : null;
         if (problem is not null)
         {

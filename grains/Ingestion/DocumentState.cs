@@ -45,6 +45,9 @@ public sealed class DocumentState
 
     /// <summary>The blob key of the served version's original file (<see cref="DocumentOriginals"/>); null when it was not kept.</summary>
     [Id(15)] public string? Original { get; set; }
+
+    /// <summary>The pages of the served version whose text OCR read (scanned PDF pages, image pages); null when none.</summary>
+    [Id(16)] public int[]? OcrPages { get; set; }
 }
 
 /// <summary>A submitted version on its way through the pipeline in the background.</summary>

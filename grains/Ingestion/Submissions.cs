@@ -46,7 +46,8 @@ public static class Submissions
         DateTimeOffset? next = job is { Status: DocumentStatus.Queued, Attempts: > 0 } ? job.NextAttemptAt : null;
         return state.Exists
             ? new DocumentInfo(collection, documentId, state.Title, state.ContentType, state.Metadata, state.Text, state.ChunkCount, state.ContentHash, state.CreatedAt, state.UpdatedAt,
-                status, job?.Error, job?.Attempts ?? state.Attempts, next, processing ? stage : null, state.PageCount, state.SourceBytes, Searchable: true, processing ? processingSilo : null)
+                status, job?.Error, job?.Attempts ?? state.Attempts, next, processing ? stage : null, state.PageCount, state.SourceBytes, Searchable: true, processing ? processingSilo : null,
+                state.OcrPages)
             : new DocumentInfo(collection, documentId, job!.Title ?? documentId, job.ContentType, job.Metadata, null, 0, job.ContentHash, job.SubmittedAt, job.SubmittedAt,
                 status, job.Error, job.Attempts, next, processing ? stage : null, null, job.SourceBytes, Searchable: false, processing ? processingSilo : null);
     }

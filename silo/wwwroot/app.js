@@ -11,6 +11,7 @@ const extensionTypes = {
   html: "text/html", htm: "text/html",
   md: "text/markdown", markdown: "text/markdown",
   txt: "text/plain", text: "text/plain",
+  png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", tif: "image/tiff", tiff: "image/tiff",
 };
 
 /** A failed call, as the problem details (RFC 7807) describe it. */
@@ -182,7 +183,8 @@ async function openOriginal(link, documentId) {
     const response = await fetch(path.replace(/^\//, ""), { headers: headers() });
     if (!response.ok) throw await problemOf(response);
     const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
-    const shown = type === "application/pdf" ? type : type.startsWith("text/") ? "text/plain;charset=utf-8" : null;
+    const shown = type === "application/pdf" || type === "image/png" || type === "image/jpeg" ? type
+      : type.startsWith("text/") ? "text/plain;charset=utf-8" : null;
     const url = URL.createObjectURL(new Blob([await response.arrayBuffer()], { type: shown ?? type }));
     setTimeout(() => URL.revokeObjectURL(url), 120000);
     if (shown === null) {

@@ -93,7 +93,8 @@ public sealed record class ArchivedDocument(
     int ChunkCount,
     int? PageCount,
     long? SourceBytes,
-    long? OriginalBytes);
+    long? OriginalBytes,
+    int[]? OcrPages = null);
 
 /// <summary>One chunk as indexed, with its vector and its sentences' vectors.</summary>
 public sealed record class ArchivedChunk(

@@ -7,11 +7,14 @@ namespace OrleansRag.Ingestion.Extractors;
 
 /// <summary>
 /// application/pdf through PdfPig: each page's text in reading order (content order of its letters), paragraphs
-/// at blank lines, each block with its page number. Encrypted, corrupt and image-only PDFs are refused with
-/// the reason. Title: the document information's Title.
+/// at blank lines, each block with its page number. Pages that are images of text (scanned) are listed for the OCR
+/// stage instead. Encrypted and corrupt PDFs are refused with the reason. Title: the document information's Title.
 /// </summary>
 public sealed class PdfExtractor : IDocumentExtractor
 {
+    /// <summary>A page with fewer letters and digits than this, and an image, is a scanned page (a page number or a stamp at most).</summary>
+    private const int ScannedPageLetters = 20;
+
     public string ContentType => ContentTypes.Pdf;
 
     public void Check(ReadOnlySpan<byte> content)
@@ -49,6 +52,7 @@ public sealed class PdfExtractor : IDocumentExtractor
             }
 
             var blocks = new List<TextBlock>();
+            var scanned = new List<int>();
             var letters = 0L;
             var pages = 0;
             try
@@ -59,7 +63,14 @@ public sealed class PdfExtractor : IDocumentExtractor
                     var page = pdf.GetPage(number);
                     pages++;
                     var text = ContentOrderTextExtractor.GetText(page);
-                    letters += text.Count(char.IsLetterOrDigit);
+                    var pageLetters = text.Count(char.IsLetterOrDigit);
+                    letters += pageLetters;
+                    if (pageLetters < ScannedPageLetters && page.GetImages().Any())
+                    {
+                        scanned.Add(number); // an image of a page (a page number or stamp at most as text): for OCR
+                        continue;
+                    }
+
                     foreach (var paragraph in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
                     {
                         if (!string.IsNullOrWhiteSpace(paragraph))
@@ -74,14 +85,13 @@ public sealed class PdfExtractor : IDocumentExtractor
                 throw new DocumentRejectedException($"The PDF cannot be read (page {pages + 1}): {exception.Message}", exception);
             }
 
-            if (letters == 0)
+            if (letters == 0 && scanned.Count == 0)
             {
-                throw new DocumentRejectedException(
-                    $"The PDF has no extractable text on any of its {pages} pages (a scanned or image-only PDF); OrleansRag does not do OCR, so send a PDF with a text layer.");
+                throw new DocumentRejectedException($"The PDF has no extractable text, and no scanned pages (images of text) for OCR, on any of its {pages} pages.");
             }
 
             var title = pdf.Information.Title is { } t && !string.IsNullOrWhiteSpace(t) ? t.Trim() : null;
-            return new ExtractedDocument(blocks, title, pages);
+            return new ExtractedDocument(blocks, title, pages, scanned);
         }
     }
 }

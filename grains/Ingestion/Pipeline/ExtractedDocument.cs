@@ -11,8 +11,13 @@ public enum BlockKind
 /// <summary>One block of a document's text in reading order, with the page it is on (PDF) when known.</summary>
 public sealed record class TextBlock(string Text, BlockKind Kind = BlockKind.Paragraph, int? Page = null);
 
-/// <summary>The text of a document in reading order, and the title the document gives itself.</summary>
-public sealed record class ExtractedDocument(IReadOnlyList<TextBlock> Blocks, string? Title = null, int? PageCount = null)
+/// <summary>
+/// The text of a document in reading order, and the title the document gives itself. <see cref="ScannedPages"/> are
+/// the pages whose text only OCR can read (PDF pages that are images; every page of an image file); once the OCR stage
+/// has read them, their blocks are among <see cref="Blocks"/> and the pages are listed in <see cref="OcrPages"/>.
+/// </summary>
+public sealed record class ExtractedDocument(IReadOnlyList<TextBlock> Blocks, string? Title = null, int? PageCount = null,
+    IReadOnlyList<int>? ScannedPages = null, IReadOnlyList<int>? OcrPages = null)
 {
     /// <summary>All of the text, blocks separated by blank lines.</summary>
     public string PlainText => string.Join("\n\n", Blocks.Select(b => b.Text));

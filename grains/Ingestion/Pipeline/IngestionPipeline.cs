@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OrleansRag.Embedding;
+using OrleansRag.Ingestion.Ocr;
 
 namespace OrleansRag.Ingestion.Pipeline;
 
@@ -7,6 +8,7 @@ namespace OrleansRag.Ingestion.Pipeline;
 public static class IngestionStages
 {
     public const string Extract = "extract";
+    public const string Ocr = "ocr";
     public const string Normalise = "normalise";
     public const string Chunk = "chunk";
     public const string Embed = "embed";
@@ -29,9 +31,9 @@ public sealed record class PipelineRequest(string DocumentId, ReadOnlyMemory<byt
 /// <summary>
 /// What the pipeline produced. Small documents come back whole (<see cref="Chunks"/>); larger ones were handed
 /// to the sink in <see cref="Parts"/> parts of at most <see cref="IngestionOptions.PartChunks"/> chunks.
-/// <see cref="EmbeddingModel"/> is the model that embedded them.
+/// <see cref="EmbeddingModel"/> is the model that embedded them; <see cref="OcrPages"/> the pages whose text OCR read.
 /// </summary>
-public sealed record class PipelineResult(string Title, int ChunkCount, int? PageCount, int Parts, IndexedChunk[]? Chunks, string EmbeddingModel);
+public sealed record class PipelineResult(string Title, int ChunkCount, int? PageCount, int Parts, IndexedChunk[]? Chunks, string EmbeddingModel, int[]? OcrPages = null);
 
 /// <summary>The index stage's target: where embedded chunks go, part by part, before they are committed.</summary>
 public interface IChunkSink
@@ -41,7 +43,7 @@ public interface IChunkSink
 
 /// <summary>
 /// Ingestion as named stages, wired once at start-up: extract (the <see cref="IDocumentExtractor"/> of the
-/// content type) → normalise → chunk → embed (bounded batches through the silo's embedding service's bulk
+/// content type) → OCR (scanned pages only, <see cref="OcrStage"/>) → normalise → chunk → embed (bounded batches through the silo's embedding service's bulk
 /// lane, each distinct chunk text embedded once; each chunk's sentence vectors are pooled from the same forward
 /// pass and stored with it as int8, so answers embed nothing but the question) → index (parts handed to an <see cref="IChunkSink"/>). Commit belongs to
 /// the document grain, which owns write order. No stage keeps more than one part of embedded chunks pending.
@@ -49,12 +51,13 @@ public interface IChunkSink
 public sealed class IngestionPipeline
 {
     private readonly Dictionary<string, IDocumentExtractor> _extractors;
+    private readonly OcrStage _ocr;
     private readonly ITextNormalizer _normalizer;
     private readonly IDocumentChunker _chunker;
     private readonly EmbeddingModels _models;
     private readonly IngestionOptions _options;
 
-    public IngestionPipeline(IEnumerable<IDocumentExtractor> extractors, ITextNormalizer normalizer, IDocumentChunker chunker, EmbeddingModels models, IOptions<IngestionOptions> options)
+    public IngestionPipeline(IEnumerable<IDocumentExtractor> extractors, OcrStage ocr, ITextNormalizer normalizer, IDocumentChunker chunker, EmbeddingModels models, IOptions<IngestionOptions> options)
     {
         ArgumentNullException.ThrowIfNull(extractors);
         ArgumentNullException.ThrowIfNull(options);
@@ -73,6 +76,7 @@ public sealed class IngestionPipeline
             throw new InvalidOperationException($"No document extractor is registered for {string.Join(", ", missing)} (declared in ContentTypes).");
         }
 
+        _ocr = ocr;
         _normalizer = normalizer;
         _chunker = chunker;
         _models = models;
@@ -102,6 +106,12 @@ public sealed class IngestionPipeline
         // CPU-bound stages run on the thread pool, not on the calling grain's scheduler.
         stage?.Invoke(IngestionStages.Extract);
         var extracted = await Task.Run(() => extractor.Extract(request.Content, Limits, cancellationToken), cancellationToken);
+        if (extracted.ScannedPages is { Count: > 0 })
+        {
+            stage?.Invoke(IngestionStages.Ocr);
+            extracted = await _ocr.ReadAsync(extracted, request.Content, ContentTypes.Normalize(request.ContentType), cancellationToken);
+        }
+
         stage?.Invoke(IngestionStages.Normalise);
         extracted = await Task.Run(() => _normalizer.Normalize(extracted), cancellationToken);
         if (extracted.Blocks.Count == 0)
@@ -111,6 +121,7 @@ public sealed class IngestionPipeline
 
         var title = !string.IsNullOrWhiteSpace(request.Title) ? request.Title.Trim() : extracted.Title ?? request.DocumentId;
         var pageCount = extracted.PageCount;
+        int[]? ocrPages = extracted.OcrPages is { Count: > 0 } read ? [.. read] : null;
 
         stage?.Invoke(IngestionStages.Chunk);
         var embeddings = await _models.GetAsync(request.EmbeddingModel ?? _models.LegacyModel); // the collection's model
@@ -118,7 +129,7 @@ public sealed class IngestionPipeline
         var plan = new ChunkingPlan(model.Tokenizer, ChunkBudget(model, title, request.ChunkTokens), request.OverlapTokens);
         var pieces = await Task.Run(() => _chunker.Chunk(extracted, plan, cancellationToken).ToList(), cancellationToken);
         extracted = null; // the blocks are not needed past this point
-        return await EmbedAsync(request, embeddings, model, title, pageCount, pieces, sink, stage, cancellationToken);
+        return await EmbedAsync(request, embeddings, model, title, pageCount, pieces, sink, stage, cancellationToken) with { OcrPages = ocrPages };
     }
 
     /// <summary>The embed and index stages over the chunks of one document.</summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OrleansRag.Embedding;
 using OrleansRag.Ingestion;
 using OrleansRag.Ingestion.Extractors;
+using OrleansRag.Ingestion.Ocr;
 using OrleansRag.Ingestion.Pipeline;
 using OrleansRag.Tests.Infrastructure;
 
@@ -52,14 +53,14 @@ public sealed class ExtractorTests
     }
 
     [Fact]
-    public void Corrupt_encrypted_and_image_only_pdfs_are_refused_with_the_reason()
+    public void Corrupt_encrypted_and_textless_pdfs_are_refused_with_the_reason()
     {
         var corrupt = Assert.Throws<DocumentRejectedException>(() => new PdfExtractor().Extract(TestDocuments.CorruptPdf(), Limits, CancellationToken.None));
         Assert.Contains("cannot be read", corrupt.Message, StringComparison.Ordinal);
 
-        var imageOnly = Assert.Throws<DocumentRejectedException>(() => new PdfExtractor().Extract(TestDocuments.ImageOnlyPdf(), Limits, CancellationToken.None));
-        Assert.Contains("no extractable text", imageOnly.Message, StringComparison.Ordinal);
-        Assert.Contains("OCR", imageOnly.Message, StringComparison.Ordinal);
+        var drawing = Assert.Throws<DocumentRejectedException>(() => new PdfExtractor().Extract(TestDocuments.DrawingOnlyPdf(), Limits, CancellationToken.None));
+        Assert.Contains("no extractable text", drawing.Message, StringComparison.Ordinal);
+        Assert.Contains("no scanned pages", drawing.Message, StringComparison.Ordinal);
 
         var notPdf = Assert.Throws<DocumentRejectedException>(() => new PdfExtractor().Check("Just some words."u8));
         Assert.Contains("not a PDF", notPdf.Message, StringComparison.Ordinal);
@@ -163,12 +164,16 @@ public sealed class ExtractorTests
     public void Every_declared_content_type_needs_exactly_one_extractor()
     {
         using var embeddings = new EmbeddingModels(Options.Create(new EmbeddingOptions()), NullLogger<EmbeddingService>.Instance);
-        IDocumentExtractor[] all = [new PlainTextExtractor(), new MarkdownExtractor(), new HtmlExtractor(), new PdfExtractor(), new DocxExtractor()];
-        _ = new IngestionPipeline(all, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions()));
+        var ocrOptions = Options.Create(new OcrOptions());
+        using var ocr = new TesseractOcrEngine(ocrOptions, NullLogger<TesseractOcrEngine>.Instance);
+        var stage = new OcrStage(ocr, ocrOptions);
+        IDocumentExtractor[] all = [new PlainTextExtractor(), new MarkdownExtractor(), new HtmlExtractor(), new PdfExtractor(), new DocxExtractor(),
+            new PngExtractor(ocr, ocrOptions), new JpegExtractor(ocr, ocrOptions), new TiffExtractor(ocr, ocrOptions)];
+        _ = new IngestionPipeline(all, stage, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions()));
 
-        var missing = Assert.Throws<InvalidOperationException>(() => new IngestionPipeline(all[..4], new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions())));
+        var missing = Assert.Throws<InvalidOperationException>(() => new IngestionPipeline(all[..4], stage, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions())));
         Assert.Contains(ContentTypes.Docx, missing.Message, StringComparison.Ordinal);
-        var twice = Assert.Throws<InvalidOperationException>(() => new IngestionPipeline([.. all, new PdfExtractor()], new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions())));
+        var twice = Assert.Throws<InvalidOperationException>(() => new IngestionPipeline([.. all, new PdfExtractor()], stage, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions())));
         Assert.Contains("Two document extractors", twice.Message, StringComparison.Ordinal);
         Assert.All(ContentTypes.All, t => Assert.Contains(all, e => e.ContentType == t.MediaType));
     }

@@ -77,7 +77,7 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_folder, "guides", "bees.md"), "# Bees\n\nHoney bees communicate the direction of flowers with a waggle dance.\n");
         await File.WriteAllTextAsync(Path.Combine(_folder, "owls.txt"), "Owls can rotate their heads about 270 degrees.");
         await File.WriteAllBytesAsync(Path.Combine(_folder, "broken.txt"), [0x48, 0x69, 0xFF, 0xFE, 0x00]);
-        await File.WriteAllTextAsync(Path.Combine(_folder, "image.png"), "not a document");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "image.gif"), "not a document");
         await File.WriteAllBytesAsync(Path.Combine(_folder, "guides", "tides.pdf"), Infrastructure.TestDocuments.Pdf(["Tide tables.", "Spring tides come after the full moon."]));
         await File.WriteAllBytesAsync(Path.Combine(_folder, "empty.md"), []);
 
@@ -88,7 +88,7 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
         Assert.Contains("skipped empty.md: empty file", output, StringComparison.Ordinal);
         Assert.Contains("broken.txt: 400", output, StringComparison.Ordinal);
         Assert.Contains("binary data", output, StringComparison.Ordinal);
-        Assert.Contains("skipped image.png: .png is not a format the service reads", output, StringComparison.Ordinal);
+        Assert.Contains("skipped image.gif: .gif is not a format the service reads", output, StringComparison.Ordinal);
 
         File.Delete(Path.Combine(_folder, "broken.txt"));
         var (again, secondOutput) = await RunAsync("ingest", _folder, "--collection", "cli");

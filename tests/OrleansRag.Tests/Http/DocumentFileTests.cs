@@ -123,7 +123,8 @@ public sealed class DocumentFileTests(RagHostFixture host)
         var noise = Enumerable.Range(0, 4096).Select(i => (byte)(i * 31 % 256)).ToArray();
         await HttpApiTests.AssertProblemAsync(await PutFileAsync("refused", "noise", noise, "text/plain"), HttpStatusCode.BadRequest, "text/plain");
         await HttpApiTests.AssertProblemAsync(await PutFileAsync("refused", "not-pdf", Encoding.UTF8.GetBytes("hello"), "application/pdf"), HttpStatusCode.BadRequest, "not a PDF");
-        await HttpApiTests.AssertProblemAsync(await PutFileAsync("refused", "x", Encoding.UTF8.GetBytes("hello"), "image/png"), HttpStatusCode.UnsupportedMediaType, "application/pdf");
+        await HttpApiTests.AssertProblemAsync(await PutFileAsync("refused", "x", Encoding.UTF8.GetBytes("hello"), "image/gif"), HttpStatusCode.UnsupportedMediaType, "application/pdf");
+        await HttpApiTests.AssertProblemAsync(await PutFileAsync("refused", "not-png", Encoding.UTF8.GetBytes("hello"), "image/png"), HttpStatusCode.BadRequest, "not a PNG");
         using var missing = await Http.GetAsync("v1/collections/refused/documents/noise");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
@@ -133,7 +134,7 @@ public sealed class DocumentFileTests(RagHostFixture host)
     {
         using var put = await PutFileAsync("broken", "corrupt.pdf", TestDocuments.CorruptPdf(), "application/pdf");
         Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
-        using var scan = await PutFileAsync("broken", "scan.pdf", TestDocuments.ImageOnlyPdf(), "application/pdf");
+        using var scan = await PutFileAsync("broken", "scan.pdf", TestDocuments.DrawingOnlyPdf(), "application/pdf");
         Assert.Equal(HttpStatusCode.Accepted, scan.StatusCode);
 
         var (corrupt, _) = await WaitAsync("v1/collections/broken/documents/corrupt.pdf");
@@ -238,7 +239,11 @@ public sealed class DocumentFileTests(RagHostFixture host)
         await HttpApiTests.AssertProblemAsync(await Http.SendAsync(bad), HttpStatusCode.BadRequest, "X-Document-Metadata");
     }
 
-    private async Task<HttpResponseMessage> PutFileAsync(string collection, string id, byte[] content, string contentType, string? title = null)
+    private Task<HttpResponseMessage> PutFileAsync(string collection, string id, byte[] content, string contentType, string? title = null) =>
+        PutFileAsync(Http, collection, id, content, contentType, title);
+
+    /// <summary>PUTs a file's bytes as a document, with its content type (and title header when given).</summary>
+    internal static async Task<HttpResponseMessage> PutFileAsync(HttpClient http, string collection, string id, byte[] content, string contentType, string? title = null)
     {
         var body = new ByteArrayContent(content);
         body.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
@@ -248,7 +253,7 @@ public sealed class DocumentFileTests(RagHostFixture host)
             request.Headers.Add("X-Document-Title", title);
         }
 
-        return await Http.SendAsync(request);
+        return await http.SendAsync(request);
     }
 
     private async Task<JsonElement> PostAsync(string path, object body)

@@ -111,8 +111,83 @@ public static class TestDocuments
 
     private static string Escape(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("(", "\\(", StringComparison.Ordinal).Replace(")", "\\)", StringComparison.Ordinal);
 
-    /// <summary>A PDF whose only page holds a filled rectangle and no text (what a scan without OCR looks like to a text extractor).</summary>
-    public static byte[] ImageOnlyPdf()
+    /// <summary>
+    /// Text rendered to an image of an A4 page by pdftoppm (poppler, the renderer the OCR stage uses for PDF pages): Helvetica
+    /// 16 pt at <paramref name="dpi"/>, as "png", "jpeg" (quality 60) or "tiff" (LZW). What a scanner or a phone gives, without the noise.
+    /// </summary>
+    public static async Task<byte[]> PageImageAsync(string text, string format, int dpi = 150)
+    {
+        var folder = Directory.CreateTempSubdirectory("orleansrag-scan-");
+        try
+        {
+            var pdf = Path.Combine(folder.FullName, "page.pdf");
+            await File.WriteAllBytesAsync(pdf, LargePrintPdf(text));
+            var start = new System.Diagnostics.ProcessStartInfo("pdftoppm") { RedirectStandardError = true, UseShellExecute = false };
+            string[] compression = format switch { "jpeg" => ["-jpegopt", "quality=60"], "tiff" => ["-tiffcompression", "lzw"], _ => [] };
+            foreach (var argument in (string[])["-r", dpi.ToString(System.Globalization.CultureInfo.InvariantCulture), "-gray", "-" + format, .. compression, "-singlefile", pdf, Path.Combine(folder.FullName, "page")])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"pdftoppm could not render the test page: exit {process.ExitCode}, {await error}");
+            }
+
+            return await File.ReadAllBytesAsync(Path.Combine(folder.FullName, "page." + format switch { "jpeg" => "jpg", "tiff" => "tif", _ => format }));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A PDF of text pages and scanned pages (a grey JPEG of the page's text at 100 dpi, no text layer), in the order given.</summary>
+    public static async Task<byte[]> ScannedPdfAsync(IReadOnlyList<(string Text, bool Scanned)> pages)
+    {
+        using var builder = new PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
+        foreach (var (text, scanned) in pages)
+        {
+            var page = builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4);
+            if (scanned)
+            {
+                page.AddJpeg(await PageImageAsync(text, "jpeg", dpi: 100), new PdfRectangle(0, 0, page.PageSize.Width, page.PageSize.Height));
+                continue;
+            }
+
+            var y = 800.0;
+            foreach (var line in Wrap(text, 90))
+            {
+                page.AddText(line, 10, new PdfPoint(40, y), font);
+                y -= 13;
+            }
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>One A4 page of <paramref name="text"/> in Helvetica 16 pt, for rendering to an image.</summary>
+    private static byte[] LargePrintPdf(string text)
+    {
+        using var builder = new PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
+        var page = builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4);
+        var y = 780.0;
+        foreach (var line in Wrap(text, 55))
+        {
+            page.AddText(line, 16, new PdfPoint(50, y), font);
+            y -= 24;
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>A PDF whose only page holds a filled rectangle: no text, and no image of text either (a drawing).</summary>
+    public static byte[] DrawingOnlyPdf()
     {
         using var builder = new PdfDocumentBuilder();
         var page = builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4);

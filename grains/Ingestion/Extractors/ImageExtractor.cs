@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using OrleansRag.Ingestion.Ocr;
+using OrleansRag.Ingestion.Pipeline;
+
+namespace OrleansRag.Ingestion.Extractors;
+
+/// <summary>
+/// An image of pages (PNG, JPEG, TIFF): no text of its own, every page scanned (<see cref="ExtractedDocument.ScannedPages"/>)
+/// for the OCR stage to read. Refused at once, with how to turn OCR on, when the silo cannot read images.
+/// </summary>
+public abstract class ImageExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : IDocumentExtractor
+{
+    public abstract string ContentType { get; }
+
+    /// <summary>The file's signature (its first bytes), one of which it must start with.</summary>
+    protected abstract IReadOnlyList<byte[]> Signatures { get; }
+
+    public void Check(ReadOnlySpan<byte> content)
+    {
+        var name = ContentTypes.Find(ContentType)!.Name;
+        var matches = false;
+        foreach (var signature in Signatures)
+        {
+            matches |= content.StartsWith(signature);
+        }
+
+        if (!matches)
+        {
+            throw new DocumentRejectedException($"The body was sent as {ContentType} but is not a {name.Split(' ')[0]} file (its first bytes are not the format's signature).");
+        }
+
+        if (ocr.Unavailable is { } reason)
+        {
+            throw new DocumentRejectedException($"Images are read by OCR. {reason}");
+        }
+    }
+
+    public ExtractedDocument Extract(ReadOnlyMemory<byte> content, ExtractionLimits limits, CancellationToken cancellationToken)
+    {
+        Check(content.Span);
+        var pages = OcrText.CountPages(content.Span, ContentType, options.Value.MaxPages);
+        if (pages == 0)
+        {
+            throw new DocumentRejectedException("The TIFF has no pages.");
+        }
+
+        if (pages > options.Value.MaxPages)
+        {
+            throw new DocumentRejectedException($"The TIFF has more than {options.Value.MaxPages} pages for OCR (Ocr:MaxPages).");
+        }
+
+        return new ExtractedDocument([], null, pages, [.. Enumerable.Range(1, pages)]);
+    }
+}
+
+/// <summary>image/png, read by OCR.</summary>
+public sealed class PngExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : ImageExtractor(ocr, options)
+{
+    public override string ContentType => ContentTypes.Png;
+
+    protected override IReadOnlyList<byte[]> Signatures { get; } = [[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]];
+}
+
+/// <summary>image/jpeg, read by OCR.</summary>
+public sealed class JpegExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : ImageExtractor(ocr, options)
+{
+    public override string ContentType => ContentTypes.Jpeg;
+
+    protected override IReadOnlyList<byte[]> Signatures { get; } = [[0xFF, 0xD8, 0xFF]];
+}
+
+/// <summary>image/tiff (every page), read by OCR.</summary>
+public sealed class TiffExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : ImageExtractor(ocr, options)
+{
+    public override string ContentType => ContentTypes.Tiff;
+
+    protected override IReadOnlyList<byte[]> Signatures { get; } = [[(byte)'I', (byte)'I', 42, 0], [(byte)'M', (byte)'M', 0, 42]];
+}

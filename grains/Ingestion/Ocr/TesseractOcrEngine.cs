@@ -1,0 +1,231 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace OrleansRag.Ingestion.Ocr;
+
+/// <summary>
+/// OCR with Tesseract, one process per page on one thread (<c>OMP_THREAD_LIMIT=1</c>), at most
+/// <see cref="OcrOptions.Parallelism"/> pages at once on the silo; PDF pages rendered to grey PNG by pdftoppm first.
+/// Each page (rendering and recognition) is bounded by <see cref="OcrOptions.PageTimeout"/>. Whether the programs and
+/// the language data are here is found when the host starts: with <see cref="OcrOptions.Enabled"/> true and
+/// something missing, the host does not start; unset, OCR is simply off and says how to turn it on.
+/// </summary>
+public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDisposable
+{
+    private const string HowToEnable =
+        "install Tesseract and poppler (Debian: apt-get install tesseract-ocr tesseract-ocr-eng poppler-utils) or set Ocr:TesseractPath and Ocr:PdftoppmPath, then restart the silo";
+
+    private static readonly Dictionary<string, string> OneThread = new(StringComparer.Ordinal) { ["OMP_THREAD_LIMIT"] = "1" };
+
+    private readonly OcrOptions _options;
+    private readonly ILogger<TesseractOcrEngine> _logger;
+    private readonly SemaphoreSlim _slots;
+    private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _unavailable = "OCR has not been checked yet (the host has not started).";
+    private string _description = "tesseract";
+
+    public TesseractOcrEngine(IOptions<OcrOptions> options, ILogger<TesseractOcrEngine> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _logger = logger;
+        _slots = new SemaphoreSlim(_options.Parallelism);
+    }
+
+    public Task Checked => _checked.Task;
+
+    public string? Unavailable => _unavailable;
+
+    public string Description => _description;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CheckAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _checked.TrySetResult();
+        }
+    }
+
+    private async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Enabled == false)
+        {
+            _unavailable = "OCR is turned off on this silo (Ocr:Enabled is false); to read scanned pages, leave Ocr:Enabled unset or set it to true, with Tesseract and poppler installed.";
+            LogOff(_unavailable);
+            return;
+        }
+
+        var missing = await ProbeAsync(cancellationToken).ConfigureAwait(false);
+        if (missing is null)
+        {
+            _unavailable = null;
+            LogOn(_description, _options.Parallelism);
+            return;
+        }
+
+        if (_options.Enabled == true)
+        {
+            throw new OptionsValidationException(OcrOptions.SectionName, typeof(OcrOptions), [$"Ocr:Enabled is true but {missing}: {HowToEnable}."]);
+        }
+
+        _unavailable = $"OCR is off on this silo because {missing}; to read scanned pages, {HowToEnable}.";
+        LogOff(_unavailable);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<IReadOnlyList<string>> ReadImageAsync(ReadOnlyMemory<byte> image, int pages, CancellationToken cancellationToken)
+    {
+        ThrowIfUnavailable();
+        var folder = Directory.CreateTempSubdirectory("orleansrag-ocr-");
+        try
+        {
+            var input = Path.Combine(folder.FullName, "image");
+            await File.WriteAllBytesAsync(input, image, cancellationToken).ConfigureAwait(false);
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var text = await RecognizeAsync(input, _options.PageTimeout * Math.Max(1, pages), cancellationToken).ConfigureAwait(false);
+                var read = text.Split('\f').ToList(); // pages of a TIFF are separated by a form feed (and one may end the last)
+                if (read.Count > 1 && string.IsNullOrWhiteSpace(read[^1]))
+                {
+                    read.RemoveAt(read.Count - 1);
+                }
+
+                return [.. read.Select(OcrText.Paragraphs)];
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> ReadPdfPagesAsync(ReadOnlyMemory<byte> pdf, IReadOnlyList<int> pages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pages);
+        ThrowIfUnavailable();
+        var folder = Directory.CreateTempSubdirectory("orleansrag-ocr-");
+        try
+        {
+            var input = Path.Combine(folder.FullName, "document.pdf");
+            await File.WriteAllBytesAsync(input, pdf, cancellationToken).ConfigureAwait(false);
+            return await Task.WhenAll(pages.Select(page => ReadPdfPageAsync(input, page, cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    private async Task<string> ReadPdfPageAsync(string pdf, int page, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var started = TimeProvider.System.GetTimestamp();
+            var number = page.ToString(CultureInfo.InvariantCulture);
+            var prefix = Path.Combine(Path.GetDirectoryName(pdf)!, "page-" + number);
+            var rendered = await RunAsync(_options.PdftoppmPath, ["-r", _options.Dpi.ToString(CultureInfo.InvariantCulture), "-gray", "-png", "-f", number, "-l", number, "-singlefile", pdf, prefix],
+                _options.PageTimeout, $"rendering page {page}", cancellationToken).ConfigureAwait(false);
+            if (rendered.ExitCode != 0 || !File.Exists(prefix + ".png"))
+            {
+                throw new DocumentRejectedException($"Page {page} of the PDF could not be rendered for OCR (pdftoppm exit code {rendered.ExitCode}): {rendered.ErrorTail}");
+            }
+
+            try
+            {
+                var left = _options.PageTimeout - TimeProvider.System.GetElapsedTime(started);
+                return OcrText.Paragraphs(await RecognizeAsync(prefix + ".png", left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false));
+            }
+            finally
+            {
+                File.Delete(prefix + ".png");
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Tesseract over one image file (every page of it), its text on standard output.</summary>
+    private async Task<string> RecognizeAsync(string image, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(_options.TesseractPath, [image, "stdout", "-l", _options.Language, "--psm", "3"], timeout, "recognising text", cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new DocumentRejectedException($"OCR could not read the image (tesseract exit code {result.ExitCode}): {result.ErrorTail}");
+        }
+
+        return result.Output;
+    }
+
+    private static async Task<ProgramResult> RunAsync(string program, string[] arguments, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ExternalProgram.RunAsync(program, arguments, timeout, cancellationToken, OneThread).ConfigureAwait(false)
+                ?? throw new DocumentRejectedException($"OCR stopped {what}: {program} could not be started any more.");
+        }
+        catch (TimeoutException exception)
+        {
+            throw new DocumentRejectedException($"OCR gave up {what} after {timeout.TotalSeconds:F0} s (Ocr:PageTimeout); a page this dense or large needs a longer timeout.", exception);
+        }
+    }
+
+    private void ThrowIfUnavailable()
+    {
+        if (_unavailable is { } reason)
+        {
+            throw new DocumentRejectedException(reason);
+        }
+    }
+
+    /// <summary>Null when both programs run and know every language; otherwise what is missing.</summary>
+    private async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        var version = await ExternalProgram.RunAsync(_options.TesseractPath, ["--version"], timeout, cancellationToken).ConfigureAwait(false);
+        if (version is null || version.ExitCode != 0)
+        {
+            return $"'{_options.TesseractPath}' (Tesseract) was not found";
+        }
+
+        var languages = await ExternalProgram.RunAsync(_options.TesseractPath, ["--list-langs"], timeout, cancellationToken).ConfigureAwait(false);
+        var installed = (languages?.Output ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).ToHashSet(StringComparer.Ordinal);
+        var absent = _options.Language.Split('+').Where(language => !installed.Contains(language)).ToList();
+        if (absent.Count > 0)
+        {
+            return $"Tesseract has no data for {string.Join(", ", absent)} (Ocr:Language; Debian: tesseract-ocr-{absent[0]})";
+        }
+
+        var poppler = await ExternalProgram.RunAsync(_options.PdftoppmPath, ["-v"], timeout, cancellationToken).ConfigureAwait(false);
+        if (poppler is null || poppler.ExitCode != 0)
+        {
+            return $"'{_options.PdftoppmPath}' (poppler) was not found";
+        }
+
+        var tesseract = (version.Output + version.Error).Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(line => line.StartsWith("tesseract", StringComparison.Ordinal)) ?? "tesseract";
+        _description = $"{tesseract} ({_options.Language})";
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OCR on: {Engine}, {Parallelism} page(s) at once")]
+    private partial void LogOn(string engine, int parallelism);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Reason}")]
+    private partial void LogOff(string reason);
+}
