@@ -6,7 +6,8 @@ namespace OrleansRag;
 /// <param name="IsText">True when the bytes are UTF-8 text (sent as JSON text too); false for binary formats.</param>
 /// <param name="Extensions">File extensions, lower case with the dot.</param>
 /// <param name="Aliases">Other spellings accepted for the media type.</param>
-public sealed record class ContentTypeInfo(string MediaType, string Name, bool IsText, IReadOnlyList<string> Extensions, IReadOnlyList<string> Aliases);
+/// <param name="ReadByOcr">True for images of pages, whose text only OCR can read.</param>
+public sealed record class ContentTypeInfo(string MediaType, string Name, bool IsText, IReadOnlyList<string> Extensions, IReadOnlyList<string> Aliases, bool ReadByOcr = false);
 
 /// <summary>
 /// The one list of document formats OrleansRag ingests. The HTTP edge, the SDK, the CLI and the extractors
@@ -31,13 +32,13 @@ public static class ContentTypes
         new(Html, "HTML", true, [".html", ".htm"], ["application/xhtml+xml", "html", "htm"]),
         new(Pdf, "PDF", false, [".pdf"], ["application/x-pdf", "pdf"]),
         new(Docx, "Word (DOCX)", false, [".docx"], ["docx"]),
-        new(Png, "PNG image (read by OCR)", false, [".png"], ["png"]),
-        new(Jpeg, "JPEG image (read by OCR)", false, [".jpg", ".jpeg"], ["image/jpg", "image/pjpeg", "jpg", "jpeg"]),
-        new(Tiff, "TIFF image (read by OCR, every page)", false, [".tif", ".tiff"], ["image/tif", "tif", "tiff"]),
+        new(Png, "PNG image", false, [".png"], ["png"], ReadByOcr: true),
+        new(Jpeg, "JPEG image", false, [".jpg", ".jpeg"], ["image/jpg", "image/pjpeg", "jpg", "jpeg"], ReadByOcr: true),
+        new(Tiff, "TIFF image (every page)", false, [".tif", ".tiff"], ["image/tif", "tif", "tiff"], ReadByOcr: true),
     ];
 
-    /// <summary>True for the image formats, whose text only OCR can read.</summary>
-    public static bool IsImage(string contentType) => contentType is Png or Jpeg or Tiff;
+    /// <summary>True for the image formats (<see cref="ContentTypeInfo.ReadByOcr"/>), whose text only OCR can read.</summary>
+    public static bool IsImage(string contentType) => Find(contentType)?.ReadByOcr == true;
 
     /// <summary>The canonical media types, in the order of <see cref="All"/>.</summary>
     public static readonly IReadOnlyList<string> MediaTypes = [.. All.Select(t => t.MediaType)];

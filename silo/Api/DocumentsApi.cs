@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using OrleansRag.Ingestion.Ocr;
 using Microsoft.Net.Http.Headers;
 using OrleansRag.Client;
 using OrleansRag.Ingestion;
@@ -91,7 +92,11 @@ public static class DocumentsApi
         return (long)options.MaxDocumentBytes * 2 + 64 * 1024;
     }
 
-    private static async Task<IResult> PutAsync(string collection, string id, HttpRequest request, IRagClient rag, IOptions<IngestionOptions> options)
+    /// <summary>An image sent to a silo that cannot read images (OCR off): refused at once, with how to turn OCR on.</summary>
+    private static IResult? RefuseWithoutOcr(ContentTypeInfo type, IOcrEngine ocr) =>
+        type.ReadByOcr && ocr.Checked.IsCompleted && ocr.Unavailable is { } reason ? Problems.BadRequest($"Images are read by OCR. {reason}") : null;
+
+    private static async Task<IResult> PutAsync(string collection, string id, HttpRequest request, IRagClient rag, IOcrEngine ocr, IOptions<IngestionOptions> options)
     {
         if (request.ContentType is { Length: > 0 } given && !MediaTypeHeaderValue.TryParse(given, out _))
         {
@@ -113,11 +118,12 @@ public static class DocumentsApi
         }
         else if (mediaType == "multipart/form-data")
         {
-            return await PutMultipartAsync(collection, id, request, rag);
+            return await PutMultipartAsync(collection, id, request, rag, ocr);
         }
         else if (ContentTypes.Find(mediaType) is { } type)
         {
             var (title, metadata, problem) = Describe(request);
+            problem ??= RefuseWithoutOcr(type, ocr);
             if (problem is not null)
             {
                 return problem;
@@ -137,7 +143,7 @@ public static class DocumentsApi
         return Answer(collection, id, result);
     }
 
-    private static async Task<IResult> PutMultipartAsync(string collection, string id, HttpRequest request, IRagClient rag)
+    private static async Task<IResult> PutMultipartAsync(string collection, string id, HttpRequest request, IRagClient rag, IOcrEngine ocr)
     {
         IFormCollection form;
         try
@@ -167,6 +173,7 @@ public static class DocumentsApi
         }
 
         var (metadata, problem) = ParseMetadata(form["metadata"].FirstOrDefault(), "the 'metadata' part", request);
+        problem ??= RefuseWithoutOcr(type, ocr);
         if (problem is not null)
         {
             return problem;

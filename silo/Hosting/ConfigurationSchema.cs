@@ -29,6 +29,7 @@ public static class ConfigurationSchema
         [EmbeddingOptions.SectionName] = typeof(EmbeddingOptions),
         [IngestionOptions.SectionName] = typeof(IngestionOptions),
         [OrleansRag.Blobs.BlobStoreOptions.SectionName] = typeof(OrleansRag.Blobs.BlobStoreOptions),
+        [OrleansRag.Ingestion.Ocr.OcrOptions.SectionName] = typeof(OrleansRag.Ingestion.Ocr.OcrOptions),
         [GenerationOptions.SectionName] = typeof(GenerationOptions),
         [QueryOptions.SectionName] = typeof(QueryOptions),
         [ConversationOptions.SectionName] = typeof(ConversationOptions),

@@ -20,7 +20,7 @@ public sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
     public sealed class Settings : RagSettings
     {
         [CommandArgument(0, "<PATH>")]
-        [Description("A file, or a folder to walk recursively: every file of a format the service reads (.pdf .docx .html .htm .md .markdown .txt .text) is uploaded as it is.")]
+        [Description("A file, or a folder to walk recursively: every file of a format the service reads (.pdf .docx .html .htm .md .markdown .txt .text, and images read by OCR: .png .jpg .jpeg .tif .tiff) is uploaded as it is.")]
         public string Path { get; init; } = "";
 
         [CommandOption("-p|--parallel <N>")]

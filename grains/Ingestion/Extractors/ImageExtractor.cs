@@ -6,9 +6,10 @@ namespace OrleansRag.Ingestion.Extractors;
 
 /// <summary>
 /// An image of pages (PNG, JPEG, TIFF): no text of its own, every page scanned (<see cref="ExtractedDocument.ScannedPages"/>)
-/// for the OCR stage to read. Refused at once, with how to turn OCR on, when the silo cannot read images.
+/// for the OCR stage to read (which refuses it, with how to turn OCR on, when the silo cannot read images; the HTTP edge
+/// refuses it at once). Only the signature is checked here: an image imported with its chunks needs no OCR.
 /// </summary>
-public abstract class ImageExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : IDocumentExtractor
+public abstract class ImageExtractor(IOptions<OcrOptions> options) : IDocumentExtractor
 {
     public abstract string ContentType { get; }
 
@@ -28,17 +29,17 @@ public abstract class ImageExtractor(IOcrEngine ocr, IOptions<OcrOptions> option
         {
             throw new DocumentRejectedException($"The body was sent as {ContentType} but is not a {name.Split(' ')[0]} file (its first bytes are not the format's signature).");
         }
-
-        if (ocr.Unavailable is { } reason)
-        {
-            throw new DocumentRejectedException($"Images are read by OCR. {reason}");
-        }
     }
 
     public ExtractedDocument Extract(ReadOnlyMemory<byte> content, ExtractionLimits limits, CancellationToken cancellationToken)
     {
         Check(content.Span);
-        var pages = OcrText.CountPages(content.Span, ContentType, options.Value.MaxPages);
+        var (pages, pixels) = OcrText.Measure(content.Span, ContentType, options.Value.MaxPages);
+        if (pixels > options.Value.MaxImagePixels)
+        {
+            throw new DocumentRejectedException($"The image is {pixels:N0} pixels; OCR reads images of at most {options.Value.MaxImagePixels:N0} (Ocr:MaxImagePixels).");
+        }
+
         if (pages == 0)
         {
             throw new DocumentRejectedException("The TIFF has no pages.");
@@ -54,7 +55,7 @@ public abstract class ImageExtractor(IOcrEngine ocr, IOptions<OcrOptions> option
 }
 
 /// <summary>image/png, read by OCR.</summary>
-public sealed class PngExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : ImageExtractor(ocr, options)
+public sealed class PngExtractor(IOptions<OcrOptions> options) : ImageExtractor(options)
 {
     public override string ContentType => ContentTypes.Png;
 
@@ -62,7 +63,7 @@ public sealed class PngExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) :
 }
 
 /// <summary>image/jpeg, read by OCR.</summary>
-public sealed class JpegExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : ImageExtractor(ocr, options)
+public sealed class JpegExtractor(IOptions<OcrOptions> options) : ImageExtractor(options)
 {
     public override string ContentType => ContentTypes.Jpeg;
 
@@ -70,7 +71,7 @@ public sealed class JpegExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) 
 }
 
 /// <summary>image/tiff (every page), read by OCR.</summary>
-public sealed class TiffExtractor(IOcrEngine ocr, IOptions<OcrOptions> options) : ImageExtractor(ocr, options)
+public sealed class TiffExtractor(IOptions<OcrOptions> options) : ImageExtractor(options)
 {
     public override string ContentType => ContentTypes.Tiff;
 

@@ -67,8 +67,7 @@ public sealed class PdfExtractor : IDocumentExtractor
                     letters += pageLetters;
                     if (pageLetters < ScannedPageLetters && page.GetImages().Any())
                     {
-                        scanned.Add(number); // an image of a page (a page number or stamp at most as text): for OCR
-                        continue;
+                        scanned.Add(number); // an image of a page (a page number or a title at most as text): for OCR, its text kept as a fallback
                     }
 
                     foreach (var paragraph in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))

@@ -23,17 +23,24 @@ public sealed partial class OcrOptions : IValidatableObject
     /// <summary>How long one page (rendering plus recognition) may take before that document fails with the reason.</summary>
     public TimeSpan PageTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
-    /// <summary>The resolution PDF pages are rendered at for recognition (300 is Tesseract's sweet spot).</summary>
+    /// <summary>
+    /// The resolution PDF pages are rendered at for recognition, for an A4 page (300 is Tesseract's sweet spot): every page
+    /// is scaled to the long side an A4 page has at it, so a page that declares itself huge costs no more.
+    /// </summary>
     [Range(72, 600)]
     public int Dpi { get; set; } = 300;
 
-    /// <summary>Pages recognised at once on a silo (each a Tesseract process on one thread); 0 = half the cores, at least 1.</summary>
+    /// <summary>Pages recognised at once on a silo, and per document (each a Tesseract process on one thread); 0 = half the cores, at least 1.</summary>
     [Range(0, 64)]
     public int MaxParallelPages { get; set; }
 
     /// <summary>The most scanned pages one document may have recognised (a 2,000-page scan takes hours on two cores).</summary>
     [Range(1, 100_000)]
     public int MaxPages { get; set; } = 500;
+
+    /// <summary>The most pixels an uploaded image (its largest page) may have: 100 million is a 10,000 x 10,000 scan.</summary>
+    [Range(1_000_000, 1_000_000_000)]
+    public long MaxImagePixels { get; set; } = 100_000_000;
 
     /// <summary>The tesseract program (a name looked up on PATH, or a path).</summary>
     public string TesseractPath { get; set; } = "tesseract";

@@ -5,9 +5,10 @@ namespace OrleansRag.Ingestion.Ocr;
 
 /// <summary>
 /// The pipeline's OCR stage: reads a document's scanned pages (<see cref="ExtractedDocument.ScannedPages"/>) and puts
-/// their paragraphs among the other blocks in page order, so chunks keep their page numbers; mixed PDFs have only the
-/// pages without text read. Without OCR, a document whose every page is scanned is refused with how to turn OCR on, and
-/// a mixed PDF keeps the pages that have text.
+/// their paragraphs among the other blocks in page order, in place of the little text those pages had (a page number, a
+/// title under a picture), so chunks keep their page numbers; mixed PDFs have only the pages without text read. A page
+/// OCR finds empty keeps its own text. Without OCR, a document whose every page is scanned is refused with how to turn
+/// OCR on, and a mixed PDF keeps the text it has.
 /// </summary>
 public sealed class OcrStage(IOcrEngine engine, IOptions<OcrOptions> options)
 {
@@ -21,14 +22,14 @@ public sealed class OcrStage(IOcrEngine engine, IOptions<OcrOptions> options)
             return extracted;
         }
 
-        await engine.Checked.WaitAsync(cancellationToken).ConfigureAwait(false); // a job resumed as the silo starts waits for the check
+        // A job resumed as the silo starts waits for the check (bounded: a host that never starts its services reads as off).
+        await engine.Checked.WaitAsync(TimeSpan.FromMinutes(2), TimeProvider.System, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
         if (engine.Unavailable is { } reason)
         {
-            return extracted.Blocks.Count > 0
-                ? extracted
-                : throw new DocumentRejectedException(ContentTypes.IsImage(contentType)
-                    ? $"Images are read by OCR. {reason}"
-                    : $"The PDF has no text layer on any of its {extracted.PageCount} pages (a scanned PDF). {reason}");
+            return ContentTypes.IsImage(contentType) ? throw new DocumentRejectedException($"Images are read by OCR. {reason}")
+                : scanned.Count < extracted.PageCount ? extracted
+                : throw new DocumentRejectedException($"The PDF has no text layer on any of its {extracted.PageCount} pages (a scanned PDF). {reason}");
         }
 
         if (scanned.Count > options.Value.MaxPages)
@@ -51,13 +52,15 @@ public sealed class OcrStage(IOcrEngine engine, IOptions<OcrOptions> options)
             }
         }
 
-        if (read.Count == 0 && extracted.Blocks.Count == 0)
+        var replaced = pages.ToHashSet();
+        var kept = extracted.Blocks.Where(block => block.Page is not { } page || !replaced.Contains(page)).ToList();
+        if (read.Count == 0 && kept.Count == 0)
         {
             throw new DocumentRejectedException($"OCR found no text on the {scanned.Count} scanned page(s) ({engine.Description}, Ocr:Language {options.Value.Language}).");
         }
 
-        // Pages in order; within a page the blocks keep their order (a page is either text or scanned).
-        var blocks = extracted.Blocks.Concat(read).OrderBy(block => block.Page ?? 0).ToList();
+        // Pages in order; within a page the blocks keep their order (a page's text is its own or OCR's, never both).
+        var blocks = kept.Concat(read).OrderBy(block => block.Page ?? 0).ToList();
         return extracted with { Blocks = blocks, OcrPages = pages };
     }
 }

@@ -6,9 +6,12 @@ using Microsoft.Extensions.Options;
 namespace OrleansRag.Ingestion.Ocr;
 
 /// <summary>
-/// OCR with Tesseract, one process per page on one thread (<c>OMP_THREAD_LIMIT=1</c>), at most
-/// <see cref="OcrOptions.Parallelism"/> pages at once on the silo; PDF pages rendered to grey PNG by pdftoppm first.
-/// Each page (rendering and recognition) is bounded by <see cref="OcrOptions.PageTimeout"/>. Whether the programs and
+/// OCR with Tesseract, one process per PDF page on one thread (<c>OMP_THREAD_LIMIT=1</c>), at most
+/// <see cref="OcrOptions.Parallelism"/> pages at once on the silo (and per document, so a long scan does not queue ahead
+/// of everything else); PDF pages rendered to grey PNG by pdftoppm first, the long side at <see cref="OcrOptions.Dpi"/>
+/// for an A4 page whatever size the page declares (a bound on the pixels). Each PDF page (rendering and recognition) is
+/// bounded by <see cref="OcrOptions.PageTimeout"/>; an image file is one Tesseract run (every page of a TIFF), bounded by
+/// the timeout times its pages, at most 30 of them. The first page that fails stops the document's other pages. Whether the programs and
 /// the language data are here is found when the host starts: with <see cref="OcrOptions.Enabled"/> true and
 /// something missing, the host does not start; unset, OCR is simply off and says how to turn it on.
 /// </summary>
@@ -91,7 +94,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
             await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var text = await RecognizeAsync(input, _options.PageTimeout * Math.Max(1, pages), cancellationToken).ConfigureAwait(false);
+                var text = await RecognizeAsync(input, _options.PageTimeout * Math.Clamp(pages, 1, 30), cancellationToken).ConfigureAwait(false);
                 var read = text.Split('\f').ToList(); // pages of a TIFF are separated by a form feed (and one may end the last)
                 if (read.Count > 1 && string.IsNullOrWhiteSpace(read[^1]))
                 {
@@ -107,7 +110,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
         }
         finally
         {
-            folder.Delete(recursive: true);
+            Remove(folder);
         }
     }
 
@@ -120,11 +123,31 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
         {
             var input = Path.Combine(folder.FullName, "document.pdf");
             await File.WriteAllBytesAsync(input, pdf, cancellationToken).ConfigureAwait(false);
-            return await Task.WhenAll(pages.Select(page => ReadPdfPageAsync(input, page, cancellationToken))).ConfigureAwait(false);
+            var texts = new string[pages.Count];
+
+            // Parallel.ForEachAsync stops starting pages at the first failure and rethrows it.
+            await Parallel.ForEachAsync(Enumerable.Range(0, pages.Count), new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
+                async (i, token) => texts[i] = await ReadPdfPageAsync(input, pages[i], token).ConfigureAwait(false)).ConfigureAwait(false);
+            return texts;
         }
         finally
         {
+            Remove(folder);
+        }
+    }
+
+    /// <summary>Deletes a temporary folder; a file still held (a process being reaped) is left to the system's clean-up.</summary>
+    private static void Remove(DirectoryInfo folder)
+    {
+        try
+        {
             folder.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 
@@ -138,7 +161,8 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
             var started = TimeProvider.System.GetTimestamp();
             var number = page.ToString(CultureInfo.InvariantCulture);
             var prefix = Path.Combine(Path.GetDirectoryName(pdf)!, "page-" + number);
-            var rendered = await RunAsync(_options.PdftoppmPath, ["-r", _options.Dpi.ToString(CultureInfo.InvariantCulture), "-gray", "-png", "-f", number, "-l", number, "-singlefile", pdf, prefix],
+            var longSide = (int)Math.Round(_options.Dpi * 11.69); // an A4 page's long side at Ocr:Dpi; every page is scaled to it
+            var rendered = await RunAsync(_options.PdftoppmPath, ["-scale-to", longSide.ToString(CultureInfo.InvariantCulture), "-gray", "-png", "-f", number, "-l", number, "-singlefile", pdf, prefix],
                 _options.PageTimeout, $"rendering page {page}", cancellationToken).ConfigureAwait(false);
             if (rendered.ExitCode != 0 || !File.Exists(prefix + ".png"))
             {
@@ -178,7 +202,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
         try
         {
             return await ExternalProgram.RunAsync(program, arguments, timeout, cancellationToken, OneThread).ConfigureAwait(false)
-                ?? throw new DocumentRejectedException($"OCR stopped {what}: {program} could not be started any more.");
+                ?? throw new InvalidOperationException($"OCR stopped {what}: {program} is not there any more (it was when the silo started); the document is tried again later.");
         }
         catch (TimeoutException exception)
         {
@@ -196,6 +220,18 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
 
     /// <summary>Null when both programs run and know every language; otherwise what is missing.</summary>
     private async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ProbeProgramsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException exception)
+        {
+            return exception.Message.Replace(" did not finish", " did not answer --version", StringComparison.Ordinal).TrimEnd('.');
+        }
+    }
+
+    private async Task<string?> ProbeProgramsAsync(CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(30);
         var version = await ExternalProgram.RunAsync(_options.TesseractPath, ["--version"], timeout, cancellationToken).ConfigureAwait(false);

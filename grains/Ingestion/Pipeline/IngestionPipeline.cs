@@ -109,7 +109,8 @@ public sealed class IngestionPipeline
         if (extracted.ScannedPages is { Count: > 0 })
         {
             stage?.Invoke(IngestionStages.Ocr);
-            extracted = await _ocr.ReadAsync(extracted, request.Content, ContentTypes.Normalize(request.ContentType), cancellationToken);
+            var scanned = extracted;
+            extracted = await Task.Run(() => _ocr.ReadAsync(scanned, request.Content, ContentTypes.Normalize(request.ContentType), cancellationToken), cancellationToken);
         }
 
         stage?.Invoke(IngestionStages.Normalise);

@@ -168,7 +168,7 @@ public sealed class ExtractorTests
         using var ocr = new TesseractOcrEngine(ocrOptions, NullLogger<TesseractOcrEngine>.Instance);
         var stage = new OcrStage(ocr, ocrOptions);
         IDocumentExtractor[] all = [new PlainTextExtractor(), new MarkdownExtractor(), new HtmlExtractor(), new PdfExtractor(), new DocxExtractor(),
-            new PngExtractor(ocr, ocrOptions), new JpegExtractor(ocr, ocrOptions), new TiffExtractor(ocr, ocrOptions)];
+            new PngExtractor(ocrOptions), new JpegExtractor(ocrOptions), new TiffExtractor(ocrOptions)];
         _ = new IngestionPipeline(all, stage, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions()));
 
         var missing = Assert.Throws<InvalidOperationException>(() => new IngestionPipeline(all[..4], stage, new TextNormalizer(), new SectionChunker(), embeddings, Options.Create(new IngestionOptions())));

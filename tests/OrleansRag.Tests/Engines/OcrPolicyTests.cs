@@ -46,14 +46,16 @@ public sealed class OcrPolicyTests
     {
         var reader = new PageReader(new() { [2] = "Second page, first paragraph.\n\nSecond page, second paragraph.", [4] = "" });
         var extracted = new ExtractedDocument(
-            [new TextBlock("Page one.", BlockKind.Paragraph, 1), new TextBlock("Page three.", BlockKind.Paragraph, 3)], "Mixed", 4, [2, 4]);
+            [new TextBlock("Page one.", BlockKind.Paragraph, 1), new TextBlock("2", BlockKind.Paragraph, 2), new TextBlock("Page three.", BlockKind.Paragraph, 3),
+                new TextBlock("Harbour Annual Report", BlockKind.Paragraph, 4)], "Mixed", 4, [2, 4]);
 
         var read = await new OcrStage(reader, Options.Create(new OcrOptions())).ReadAsync(extracted, new byte[] { 1 }, ContentTypes.Pdf, CancellationToken.None);
 
         Assert.Equal([2, 4], reader.Asked);
-        Assert.Equal(["Page one.", "Second page, first paragraph.", "Second page, second paragraph.", "Page three."], read.Blocks.Select(b => b.Text));
-        Assert.Equal([1, 2, 2, 3], read.Blocks.Select(b => b.Page!.Value));
-        Assert.Equal([2], read.OcrPages); // page 4 was blank: not claimed as read
+        // Page 2's page number gives way to what OCR read; page 4 (a title under a picture) OCR found empty, so it keeps its own text.
+        Assert.Equal(["Page one.", "Second page, first paragraph.", "Second page, second paragraph.", "Page three.", "Harbour Annual Report"], read.Blocks.Select(b => b.Text));
+        Assert.Equal([1, 2, 2, 3, 4], read.Blocks.Select(b => b.Page!.Value));
+        Assert.Equal([2], read.OcrPages);
         Assert.Equal("Mixed", read.Title);
     }
 
@@ -113,18 +115,30 @@ public sealed class OcrPolicyTests
     }
 
     [Fact]
-    public void A_tiff_counts_its_pages_and_a_damaged_chain_is_refused()
+    public void An_image_is_measured_from_its_headers_and_damaged_ones_are_refused()
     {
-        Assert.Equal(3, OcrText.CountPages(Tiff(little: true, pages: 3), ContentTypes.Tiff, 10));
-        Assert.Equal(2, OcrText.CountPages(Tiff(little: false, pages: 2), ContentTypes.Tiff, 10));
-        Assert.Equal(1, OcrText.CountPages([0x89, 0x50], ContentTypes.Png, 10));
-        Assert.Equal(3, OcrText.CountPages(Tiff(little: true, pages: 5), ContentTypes.Tiff, 2)); // counting stops past the limit
+        Assert.Equal((3, 0L), OcrText.Measure(Tiff(little: true, pages: 3), ContentTypes.Tiff, 10));
+        Assert.Equal((2, 0L), OcrText.Measure(Tiff(little: false, pages: 2), ContentTypes.Tiff, 10));
+        Assert.Equal(3, OcrText.Measure(Tiff(little: true, pages: 5), ContentTypes.Tiff, 2).Pages); // counting stops past the limit
+        var sized = Tiff(little: true, pages: 1);
+        sized[10] = 0; // the entry: tag 256 (width), type LONG, count 1, value 70,000
+        sized[11] = 1;
+        sized[12] = 4;
+        BitConverter.TryWriteBytes(sized.AsSpan(14), 1);
+        BitConverter.TryWriteBytes(sized.AsSpan(18), 70_000);
+        Assert.Equal(0L, OcrText.Measure(sized, ContentTypes.Tiff, 10).Pixels); // no height tag: no size claimed
+
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R', 0, 0, 0x27, 0x10, 0, 0, 0x4E, 0x20];
+        Assert.Equal((1, 10_000L * 20_000), OcrText.Measure(png, ContentTypes.Png, 10));
+        byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0x03, 0xE8, 0x07, 0xD0, 1, 0, 0, 0];
+        Assert.Equal((1, 1000L * 2000), OcrText.Measure(jpeg, ContentTypes.Jpeg, 10));
 
         var loop = Tiff(little: true, pages: 2);
         loop[8 + 2 + 12 + 4 + 2 + 12] = 8; // the second page's "next" points back at the first
-        Assert.Throws<DocumentRejectedException>(() => OcrText.CountPages(loop, ContentTypes.Tiff, 10));
-        var truncated = Tiff(little: true, pages: 2)[..20];
-        Assert.Throws<DocumentRejectedException>(() => OcrText.CountPages(truncated, ContentTypes.Tiff, 10));
+        Assert.Throws<DocumentRejectedException>(() => OcrText.Measure(loop, ContentTypes.Tiff, 10));
+        Assert.Throws<DocumentRejectedException>(() => OcrText.Measure(Tiff(little: true, pages: 2).AsSpan(0, 20), ContentTypes.Tiff, 10));
+        Assert.Throws<DocumentRejectedException>(() => OcrText.Measure("II*\0"u8, ContentTypes.Tiff, 10));
+        Assert.Throws<DocumentRejectedException>(() => OcrText.Measure(png.AsSpan(0, 20), ContentTypes.Png, 10));
     }
 
     /// <summary>A TIFF skeleton: the header and <paramref name="pages"/> directories of one entry each, chained.</summary>
