@@ -38,6 +38,7 @@ internal sealed class DocumentImports(string documentKey, DocumentIntake intake,
             var job = jobs.Create(import.Version, sourceKey(import.ChunksUpload!), contentType, import.Title, metadata, import.ContentHash, sourceBytes, placement);
             job.Precut = true;
             job.Original = kept;
+            job.OcrPages = import.OcrPages;
             return (job, null, null);
         }
 

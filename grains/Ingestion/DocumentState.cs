@@ -87,6 +87,9 @@ public sealed class IngestJob
 
     /// <summary>The blob key of the original, when it was kept before the job ran (an import); else the source is kept as the original.</summary>
     [Id(14)] public string? Original { get; set; }
+
+    /// <summary>For a re-embedding job: the pages the archived version had read by OCR (its chunks are taken as they are).</summary>
+    [Id(15)] public int[]? OcrPages { get; set; }
 }
 
 /// <summary>

@@ -111,6 +111,7 @@ internal sealed class IngestJobRunner(
         _justQueued = null;
         var result = await RunPipelineAsync(bytes, job.ContentType, job.Title, job.Placement, job.Id, s => Stage = s, cancellationToken,
             job.Precut ? DocumentImports.Parse(bytes) : null);
+        result = job.Precut ? result with { OcrPages = job.OcrPages } : result; // chunks cut elsewhere keep the archive's OCR mark
         var original = job.Precut ? job.Original : await originals.KeepAsync(documentKey, job.Id, bytes, job.ContentType, cancellationToken);
         bool committed;
         try

@@ -76,4 +76,51 @@ public sealed class ScannedDocumentTests(RagHostFixture host)
         Assert.Contains("copper lighthouse", text, StringComparison.Ordinal);
         Assert.Contains("harbour opens at dawn", text, StringComparison.Ordinal);
     }
+
+    private sealed class NoOcrHost : RagHostFixture
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> Settings() => [new("Ocr:Enabled", "false")];
+    }
+
+    [Fact]
+    public async Task With_ocr_off_an_image_is_refused_at_once_a_scanned_pdf_fails_saying_how_to_turn_it_on_and_a_mixed_one_keeps_its_typed_pages()
+    {
+        var off = new NoOcrHost();
+        await off.InitializeAsync();
+        try
+        {
+            var http = off.Http;
+            var image = await TestDocuments.PageImageAsync("Notice. The ferry departs at noon.", "png");
+            await HttpApiTests.AssertProblemAsync(await DocumentFileTests.PutFileAsync(http, "off", "notice.png", image, "image/png"), HttpStatusCode.BadRequest, "Ocr:Enabled is false");
+
+            var scanned = await TestDocuments.ScannedPdfAsync([("Inventory ledger. The storeroom holds forty lanterns.", true)]);
+            var mixed = await TestDocuments.ScannedPdfAsync([("Harbour manual. The harbour opens at dawn.", false), ("Mooring rules. Trawlers moor at the breakwater.", true)]);
+            using (var put = await DocumentFileTests.PutFileAsync(http, "off", "scanned.pdf", scanned, "application/pdf"))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+            }
+
+            using (var put = await DocumentFileTests.PutFileAsync(http, "off", "mixed.pdf", mixed, "application/pdf"))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+            }
+
+            var (failed, _) = await DocumentFileTests.WaitAsync(http, "v1/collections/off/documents/scanned.pdf", Patience);
+            Assert.Equal("failed", failed.GetProperty("status").GetString());
+            Assert.Contains("scanned PDF", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Contains("Ocr:Enabled", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+            var (kept, _) = await DocumentFileTests.WaitAsync(http, "v1/collections/off/documents/mixed.pdf", Patience);
+            Assert.Equal("ready", kept.GetProperty("status").GetString());
+            Assert.Equal(JsonValueKind.Null, kept.GetProperty("ocrPages").ValueKind);
+            var chunks = await http.GetFromJsonAsync<JsonElement>("v1/collections/off/documents/mixed.pdf/chunks");
+            var text = string.Join(" ", chunks.GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("text").GetString()));
+            Assert.Contains("harbour opens at dawn", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("breakwater", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await off.DisposeAsync();
+        }
+    }
 }
