@@ -28,6 +28,8 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
     private readonly TaskCompletionSource _checked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _unavailable = "OCR has not been checked yet (the host has not started).";
     private string _description = "tesseract";
+    private string _tesseract;
+    private string _pdftoppm;
 
     public TesseractOcrEngine(IOptions<OcrOptions> options, ILogger<TesseractOcrEngine> logger)
     {
@@ -35,6 +37,8 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
         _options = options.Value;
         _logger = logger;
         _slots = new SemaphoreSlim(_options.Parallelism);
+        _tesseract = _options.TesseractPath;
+        _pdftoppm = _options.PdftoppmPath;
     }
 
     public Task Checked => _checked.Task;
@@ -162,7 +166,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
             var number = page.ToString(CultureInfo.InvariantCulture);
             var prefix = Path.Combine(Path.GetDirectoryName(pdf)!, "page-" + number);
             var longSide = (int)Math.Round(_options.Dpi * 11.69); // an A4 page's long side at Ocr:Dpi; every page is scaled to it
-            var rendered = await RunAsync(_options.PdftoppmPath, ["-scale-to", longSide.ToString(CultureInfo.InvariantCulture), "-gray", "-png", "-f", number, "-l", number, "-singlefile", pdf, prefix],
+            var rendered = await RunAsync(_pdftoppm, ["-scale-to", longSide.ToString(CultureInfo.InvariantCulture), "-gray", "-png", "-f", number, "-l", number, "-singlefile", pdf, prefix],
                 _options.PageTimeout, $"rendering page {page}", cancellationToken).ConfigureAwait(false);
             if (rendered.ExitCode != 0 || !File.Exists(prefix + ".png"))
             {
@@ -188,7 +192,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
     /// <summary>Tesseract over one image file (every page of it), its text on standard output.</summary>
     private async Task<string> RecognizeAsync(string image, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(_options.TesseractPath, [image, "stdout", "-l", _options.Language, "--psm", "3"], timeout, "recognising text", cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(_tesseract, [image, "stdout", "-l", _options.Language, "--psm", "3"], timeout, "recognising text", cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new DocumentRejectedException($"OCR could not read the image (tesseract exit code {result.ExitCode}): {result.ErrorTail}");
@@ -234,13 +238,15 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
     private async Task<string?> ProbeProgramsAsync(CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(30);
-        var version = await ExternalProgram.RunAsync(_options.TesseractPath, ["--version"], timeout, cancellationToken).ConfigureAwait(false);
+        _tesseract = OnPath(_options.TesseractPath);
+        _pdftoppm = OnPath(_options.PdftoppmPath);
+        var version = await ExternalProgram.RunAsync(_tesseract, ["--version"], timeout, cancellationToken).ConfigureAwait(false);
         if (version is null || version.ExitCode != 0)
         {
             return $"'{_options.TesseractPath}' (Tesseract) was not found";
         }
 
-        var languages = await ExternalProgram.RunAsync(_options.TesseractPath, ["--list-langs"], timeout, cancellationToken).ConfigureAwait(false);
+        var languages = await ExternalProgram.RunAsync(_tesseract, ["--list-langs"], timeout, cancellationToken).ConfigureAwait(false);
         var installed = (languages?.Output ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).ToHashSet(StringComparer.Ordinal);
         var absent = _options.Language.Split('+').Where(language => !installed.Contains(language)).ToList();
         if (absent.Count > 0)
@@ -248,7 +254,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
             return $"Tesseract has no data for {string.Join(", ", absent)} (Ocr:Language; Debian: tesseract-ocr-{absent[0]})";
         }
 
-        var poppler = await ExternalProgram.RunAsync(_options.PdftoppmPath, ["-v"], timeout, cancellationToken).ConfigureAwait(false);
+        var poppler = await ExternalProgram.RunAsync(_pdftoppm, ["-v"], timeout, cancellationToken).ConfigureAwait(false);
         if (poppler is null || poppler.ExitCode != 0)
         {
             return $"'{_options.PdftoppmPath}' (poppler) was not found";
@@ -258,6 +264,15 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
         _description = $"{tesseract} ({_options.Language})";
         return null;
     }
+
+    /// <summary>
+    /// A bare program name as the file PATH finds (.NET would look in the application's and the working folder first, so
+    /// a file named like it there would run instead); a name with a folder as it is.
+    /// </summary>
+    private static string OnPath(string program) =>
+        program.Contains('/', StringComparison.Ordinal) ? program
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                .Select(folder => Path.Combine(folder, program)).FirstOrDefault(File.Exists) ?? program;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OCR on: {Engine}, {Parallelism} page(s) at once")]
     private partial void LogOn(string engine, int parallelism);
