@@ -113,7 +113,7 @@ public static class TestDocuments
 
     /// <summary>
     /// Text rendered to an image of an A4 page by pdftoppm (poppler, the renderer the OCR stage uses for PDF pages): Helvetica
-    /// 16 pt at <paramref name="dpi"/>, as "png", "jpeg" (quality 60) or "tiff" (LZW). What a scanner or a phone gives, without the noise.
+    /// 16 pt at <paramref name="dpi"/>, as "png", "jpeg" (quality 60), "tiff" (LZW) or "pgm" (raw grey pixels). What a scanner or a phone gives, without the noise.
     /// </summary>
     public static async Task<byte[]> PageImageAsync(string text, string format, int dpi = 150)
     {
@@ -124,7 +124,8 @@ public static class TestDocuments
             await File.WriteAllBytesAsync(pdf, LargePrintPdf(text));
             var start = new System.Diagnostics.ProcessStartInfo("pdftoppm") { RedirectStandardError = true, UseShellExecute = false };
             string[] compression = format switch { "jpeg" => ["-jpegopt", "quality=60"], "tiff" => ["-tiffcompression", "lzw"], _ => [] };
-            foreach (var argument in (string[])["-r", dpi.ToString(System.Globalization.CultureInfo.InvariantCulture), "-gray", "-" + format, .. compression, "-singlefile", pdf, Path.Combine(folder.FullName, "page")])
+            string[] kind = format == "pgm" ? [] : ["-" + format]; // grey without a format: the raw PGM
+            foreach (var argument in (string[])["-r", dpi.ToString(System.Globalization.CultureInfo.InvariantCulture), "-gray", .. kind, .. compression, "-singlefile", pdf, Path.Combine(folder.FullName, "page")])
             {
                 start.ArgumentList.Add(argument);
             }
