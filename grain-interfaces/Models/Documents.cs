@@ -70,7 +70,8 @@ public sealed record class DocumentSummary(
     DateTimeOffset UpdatedAt,
     DocumentStatus Status = DocumentStatus.Ready,
     string? Error = null,
-    int? PageCount = null);
+    int? PageCount = null,
+    int[]? OcrPages = null);
 
 /// <summary>
 /// A document as returned by GET: the version that is served (title, metadata, chunks) and the status of the

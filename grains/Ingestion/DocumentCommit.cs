@@ -33,7 +33,7 @@ public sealed class DocumentCommit(IGrainFactory grains, TimeProvider time, Docu
         ArgumentNullException.ThrowIfNull(version);
         var current = state.State;
         var now = time.GetUtcNow();
-        var summary = new DocumentSummary(documentId, result.Title, version.ContentType, result.ChunkCount, version.Hash, now, DocumentStatus.Ready, null, result.PageCount);
+        var summary = new DocumentSummary(documentId, result.Title, version.ContentType, result.ChunkCount, version.Hash, now, DocumentStatus.Ready, null, result.PageCount, result.OcrPages);
 
         // Once the shard has switched, the commit runs to its end: a caller that gives up must not leave record and shard apart.
         try

@@ -106,7 +106,7 @@ public sealed class IngestJobLifecycle(IngestionOptions options, TimeProvider ti
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(job);
         return state.Exists
-            ? new DocumentSummary(documentId, state.Title, state.ContentType, state.ChunkCount, state.ContentHash, state.UpdatedAt, job.Status, job.Error, state.PageCount)
+            ? new DocumentSummary(documentId, state.Title, state.ContentType, state.ChunkCount, state.ContentHash, state.UpdatedAt, job.Status, job.Error, state.PageCount, state.OcrPages)
             : new DocumentSummary(documentId, job.Title ?? documentId, job.ContentType, 0, job.ContentHash, job.SubmittedAt, job.Status, job.Error);
     }
 }

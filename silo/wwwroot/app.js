@@ -466,7 +466,7 @@ async function loadDocuments() {
   $("#documents tbody").replaceChildren(...list.documents.map((d) => element("tr", { dataset: { document: d.id } },
     element("td", { textContent: d.id }),
     element("td", { textContent: d.title }),
-    element("td", { textContent: d.contentType }),
+    element("td", { textContent: d.ocrPages ? `${d.contentType} (OCR: ${d.ocrPages.length === 1 ? "page" : "pages"} ${d.ocrPages.join(", ")})` : d.contentType }),
     element("td", { textContent: d.error ? `${d.status}: ${d.error}` : d.status, className: `status-${d.status}` }),
     element("td", { textContent: d.chunkCount }),
     element("td", { textContent: new Date(d.updatedAt).toLocaleString() }),

@@ -67,6 +67,11 @@ public sealed class ScannedDocumentTests(RagHostFixture host)
             Assert.Equal(file.Bytes, await content.Content.ReadAsByteArrayAsync());
         }
 
+        // The listing marks them too (the web page shows it beside the type).
+        var listed = await http.GetFromJsonAsync<JsonElement>("v1/collections/scans/documents");
+        var row = listed.GetProperty("documents").EnumerateArray().Single(d => d.GetProperty("id").GetString() == "mixed.pdf");
+        Assert.Equal([2], row.GetProperty("ocrPages").EnumerateArray().Select(p => p.GetInt32()));
+
         // The typed pages of the mixed PDF keep their own text and page numbers, the scanned one sits between them.
         var chunks = await http.GetFromJsonAsync<JsonElement>("v1/collections/scans/documents/mixed.pdf/chunks");
         var pages = chunks.GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("page").GetInt32()).ToList();
