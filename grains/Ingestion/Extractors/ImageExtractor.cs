@@ -45,11 +45,7 @@ public abstract class ImageExtractor(IOptions<OcrOptions> options) : IDocumentEx
             throw new DocumentRejectedException("The TIFF has no pages.");
         }
 
-        if (pages > options.Value.MaxPages)
-        {
-            throw new DocumentRejectedException($"The TIFF has more than {options.Value.MaxPages} pages for OCR (Ocr:MaxPages).");
-        }
-
+        // More pages than Ocr:MaxPages are refused by the OCR stage, as a PDF's scanned pages are.
         return new ExtractedDocument([], null, pages, [.. Enumerable.Range(1, pages)]);
     }
 }

@@ -23,8 +23,15 @@ public sealed class OcrStage(IOcrEngine engine, IOptions<OcrOptions> options)
         }
 
         // A job resumed as the silo starts waits for the check (bounded: a host that never starts its services reads as off).
-        await engine.Checked.WaitAsync(TimeSpan.FromMinutes(2), TimeProvider.System, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await engine.Checked.WaitAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // not checked: Unavailable still says so
+        }
+
         if (engine.Unavailable is { } reason)
         {
             return ContentTypes.IsImage(contentType) ? throw new DocumentRejectedException($"Images are read by OCR. {reason}")

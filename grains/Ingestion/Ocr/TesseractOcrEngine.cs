@@ -231,7 +231,7 @@ public sealed partial class TesseractOcrEngine : IOcrEngine, IHostedService, IDi
         }
         catch (TimeoutException exception)
         {
-            return exception.Message.Replace(" did not finish", " did not answer --version", StringComparison.Ordinal).TrimEnd('.');
+            return exception.Message.TrimEnd('.'); // "tesseract did not finish within 30 s"
         }
     }
 
