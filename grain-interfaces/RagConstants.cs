@@ -13,6 +13,9 @@ public static class RagConstants
     public const string DefaultTenant = "default";
 
     public const int MaxIdLength = 256;
+    /// <summary>Sources (folders, buckets, sites) one collection may have.</summary>
+    public const int MaxSourcesPerCollection = 50;
+
     public const int MinTopK = 1;
     public const int MaxTopK = 100;
     public const int DefaultTopK = 5;

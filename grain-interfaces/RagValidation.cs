@@ -210,6 +210,68 @@ public static class RagValidation
         return CheckTitleAndMetadata(upload.Title, upload.Metadata);
     }
 
+    /// <summary>
+    /// A source's settings and secrets as a request must shape them: the fields its kind needs, and no secret of another
+    /// kind. What the silo allows (folder roots, addresses) is the source grain's to check.
+    /// </summary>
+    public static string? CheckSource(SourceSettings? settings, SourceSecrets? secrets)
+    {
+        if (settings is null)
+        {
+            return "A source body is required.";
+        }
+
+        secrets ??= SourceSecrets.None;
+        var required = settings.Kind switch
+        {
+            SourceKind.Folder => Missing(("path", settings.Path)),
+            SourceKind.AzureBlob => Missing(("container", settings.Container), ("connectionString", secrets.ConnectionString)),
+            SourceKind.S3 => Missing(("bucket", settings.Bucket)),
+            SourceKind.Web => string.IsNullOrWhiteSpace(settings.Url) && string.IsNullOrWhiteSpace(settings.Sitemap) ? "url or sitemap" : null,
+            _ => "a kind of folder, azureblob, s3 or web",
+        };
+        if (required is not null)
+        {
+            return $"A source of kind {settings.Kind.ToString().ToLowerInvariant()} needs {required}.";
+        }
+
+        if (settings.Kind == SourceKind.S3 && string.IsNullOrEmpty(settings.AccessKey) != string.IsNullOrEmpty(secrets.SecretKey))
+        {
+            return "accessKey and secretKey go together (or neither, for the silo's default AWS credentials).";
+        }
+
+        if ((secrets.ConnectionString is not null && settings.Kind != SourceKind.AzureBlob) || (secrets.SecretKey is not null && settings.Kind != SourceKind.S3))
+        {
+            return "connectionString belongs to azureblob sources and secretKey to s3 sources.";
+        }
+
+        foreach (var (field, url) in new[] { ("url", settings.Url), ("sitemap", settings.Sitemap), ("serviceUrl", settings.ServiceUrl) })
+        {
+            if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+            {
+                return $"{field} must be an absolute http or https URL; it was '{Truncate(url)}'.";
+            }
+        }
+
+        if (settings.MaxPages is < 1 or > 1_000_000)
+        {
+            return "maxPages must be between 1 and 1000000.";
+        }
+
+        if (settings.IntervalMinutes is < 1 or > 7 * 24 * 60)
+        {
+            return "intervalMinutes must be between 1 and 10080 (a week).";
+        }
+
+        var texts = new[] { settings.Path, settings.Container, settings.Bucket, settings.Prefix, settings.ServiceUrl, settings.Region, settings.AccessKey, settings.Url, settings.Sitemap, secrets.ConnectionString, secrets.SecretKey };
+        return texts.Any(t => t is { Length: > 2_048 } || t?.Any(char.IsControl) == true)
+            ? "source settings must be at most 2048 characters each, without control characters."
+            : null;
+
+        static string? Missing(params (string Field, string? Value)[] fields) =>
+            fields.Where(f => string.IsNullOrWhiteSpace(f.Value)).Select(f => f.Field).ToList() is { Count: > 0 } missing ? string.Join(" and ", missing) : null;
+    }
+
     private static string? CheckTitleAndMetadata(string? title, IReadOnlyDictionary<string, MetadataValue>? metadata)
     {
         if (title is { Length: > 1_000 })

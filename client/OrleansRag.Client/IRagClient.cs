@@ -82,6 +82,28 @@ public interface IRagClient
     Task<bool> DeleteConversationAsync(string collection, string conversationId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Attaches a source (a folder, an Azure Blob container, an S3 bucket, a web site) to a collection, made when
+    /// missing: the cluster syncs it at once and then every <see cref="SourceSettings.IntervalMinutes"/>. Secrets are
+    /// kept encrypted and never returned. Null when the collection has a source of that id already.
+    /// </summary>
+    Task<SourceInfo?> AddSourceAsync(string collection, string sourceId, SourceSettings settings, SourceSecrets? secrets = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A source with its last sync, counts and per-file errors; null when there is none.</summary>
+    Task<SourceInfo?> GetSourceAsync(string collection, string sourceId, CancellationToken cancellationToken = default);
+
+    /// <summary>The collection's sources, by id.</summary>
+    Task<IReadOnlyList<SourceInfo>> ListSourcesAsync(string collection, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a sync of a source now (one more after the running one, if any); null when there is no such source.</summary>
+    Task<SourceInfo?> SyncSourceAsync(string collection, string sourceId, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until a sync that started at or after <paramref name="since"/> has finished; the source as it then is.</summary>
+    Task<SourceInfo?> WaitForSyncAsync(string collection, string sourceId, DateTimeOffset since, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Detaches a source and stops its syncing; its documents are deleted too unless <paramref name="keepDocuments"/>. False when there was none.</summary>
+    Task<bool> DeleteSourceAsync(string collection, string sourceId, bool keepDocuments = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// A page of a document's chunks as its shard holds them (index, text, pages, section heading, token count), in
     /// order: <paramref name="limit"/> from <paramref name="offset"/>; null when the document does not exist.
     /// </summary>

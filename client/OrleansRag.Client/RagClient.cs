@@ -97,17 +97,22 @@ public sealed partial class RagClient : IRagClient
         return await document.SubmitUploadAsync(uploadId, upload, length, cancellationToken);
     }
 
-    public async Task<DocumentInfo?> WaitForDocumentAsync(string collection, string documentId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<DocumentInfo?> WaitForDocumentAsync(string collection, string documentId, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        PollAsync(token => GetAsync(collection, documentId, token), document => document is null or { Status: DocumentStatus.Ready or DocumentStatus.Failed },
+            document => $"Document '{documentId}' is still {document?.Status.ToString().ToLowerInvariant()} after {timeout}.", timeout, cancellationToken);
+
+    /// <summary>Reads until <paramref name="done"/> holds, backing off from 100 ms to 2 s; a <see cref="TimeoutException"/> saying <paramref name="late"/> after <paramref name="timeout"/>.</summary>
+    private static async Task<T> PollAsync<T>(Func<CancellationToken, Task<T>> read, Func<T, bool> done, Func<T, string> late, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
-            var document = await GetAsync(collection, documentId, cancellationToken);
-            if (document is null or { Status: DocumentStatus.Ready or DocumentStatus.Failed })
+            var value = await read(cancellationToken);
+            if (done(value))
             {
-                return document;
+                return value;
             }
 
             try
@@ -116,7 +121,7 @@ public sealed partial class RagClient : IRagClient
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"Document '{documentId}' is still {document.Status.ToString().ToLowerInvariant()} after {timeout}.");
+                throw new TimeoutException(late(value));
             }
 
             delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 1.5));

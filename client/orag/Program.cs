@@ -21,6 +21,17 @@ app.Configure(config =>
         .WithExample("export", "--collection", "handbook", "--sources", "-o", "handbook.tar.gz");
     config.AddCommand<ImportCommand>("import").WithDescription("Import an archive into a new or empty collection (--replace empties it first).")
         .WithExample("import", "handbook.tar.gz", "--collection", "handbook-restored");
+    config.AddBranch("sources", sources =>
+    {
+        sources.SetDescription("Folders, buckets and web sites kept in sync with a collection.");
+        sources.AddCommand<SourcesAddCommand>("add").WithDescription("Attach a source (folder, azureblob, s3, web); secrets from $ORAG_SOURCE_CONNECTION_STRING / $ORAG_SOURCE_SECRET_KEY.")
+            .WithExample("sources", "add", "handbook-share", "--kind", "folder", "--path", "/srv/shared/handbook", "--collection", "handbook")
+            .WithExample("sources", "add", "docs-site", "--kind", "web", "--sitemap", "https://docs.example.org/sitemap.xml", "--collection", "handbook");
+        sources.AddCommand<SourcesListCommand>("list").WithDescription("List a collection's sources with their last sync.");
+        sources.AddCommand<SourcesSyncCommand>("sync").WithDescription("Sync a source now (--wait for the result).")
+            .WithExample("sources", "sync", "handbook-share", "--wait", "--collection", "handbook");
+        sources.AddCommand<SourcesRemoveCommand>("remove").WithDescription("Detach a source (its documents are deleted unless --keep-documents).");
+    });
     config.AddBranch("keys", keys =>
     {
         keys.SetDescription("API keys.");

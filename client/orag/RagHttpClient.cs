@@ -248,6 +248,25 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
 
     public sealed record DocumentList(string Collection, int Count, IReadOnlyList<DocumentSummary> Documents);
 
+    public Task<SourceInfo> AddSourceAsync(string collection, object body, CancellationToken cancellationToken) =>
+        SendAsync<SourceInfo>(HttpMethod.Post, SourcesPath(collection), body, cancellationToken);
+
+    public async Task<IReadOnlyList<SourceInfo>> ListSourcesAsync(string collection, CancellationToken cancellationToken) =>
+        (await SendAsync<SourceList>(HttpMethod.Get, SourcesPath(collection), null, cancellationToken)).Sources;
+
+    public Task<SourceInfo> GetSourceAsync(string collection, string id, CancellationToken cancellationToken) =>
+        SendAsync<SourceInfo>(HttpMethod.Get, $"{SourcesPath(collection)}/{Uri.EscapeDataString(id)}", null, cancellationToken);
+
+    public Task<SourceInfo> SyncSourceAsync(string collection, string id, CancellationToken cancellationToken) =>
+        SendAsync<SourceInfo>(HttpMethod.Post, $"{SourcesPath(collection)}/{Uri.EscapeDataString(id)}/sync", null, cancellationToken);
+
+    public async Task DeleteSourceAsync(string collection, string id, bool keepDocuments, CancellationToken cancellationToken) =>
+        await SendAsync<JsonElement?>(HttpMethod.Delete, $"{SourcesPath(collection)}/{Uri.EscapeDataString(id)}{(keepDocuments ? "?keepDocuments=true" : "")}", null, cancellationToken);
+
+    private static string SourcesPath(string collection) => $"v1/collections/{Uri.EscapeDataString(collection)}/sources";
+
+    public sealed record SourceList(string Collection, IReadOnlyList<SourceInfo> Sources);
+
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);

@@ -29,4 +29,16 @@ public interface ICollectionGrain : IGrainWithStringKey
 
     /// <summary>Every document of the collection, by id (gathered from its shards).</summary>
     Task<DocumentSummary[]> ListDocumentsAsync();
+
+    /// <summary>Records a source of the collection (its grain calls this when it is made); false when the collection has <see cref="RagConstants.MaxSourcesPerCollection"/> already.</summary>
+    [RequiresRole(RagRole.Admin)]
+    Task<bool> AttachSourceAsync(string sourceId);
+
+    /// <summary>Forgets a source of the collection (its grain calls this when it is deleted).</summary>
+    [RequiresRole(RagRole.Admin)]
+    Task DetachSourceAsync(string sourceId);
+
+    /// <summary>The ids of the collection's sources, in order.</summary>
+    [AlwaysInterleave]
+    Task<string[]> ListSourcesAsync();
 }

@@ -7,9 +7,10 @@ namespace OrleansRag.Blobs;
 
 /// <summary>
 /// Blobs in a container of Azure Blob Storage (Azure.Storage.Blobs): block blobs with their content type, ranged
-/// downloads, the container made on first use when it is missing.
+/// downloads, the container made on first use when it is missing (unless <paramref name="createMissing"/> is false: a
+/// source only reads, and a container that is not there is an error to report, not one to make).
 /// </summary>
-public sealed class AzureBlobStore(BlobContainerClient container) : IBlobStore
+public sealed class AzureBlobStore(BlobContainerClient container, bool createMissing = true) : IBlobStore
 {
     private readonly Lock _gate = new();
     private Task? _created;
@@ -17,7 +18,8 @@ public sealed class AzureBlobStore(BlobContainerClient container) : IBlobStore
     public BlobStoreKind Kind => BlobStoreKind.AzureBlob;
 
     /// <summary>The store of the container <paramref name="name"/> reached with <paramref name="connectionString"/>.</summary>
-    public static AzureBlobStore Connect(string connectionString, string name) => new(new BlobContainerClient(connectionString, name));
+    public static AzureBlobStore Connect(string connectionString, string name, bool createMissing = true) =>
+        new(new BlobContainerClient(connectionString, name), createMissing);
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
     {
@@ -89,6 +91,11 @@ public sealed class AzureBlobStore(BlobContainerClient container) : IBlobStore
     /// <summary>Makes the container once; a failed attempt (the service unreachable) is tried again by the next call.</summary>
     private Task EnsureContainerAsync()
     {
+        if (!createMissing)
+        {
+            return Task.CompletedTask;
+        }
+
         lock (_gate)
         {
             if (_created is null || _created.IsFaulted || _created.IsCanceled)

@@ -9,7 +9,10 @@ namespace OrleansRag.Blobs;
 /// Blobs in a bucket of Amazon S3 or an S3-compatible server (AWSSDK.S3): objects with their content type, ranged
 /// GETs, paged listings, the bucket made on first use when it is missing.
 /// </summary>
-public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, IDisposable
+/// <param name="client">The S3 client, with its endpoint and credentials.</param>
+/// <param name="bucket">The bucket.</param>
+/// <param name="createMissing">False for a store that only reads (a source): a missing bucket is then an error, not made.</param>
+public sealed class S3BlobStore(IAmazonS3 client, string bucket, bool createMissing = true) : IBlobStore, IDisposable
 {
     private readonly Lock _gate = new();
     private Task? _created;
@@ -20,7 +23,7 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
     /// The store of the configured bucket at its service URL (none: AWS itself, by region), signed with
     /// the access key when one is given (else the SDK's default credential chain: environment, profile, instance role).
     /// </summary>
-    public static S3BlobStore Connect(S3StoreOptions options)
+    public static S3BlobStore Connect(S3StoreOptions options, bool createMissing = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         var config = new AmazonS3Config
@@ -43,7 +46,7 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
         var client = string.IsNullOrEmpty(options.AccessKey)
             ? new AmazonS3Client(config)
             : new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
-        return new S3BlobStore(client, options.Bucket!);
+        return new S3BlobStore(client, options.Bucket!, createMissing);
     }
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken = default)
@@ -142,6 +145,11 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket) : IBlobStore, I
     /// <summary>Makes the bucket once when it is missing; a failed attempt is tried again by the next call.</summary>
     private Task EnsureBucketAsync()
     {
+        if (!createMissing)
+        {
+            return Task.CompletedTask;
+        }
+
         lock (_gate)
         {
             if (_created is null || _created.IsFaulted || _created.IsCanceled)

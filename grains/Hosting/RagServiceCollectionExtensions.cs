@@ -37,6 +37,7 @@ public static class RagServiceCollectionExtensions
             .AddRagRetrieval(configuration)
             .AddRagAnswers(configuration)
             .AddRagConversations(configuration)
+            .AddRagSources(configuration)
             .AddRagMonitoring(configuration)
             .AddRagAlerting(configuration);
     }
@@ -122,6 +123,15 @@ public static class RagServiceCollectionExtensions
     {
         services.AddValidatedOptions<ConversationOptions>(configuration, ConversationOptions.SectionName);
         services.AddSingleton(FollowUpCondenser);
+        return services;
+    }
+
+    /// <summary>Sources that keep collections in sync with folders, buckets and web sites.</summary>
+    public static IServiceCollection AddRagSources(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<Sources.SourceOptions>(configuration, Sources.SourceOptions.SectionName);
+        services.TryAddSingleton<Sources.SourceReaders>();
+        services.TryAddSingleton<Sources.SourceSecretProtector>();
         return services;
     }
 

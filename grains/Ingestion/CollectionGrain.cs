@@ -22,6 +22,9 @@ public sealed class CollectionState
 
     /// <summary>The model every text of the collection is embedded with; null only for collections created before it was recorded.</summary>
     [Id(6)] public EmbeddingModelInfo? EmbeddingModel { get; set; }
+
+    /// <summary>The ids of the collection's sources (folders, buckets, sites kept in sync by their own grains).</summary>
+    [Id(7)] public List<string> Sources { get; set; } = [];
 }
 
 /// <summary>
@@ -148,6 +151,32 @@ public sealed partial class CollectionGrain(
         return [.. perShard.SelectMany(d => d).OrderBy(d => d.Id, StringComparer.Ordinal)];
     }
 
+    public async Task<bool> AttachSourceAsync(string sourceId)
+    {
+        RagValidation.ThrowIfInvalid(RagValidation.CheckId("source id", sourceId), nameof(sourceId));
+        if (state.State.Sources.Contains(sourceId))
+        {
+            return true;
+        }
+
+        if (state.State.Sources.Count >= RagConstants.MaxSourcesPerCollection)
+        {
+            return false;
+        }
+
+        await WriteAsync(s =>
+        {
+            s.Sources.Add(sourceId);
+            s.Sources.Sort(StringComparer.Ordinal);
+        });
+        return true;
+    }
+
+    public Task DetachSourceAsync(string sourceId) =>
+        state.State.Sources.Contains(sourceId) ? WriteAsync(s => s.Sources.Remove(sourceId)) : Task.CompletedTask;
+
+    public Task<string[]> ListSourcesAsync() => Task.FromResult(state.State.Sources.ToArray());
+
     /// <summary>Applies a change and persists it; when storage fails the in-memory state is left as it was.</summary>
     private async Task WriteAsync(Action<CollectionState> change)
     {
@@ -159,6 +188,7 @@ public sealed partial class CollectionGrain(
             ChunkTokens = state.State.ChunkTokens,
             ChunkOverlapTokens = state.State.ChunkOverlapTokens,
             EmbeddingModel = state.State.EmbeddingModel,
+            Sources = [.. state.State.Sources],
         };
         change(state.State);
         try

@@ -42,6 +42,7 @@ public static class ApiExtensions
         v1.MapDocumentsApi();
         v1.MapQueryApi();
         v1.MapConversationsApi();
+        v1.MapSourcesApi();
         v1.MapEmbeddingsApi();
         v1.MapOpenAiChatApi();
         v1.MapAlertingApi();

@@ -30,6 +30,7 @@ public static class ConfigurationSchema
         [IngestionOptions.SectionName] = typeof(IngestionOptions),
         [OrleansRag.Blobs.BlobStoreOptions.SectionName] = typeof(OrleansRag.Blobs.BlobStoreOptions),
         [OrleansRag.Ingestion.Ocr.OcrOptions.SectionName] = typeof(OrleansRag.Ingestion.Ocr.OcrOptions),
+        [OrleansRag.Sources.SourceOptions.SectionName] = typeof(OrleansRag.Sources.SourceOptions),
         [GenerationOptions.SectionName] = typeof(GenerationOptions),
         [QueryOptions.SectionName] = typeof(QueryOptions),
         [ConversationOptions.SectionName] = typeof(ConversationOptions),

@@ -28,6 +28,7 @@ public sealed partial class ApiContractTests(RagHostFixture host)
         [typeof(PutDocumentRequest)] = ("PUT", "v1/collections/contract/documents/typed", """{"text":"Grains are virtual actors."}"""),
         [typeof(CreateCollectionRequest)] = ("PUT", "v1/collections/contract-settings", "{}"),
         [typeof(EmbeddingsApi.EmbeddingsRequest)] = ("POST", "v1/embeddings", """{"input":"grains"}"""),
+        [typeof(SourcesApi.AddSourceRequest)] = ("POST", "v1/collections/contract/sources", """{"id":"contract","kind":"web","url":"http://127.0.0.1:9/"}"""),
         [typeof(OpenAiChatApi.ChatCompletionRequest)] = ("POST", "v1/chat/completions", """{"model":"contract","messages":[{"role":"user","content":"What are grains?"}]}"""),
     };
 
@@ -60,7 +61,8 @@ public sealed partial class ApiContractTests(RagHostFixture host)
         var property = type.GetProperty(propertyName)!;
         var field = JsonName(property);
         var enumType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        var allowed = Enum.GetNames(enumType).Select(Naming.ConvertName).ToList();
+        var allowed = Enum.GetNames(enumType)
+            .Select(name => enumType.GetField(name)!.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? Naming.ConvertName(name)).ToList();
 
         foreach (var bad in new[] { "\"no-such-value\"", "42", "true", "[\"dense\"]" })
         {

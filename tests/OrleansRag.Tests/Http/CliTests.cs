@@ -10,7 +10,10 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("orag-cli-").FullName;
 
-    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    private Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunOragAsync(host.BaseAddress, args);
+
+    /// <summary>Runs the orag CLI (the built orag.dll) against <paramref name="baseAddress"/>; its exit code and output.</summary>
+    internal static async Task<(int ExitCode, string Output)> RunOragAsync(Uri baseAddress, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orag.dll"));
@@ -19,7 +22,7 @@ public sealed class CliTests(RagHostFixture host) : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["ORAG_URL"] = host.BaseAddress.ToString();
+        start.Environment["ORAG_URL"] = baseAddress.ToString();
         start.Environment["COLUMNS"] = "200";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
