@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace OrleansRag.Sources;
 
@@ -29,12 +28,10 @@ public sealed class SourceState
 }
 
 /// <summary>
-/// Owns one source: its settings, the files it brought into its collection and the schedule. A sync runs in the
-/// background (a grain timer that interleaves with calls, so reads answer during it): <see cref="SourcePlanner"/> says
-/// what to do with the complete listing, each file is uploaded to its document grain and waited for until ready, its
-/// version recorded as it lands (so a sync stopped part-way resumes where it was, and documents keep their ids: no
-/// duplicates), and the documents of vanished files are deleted last. A reminder ticks each minute, starting a sync
-/// when one is due and resuming one a dead silo left; a folder is also watched.
+/// Owns one source: its settings and secrets, the files it brought into its collection, its schedule and the lifecycle
+/// of its syncs. A sync is a <see cref="SourceSync"/> run in the background (a grain timer that interleaves with calls,
+/// so reads answer during it), one at a time, its files saved as they land. A reminder ticks each minute, starting a
+/// sync when one is due and resuming one a dead silo left; a folder is also watched while the grain is active.
 /// </summary>
 [GrainType("source")] // stored state and reminders are keyed by it
 public sealed partial class SourceGrain(
@@ -46,7 +43,6 @@ public sealed partial class SourceGrain(
 {
     private const string ReminderName = "sync";
     private const int MaxErrorsShown = 100;
-    private const int UploadPieceBytes = 1024 * 1024;
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan WriteEvery = TimeSpan.FromSeconds(2);
 
@@ -56,7 +52,7 @@ public sealed partial class SourceGrain(
     private FileSystemWatcher? _watcher;
     private CancellationTokenSource? _cancel;
     private TaskCompletionSource? _finished;
-    private Progress? _progress;
+    private SourceSync? _run;
     private string _trigger = "schedule";
     private bool _again;
     private bool _deleting;
@@ -247,73 +243,26 @@ public sealed partial class SourceGrain(
         {
             var finished = _finished;
             _finished = null;
-            _progress = null;
+            _run = null;
             finished?.TrySetResult();
         }
     }
 
     private async Task SyncOnceAsync(string trigger, CancellationToken cancellationToken)
     {
-        var progress = _progress = new Progress(time.GetUtcNow(), trigger);
+        var run = _run = new SourceSync(CollectionKey, SourceId, GrainFactory, Options, readers.MaxFileBytes, time, logger, trigger);
         SourceSyncReport report;
         try
         {
             state.State.Running = true;
             await PersistAsync(force: true, cancellationToken);
-            using var reader = readers.Open(state.State.Settings!, protector.Unprotect(this.GetPrimaryKeyString(), state.State.Secrets));
-            var listed = new List<SourceEntry>();
-            await foreach (var entry in reader.ListAsync(cancellationToken))
-            {
-                listed.Add(entry);
-                if (listed.Count > Options.MaxFiles)
-                {
-                    throw new SourceRefusedException($"The source lists more than {Options.MaxFiles} files (Sources:MaxFiles); nothing was synced. Narrow it (a prefix, a subfolder) or raise the limit.");
-                }
-            }
-
-            var plan = SourcePlanner.Plan(state.State.Files, listed);
-            progress.Unchanged = plan.Unchanged;
-            progress.Skipped = plan.Skipped;
-            var taken = new HashSet<string>(state.State.Files.Values.Select(f => f.DocumentId), StringComparer.Ordinal);
-            var queue = new Queue<SourceEntry>(plan.Ingest);
-            using (var lanes = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                // The first failure of the source itself stops every lane: what is done is recorded, the rest waits for the next sync.
-                await Task.WhenAll(Enumerable.Range(0, Math.Min(Options.Parallelism, queue.Count)).Select(async _ =>
-                {
-                    try
-                    {
-                        await IngestAllAsync(queue, reader, taken, progress, lanes.Token);
-                    }
-                    catch
-                    {
-                        await lanes.CancelAsync();
-                        throw;
-                    }
-                }));
-            }
-
-            // Only now, with the whole source listed: the documents of files that are gone.
-            foreach (var path in plan.Delete)
-            {
-                await Document(state.State.Files[path].DocumentId).DeleteAsync(cancellationToken);
-                state.State.Files.Remove(path);
-                progress.Deleted++;
-                await PersistAsync(force: false, cancellationToken);
-            }
-
-            report = progress.Report(SourceSyncState.Succeeded, time.GetUtcNow());
-            LogSynced(this.GetPrimaryKeyString(), report.Added, report.Updated, report.Unchanged, report.Deleted, report.Failed);
+            report = await run.RunAsync(
+                () => readers.Open(state.State.Settings!, protector.Unprotect(this.GetPrimaryKeyString(), state.State.Secrets)),
+                state.State.Files, token => PersistAsync(force: false, token), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            report = progress.Report(SourceSyncState.Failed, time.GetUtcNow(), "The sync was stopped (the source is being deleted, or its silo is shutting down); the next one resumes.");
-        }
-        catch (Exception exception)
-        {
-            var reason = Describe(exception);
-            report = progress.Report(SourceSyncState.Failed, time.GetUtcNow(), reason);
-            LogSyncFailed(exception, this.GetPrimaryKeyString(), reason);
+            report = run.Stopped();
         }
 
         if (_deleting)
@@ -332,117 +281,6 @@ public sealed partial class SourceGrain(
         {
             LogStateNotSaved(exception, this.GetPrimaryKeyString()); // the next tick syncs again; recorded files answer unchanged
         }
-    }
-
-    /// <summary>One lane of a sync: takes files off the queue until it is empty, each read, ingested, waited for and recorded.</summary>
-    private async Task IngestAllAsync(Queue<SourceEntry> queue, ISourceReader reader, HashSet<string> taken, Progress progress, CancellationToken cancellationToken)
-    {
-        while (queue.TryDequeue(out var entry))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var known = state.State.Files.GetValueOrDefault(entry.Path);
-            var documentId = known?.DocumentId ?? SourcePlanner.DocumentId(SourceId, entry.Path, taken.Contains);
-            taken.Add(documentId);
-            string? error;
-            try
-            {
-                var content = await reader.ReadAsync(entry, readers.MaxFileBytes, cancellationToken);
-                var upload = new DocumentUpload(entry.ContentType!, Metadata: Metadata(entry));
-                (var outcome, error) = await IngestAsync(Document(documentId), content, upload, cancellationToken);
-                switch (outcome)
-                {
-                    case IngestStatus.Created or IngestStatus.Accepted when known is null && error is null:
-                        progress.Added++;
-                        break;
-                    case IngestStatus.Updated or IngestStatus.Accepted when error is null:
-                        progress.Updated++;
-                        break;
-                    case IngestStatus.Unchanged:
-                        progress.Unchanged++;
-                        break;
-                }
-            }
-            catch (Exception exception) when (exception is SourceFileException or DocumentRejectedException or RagValidationException)
-            {
-                error = exception.Message;
-            }
-
-            if (error is not null)
-            {
-                progress.Failed++;
-                LogFileFailed(this.GetPrimaryKeyString(), entry.Path, error);
-            }
-
-            state.State.Files[entry.Path] = new SourceFile
-            {
-                DocumentId = documentId,
-                Version = error is not null && error.StartsWith(StillProcessing, StringComparison.Ordinal) ? "" : entry.Version, // not done yet: looked at again next time
-                Error = error,
-                At = time.GetUtcNow(),
-            };
-            await PersistAsync(force: false, cancellationToken);
-        }
-    }
-
-    private const string StillProcessing = "Still processing";
-
-    /// <summary>
-    /// Uploads a file to its document in pieces and submits it; a file queued for the background is waited for until it
-    /// is ready or has failed (at most <see cref="SourceOptions.DocumentTimeout"/>), so one sync never floods the
-    /// embedders and the file's error is known. Returns the outcome and the error, if any.
-    /// </summary>
-    private async Task<(IngestStatus Status, string? Error)> IngestAsync(IDocumentGrain document, byte[] content, DocumentUpload upload, CancellationToken cancellationToken)
-    {
-        var uploadId = Guid.NewGuid().ToString("N");
-        for (var offset = 0; offset < content.Length; offset += UploadPieceBytes)
-        {
-            await document.UploadPartAsync(uploadId, offset, content[offset..Math.Min(content.Length, offset + UploadPieceBytes)], cancellationToken);
-        }
-
-        var result = await document.SubmitUploadAsync(uploadId, upload, content.Length, cancellationToken);
-        if (result.Status != IngestStatus.Accepted)
-        {
-            return (result.Status, null);
-        }
-
-        var deadline = time.GetUtcNow() + Options.DocumentTimeout;
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            var info = await document.GetAsync();
-            switch (info?.Status)
-            {
-                case DocumentStatus.Ready:
-                    return (IngestStatus.Accepted, null);
-                case DocumentStatus.Failed:
-                    return (IngestStatus.Accepted, info.Error ?? "The document failed.");
-                case null:
-                    return (IngestStatus.Accepted, "The document was deleted during the sync.");
-            }
-
-            if (time.GetUtcNow() >= deadline)
-            {
-                return (IngestStatus.Accepted, $"{StillProcessing} after {Options.DocumentTimeout} (Sources:DocumentTimeout); the next sync looks at it again.");
-            }
-
-            await Task.Delay(delay, time, cancellationToken);
-            delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 1.5));
-        }
-    }
-
-    private Dictionary<string, MetadataValue> Metadata(SourceEntry entry)
-    {
-        var metadata = new Dictionary<string, MetadataValue>(StringComparer.Ordinal)
-        {
-            ["source"] = SourceId,
-            ["path"] = entry.Path[..Math.Min(entry.Path.Length, 4096)],
-        };
-        if (entry.Url is { } url)
-        {
-            metadata["url"] = url.AbsoluteUri[..Math.Min(url.AbsoluteUri.Length, 4096)];
-        }
-
-        return metadata;
     }
 
     /// <summary>Writes the state at most every <see cref="WriteEvery"/> during a sync (always when forced), one write at a time.</summary>
@@ -468,19 +306,6 @@ public sealed partial class SourceGrain(
         }
     }
 
-    /// <summary>What a failed sync tells its user: the reason in the source's own terms, never a secret or a stack.</summary>
-    private static string Describe(Exception exception) => exception switch
-    {
-        SourceRefusedException or InvalidOperationException => exception.Message,
-        HttpRequestException http => $"The site could not be read: {http.Message}",
-        Azure.RequestFailedException azure => $"Azure Blob Storage answered {azure.Status} ({azure.ErrorCode}): the container may not exist or the credentials are wrong.",
-        Amazon.S3.AmazonS3Exception s3 => $"The S3 server answered {(int)s3.StatusCode} ({s3.ErrorCode}): the bucket may not exist or the credentials are wrong.",
-        Amazon.Runtime.AmazonServiceException aws => $"The S3 server could not be reached: {aws.Message}",
-        IOException or UnauthorizedAccessException => $"The folder could not be read: {exception.Message}",
-        TimeoutException => "The source did not answer in time.",
-        _ => $"The sync failed ({exception.GetType().Name}); the silo's log has the details, and the next sync resumes.",
-    };
-
     private IDocumentGrain Document(string documentId) => GrainFactory.GetGrain<IDocumentGrain>(GrainKeys.Document(CollectionKey, documentId));
 
     private SourceInfo Info()
@@ -489,16 +314,16 @@ public sealed partial class SourceGrain(
         var errors = current.Files.Where(f => f.Value.Error is not null)
             .OrderByDescending(f => f.Value.At).Take(MaxErrorsShown)
             .Select(f => new SourceFileError(f.Key, f.Value.Error!, f.Value.At)).ToList();
-        var last = _progress?.Report(SourceSyncState.Syncing, null) ?? current.LastSync;
+        var last = _run?.Snapshot() ?? current.LastSync;
         return new SourceInfo(
             GrainKeys.CollectionName(CollectionKey),
             SourceId,
             current.Settings!,
             current.SecretNames,
-            _progress is not null ? SourceSyncState.Syncing : current.LastSync?.State ?? SourceSyncState.Pending,
+            _run is not null ? SourceSyncState.Syncing : current.LastSync?.State ?? SourceSyncState.Pending,
             current.CreatedAt,
             last,
-            _progress is not null ? null : current.NextSyncAt,
+            _run is not null ? null : current.NextSyncAt,
             current.Files.Count(f => f.Value.Error is null),
             errors,
             (int)Interval.TotalMinutes,
@@ -563,39 +388,11 @@ public sealed partial class SourceGrain(
         _writes.Dispose();
     }
 
-    /// <summary>A running sync's counts.</summary>
-    private sealed class Progress(DateTimeOffset startedAt, string trigger)
-    {
-        public int Added { get; set; }
-
-        public int Updated { get; set; }
-
-        public int Unchanged { get; set; }
-
-        public int Deleted { get; set; }
-
-        public int Failed { get; set; }
-
-        public int Skipped { get; set; }
-
-        public SourceSyncReport Report(SourceSyncState outcome, DateTimeOffset? finishedAt, string? error = null) =>
-            new(startedAt, finishedAt, outcome, Added, Updated, Unchanged, Deleted, Failed, Skipped, error, trigger);
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source} ({Kind}) created")]
     private partial void LogCreated(string source, SourceKind kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source} deleted (documents kept: {KeepDocuments})")]
     private partial void LogDeleted(string source, bool keepDocuments);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source} synced: {Added} added, {Updated} updated, {Unchanged} unchanged, {Deleted} deleted, {Failed} failed")]
-    private partial void LogSynced(string source, int added, int updated, int unchanged, int deleted, int failed);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source}: sync failed: {Reason}")]
-    private partial void LogSyncFailed(Exception exception, string source, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source}: {Path} not ingested: {Error}")]
-    private partial void LogFileFailed(string source, string path, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source}: the sync's result could not be stored; the next tick syncs again")]
     private partial void LogStateNotSaved(Exception exception, string source);

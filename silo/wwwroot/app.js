@@ -476,6 +476,79 @@ async function loadDocuments() {
       element("button", { type: "button", className: "delete", textContent: "Delete", onclick: () => guarded(() => remove(name, d.id)) })))));
 }
 
+// ---- sources ---------------------------------------------------------------------------------------
+
+/** Where a source reads from, in a few words. */
+function sourcePlace(s) {
+  const o = s.settings;
+  switch (o.kind) {
+    case "folder": return o.path;
+    case "web": return o.sitemap ?? o.url;
+    case "s3": return `${o.serviceUrl ?? "s3"}/${o.bucket}/${o.prefix ?? ""}`;
+    default: return `${o.container}/${o.prefix ?? ""}`;
+  }
+}
+
+/** The collection's sources with their last sync; a source that is syncing is looked at again shortly. */
+async function loadSources() {
+  const name = $("#collection").value.trim();
+  if (!name) return;
+  const list = await api("GET", `v1/collections/${encodeURIComponent(name)}/sources`);
+  const when = (t) => (t ? new Date(t).toLocaleString() : "—");
+  const counts = (r) => (r ? `${r.state}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.deleted} deleted, ${r.failed} failed${r.error ? ` — ${r.error}` : ""}` : "—");
+  $("#sources tbody").replaceChildren(...list.sources.map((s) => element("tr", { dataset: { source: s.id } },
+    element("td", { textContent: s.id }),
+    element("td", { textContent: s.settings.kind }),
+    element("td", { textContent: sourcePlace(s) + (s.watching ? " (watched)" : "") }),
+    element("td", { textContent: s.state, className: `status-${s.state}` }),
+    element("td", { className: "last-sync", textContent: `${when(s.lastSync?.finishedAt)} ${counts(s.lastSync)}` }),
+    element("td", { textContent: s.documents }),
+    element("td", { textContent: when(s.nextSyncAt) }),
+    element("td", {},
+      element("button", { type: "button", className: "sync", textContent: "Sync now", onclick: () => guarded(() => syncSource(name, s.id)) }),
+      " ",
+      element("button", { type: "button", className: "delete", textContent: "Remove", onclick: () => guarded(() => removeSource(name, s.id)) })))));
+  $("#source-errors").replaceChildren(...list.sources.flatMap((s) => s.errors.slice(0, 20).map((e) =>
+    element("li", { textContent: `${s.id}: ${e.path}: ${e.error}` }))));
+  clearTimeout(loadSources.timer);
+  if (list.sources.some((s) => s.state === "syncing")) {
+    loadSources.timer = setTimeout(() => guarded(async () => { await loadSources(); await loadDocuments(); }), 1000);
+  }
+}
+
+/** Attaches a source from the form: only the fields of its kind are sent; secrets go once and are never shown again. */
+async function addSource(form) {
+  const data = new FormData(form);
+  const kind = data.get("kind");
+  const body = { kind };
+  for (const [key, value] of data.entries()) {
+    const label = form.querySelector(`[name=${key}]`).closest("label");
+    const kinds = label.dataset.kind?.split(" ");
+    if (key === "kind" || value === "" || (kinds && !kinds.includes(kind))) continue;
+    body[key] = ["maxPages", "intervalMinutes"].includes(key) ? Number(value) : value;
+  }
+  await api("POST", `v1/collections/${collection()}/sources`, body);
+  form.querySelectorAll("input[type=password]").forEach((input) => { input.value = ""; });
+  await loadSources();
+}
+
+async function syncSource(name, id) {
+  await api("POST", `v1/collections/${encodeURIComponent(name)}/sources/${encodeURIComponent(id)}/sync`);
+  await loadSources();
+}
+
+async function removeSource(name, id) {
+  if (!confirm(`Remove the source ${id} from ${name}, with the documents it brought in?`)) return;
+  await api("DELETE", `v1/collections/${encodeURIComponent(name)}/sources/${encodeURIComponent(id)}`);
+  await loadSources();
+  await loadDocuments();
+}
+
+function showSourceFields() {
+  const kind = $("#source-form [name=kind]").value;
+  for (const label of document.querySelectorAll("#source-form label[data-kind]")) label.hidden = !label.dataset.kind.split(" ").includes(kind);
+}
+
 /** Shows a document's chunks as the index holds them (section, pages, tokens, text), a page at a time. */
 async function showChunks(name, id, title) {
   $("#chunks-panel").hidden = false;
@@ -530,7 +603,7 @@ async function loadOperations() {
 function selectTab(name) {
   for (const tab of document.querySelectorAll("nav [role=tab]")) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
   for (const panel of document.querySelectorAll("[role=tabpanel]")) panel.hidden = panel.id !== `tab-${name}`;
-  if (name === "documents") guarded(loadDocuments);
+  if (name === "documents") guarded(async () => { await loadDocuments(); await loadSources(); });
   if (name === "operations") guarded(loadOperations);
   if (name === "chat") guarded(openChat);
 }
@@ -563,7 +636,7 @@ $("#key-form").addEventListener("submit", (event) => {
 });
 $("#refresh-collections").addEventListener("click", () => guarded(loadCollections));
 $("#collection").addEventListener("change", () => {
-  if (!$("#tab-documents").hidden) guarded(loadDocuments);
+  if (!$("#tab-documents").hidden) guarded(async () => { await loadDocuments(); await loadSources(); });
   if (!$("#tab-chat").hidden) {
     $("#chat-log").replaceChildren();
     guarded(openChat);
@@ -586,6 +659,13 @@ $("#search-form").addEventListener("submit", (event) => {
   guarded(() => search($("#query").value));
 });
 $("#refresh-documents").addEventListener("click", () => guarded(loadDocuments));
+$("#refresh-sources").addEventListener("click", () => guarded(loadSources));
+$("#source-form [name=kind]").addEventListener("change", showSourceFields);
+$("#source-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(() => addSource(event.target));
+});
+showSourceFields();
 $("#refresh-operations").addEventListener("click", () => guarded(loadOperations));
 $("#files").addEventListener("change", (event) => {
   const files = [...event.target.files];

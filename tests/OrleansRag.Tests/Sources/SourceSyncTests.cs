@@ -198,6 +198,28 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
         Assert.Empty(await DocumentIdsAsync("cli-sources"));
     }
 
+    [Fact]
+    public async Task A_person_adds_a_folder_source_on_the_web_page_sees_it_sync_and_syncs_it_again()
+    {
+        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is not installed (apt-get install chromium; test.sh does it).");
+        var dir = Directory.CreateDirectory(Path.Combine(host.Root, "web-page")).FullName;
+        Write(dir, "moorings.md", "# Moorings\n\nVisiting boats moor on the pontoon by the fuel dock.");
+        var result = await Infrastructure.ExternalProcess.RunAsync("node",
+            ["web-sources.mjs", host.BaseAddress.ToString(), Path.Combine(AppContext.BaseDirectory, "screenshots", "sources"), "web-sources", dir],
+            Infrastructure.TestPaths.Repository("tests", "tools"), timeout: TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var report = JsonDocument.Parse(result.Output).RootElement;
+        Assert.Empty(report.GetProperty("pageErrors").EnumerateArray());
+        Assert.Equal(["Id", "Kind", "Bucket", "Service URL", "Region", "Access key id", "Secret key", "Prefix", "Every (minutes)"],
+            report.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+        var cells = report.GetProperty("added").GetProperty("cells").EnumerateArray().Select(c => c.GetString()).ToList();
+        Assert.Equal(["share", "folder"], cells.Take(2));
+        Assert.Contains("(watched)", cells[2], StringComparison.Ordinal);
+        Assert.Contains("1 added", cells[4], StringComparison.Ordinal);
+        Assert.Equal(["share:moorings.md"], report.GetProperty("added").GetProperty("documents").EnumerateArray().Select(d => d.GetString()));
+        Assert.Contains("1 unchanged", report.GetProperty("synced").GetString(), StringComparison.Ordinal);
+    }
+
     public static TheoryData<string> BlobKinds => ["azurite", "s3"];
 
     [Theory]
