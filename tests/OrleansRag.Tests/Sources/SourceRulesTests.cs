@@ -6,6 +6,7 @@ using OrleansRag.Sources;
 namespace OrleansRag.Tests.Sources;
 
 /// <summary>The rules of sources as plain classes: the sync plan, document ids, robots.txt, address checks, folder confinement and secrets.</summary>
+[Trait("Category", "Unit")]
 public sealed class SourceRulesTests
 {
     private static SourceFile Known(string id, string version, string? error = null) => new() { DocumentId = id, Version = version, Error = error };
