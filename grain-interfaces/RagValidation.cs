@@ -211,6 +211,13 @@ public static class RagValidation
     }
 
     /// <summary>
+    /// Source ids: as <see cref="CheckId"/>, without ':' (a source's documents are named "{source}:{path}", so a ':'
+    /// would let two sources name the same document).
+    /// </summary>
+    public static string? CheckSourceId(string field, string? value) =>
+        CheckId(field, value) ?? (value!.Contains(':', StringComparison.Ordinal) ? $"{field} '{Truncate(value)}' must not contain ':'." : null);
+
+    /// <summary>
     /// A source's settings and secrets as a request must shape them: the fields its kind needs, and no secret of another
     /// kind. What the silo allows (folder roots, addresses) is the source grain's to check.
     /// </summary>

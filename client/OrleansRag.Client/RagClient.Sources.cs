@@ -56,6 +56,6 @@ public sealed partial class RagClient
     private static void CheckSourceIds(string collection, string sourceId)
     {
         CheckCollection(collection);
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId("source id", sourceId), nameof(sourceId));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckSourceId("source id", sourceId), nameof(sourceId));
     }
 }

@@ -153,7 +153,7 @@ public sealed partial class CollectionGrain(
 
     public async Task<bool> AttachSourceAsync(string sourceId)
     {
-        RagValidation.ThrowIfInvalid(RagValidation.CheckId("source id", sourceId), nameof(sourceId));
+        RagValidation.ThrowIfInvalid(RagValidation.CheckSourceId("source id", sourceId), nameof(sourceId));
         if (state.State.Sources.Contains(sourceId))
         {
             return true;

@@ -47,7 +47,9 @@ public sealed class BlobSourceReader(IBlobStore store, string prefix) : ISourceR
         }
     }
 
-    public async Task<byte[]> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken)
+    public bool Truncated => false;
+
+    public async Task<SourceContent> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var key = prefix + entry.Path;
@@ -76,7 +78,7 @@ public sealed class BlobSourceReader(IBlobStore store, string prefix) : ISourceR
             content.Write(part);
         }
 
-        return content.ToArray();
+        return new SourceContent(content.ToArray(), entry.ContentType!);
     }
 
     public void Dispose() => (store as IDisposable)?.Dispose();

@@ -94,9 +94,10 @@ public sealed class FolderSourceReader : ISourceReader
     private static bool IsUnder(string path, string root) =>
         path == root || path.StartsWith(root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
+    public bool Truncated => false;
+
     public async IAsyncEnumerable<SourceEntry> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await Task.Yield(); // the enumeration is a blocking walk: off the caller's turn
         var options = new EnumerationOptions
         {
             RecurseSubdirectories = true,
@@ -104,31 +105,41 @@ public sealed class FolderSourceReader : ISourceReader
             IgnoreInaccessible = false, // a folder the silo may not read fails the listing: never a partial one taken as whole
             ReturnSpecialDirectories = false,
         };
-        foreach (var file in new DirectoryInfo(_root).EnumerateFiles("*", options))
+
+        // The walk blocks: it runs on the thread pool, not on the caller's (a grain's) turn.
+        var files = await Task.Run(() => new DirectoryInfo(_root).EnumerateFiles("*", options).Take(MaxListed).Select(file => new SourceEntry(
+            Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'),
+            $"{file.Length}:{file.LastWriteTimeUtc.Ticks}",
+            ContentTypes.ForExtension(file.Extension)?.MediaType,
+            file.Length)).ToList(), cancellationToken);
+        foreach (var file in files)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var relative = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            yield return new SourceEntry(
-                relative,
-                $"{file.Length}:{file.LastWriteTimeUtc.Ticks}",
-                ContentTypes.ForExtension(file.Extension)?.MediaType,
-                file.Length);
+            yield return file;
         }
     }
 
-    public async Task<byte[]> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>More than any source may list (<see cref="SourceOptions.MaxFiles"/> is at most a million): the walk stops there.</summary>
+    private const int MaxListed = 1_000_001;
+
+    public async Task<SourceContent> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var path = Path.GetFullPath(Path.Combine(_root, entry.Path.Replace('/', Path.DirectorySeparatorChar)));
         // Checked again now: the listing may be minutes old, and a file or folder may have become a link since.
         if (!IsUnder(path, _root) || !IsUnder(RealPath(path), _root) || new FileInfo(path).LinkTarget is not null)
         {
-            throw new SourceFileException($"'{entry.Path}' leads outside the source's folder (a link); it is not read.");
+            throw Outside(entry);
         }
 
         try
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            // And the file actually opened: a folder swapped for a link between the check and the open is caught here.
+            if (OpenedPath(file) is { } opened && !IsUnder(opened, _root))
+            {
+                throw Outside(entry);
+            }
+
             if (file.Length > maxBytes)
             {
                 throw SourceFileException.TooLarge(entry.Path, file.Length, maxBytes);
@@ -136,7 +147,7 @@ public sealed class FolderSourceReader : ISourceReader
 
             var content = new byte[file.Length];
             await file.ReadExactlyAsync(content, cancellationToken);
-            return content;
+            return new SourceContent(content, entry.ContentType!);
         }
         catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -146,6 +157,20 @@ public sealed class FolderSourceReader : ISourceReader
         {
             throw new SourceFileException($"'{entry.Path}' was being written during the sync; the next sync reads it again.", exception);
         }
+    }
+
+    private static SourceFileException Outside(SourceEntry entry) => new($"'{entry.Path}' leads outside the source's folder (a link); it is not read.");
+
+    /// <summary>Where an open file really is, as the kernel knows it (Linux: /proc/self/fd); null where that cannot be asked.</summary>
+    private static string? OpenedPath(FileStream file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var descriptor = $"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}";
+        return new FileInfo(descriptor).LinkTarget;
     }
 
     public void Dispose()

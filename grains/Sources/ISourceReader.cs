@@ -10,11 +10,21 @@ public interface ISourceReader : IDisposable
     IAsyncEnumerable<SourceEntry> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// The content of a listed file, at most <paramref name="maxBytes"/>; <see cref="SourceFileException"/> for a problem
-    /// of that file alone (too large, gone since the listing, a link), anything else when the source itself fails.
+    /// Whether the last listing stopped at a limit (a web source's page limit) rather than at the end of the source: then
+    /// files missing from it are not known to be gone, and their documents are kept.
     /// </summary>
-    Task<byte[]> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken);
+    bool Truncated { get; }
+
+    /// <summary>
+    /// The content of a listed file, at most <paramref name="maxBytes"/>, with the media type it is read as;
+    /// <see cref="SourceFileException"/> for a problem of that file alone (too large, gone since the listing, a link, a
+    /// format not read), anything else when the source itself fails.
+    /// </summary>
+    Task<SourceContent> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken);
 }
+
+/// <summary>A file's bytes and the media type they are read as.</summary>
+public sealed record class SourceContent(byte[] Bytes, string ContentType);
 
 /// <summary>A problem of one file (too large, gone, refused): recorded against the file, the sync goes on.</summary>
 public sealed class SourceFileException : Exception

@@ -11,8 +11,6 @@ public sealed class RobotsRules
 {
     public static readonly RobotsRules AllowAll = new([]);
 
-    public static readonly RobotsRules DisallowAll = new([(false, "/")]);
-
     private readonly List<(bool Allow, string Pattern, Regex Match)> _rules;
 
     private RobotsRules(IEnumerable<(bool Allow, string Pattern)> rules) =>

@@ -98,7 +98,7 @@ public sealed partial class SourceGrain(
 
         try
         {
-            readers.Check(settings);
+            await readers.CheckAsync(settings, secrets, cancellationToken);
         }
         catch (SourceRefusedException refused)
         {
@@ -124,6 +124,10 @@ public sealed partial class SourceGrain(
         await state.WriteStateAsync(cancellationToken);
         await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod, cancellationToken);
         LogCreated(this.GetPrimaryKeyString(), settings.Kind);
+        if (!protector.Encrypts && state.State.SecretNames.Count > 0)
+        {
+            LogSecretsNotEncrypted(this.GetPrimaryKeyString());
+        }
         Watch();
         Start("created");
         return Info();
@@ -161,10 +165,20 @@ public sealed partial class SourceGrain(
 
             if (!keepDocuments)
             {
-                // A failure part-way leaves the source in place: deleting it again goes on (a deleted document answers false).
-                foreach (var file in state.State.Files.Values)
+                // A failure part-way leaves the source in place, knowing only the files whose documents remain: deleting
+                // it again goes on, and a sync ingests again what it still lists.
+                try
                 {
-                    await Document(file.DocumentId).DeleteAsync(cancellationToken);
+                    foreach (var (path, file) in state.State.Files.ToList())
+                    {
+                        await Document(file.DocumentId).DeleteAsync(cancellationToken);
+                        state.State.Files.Remove(path);
+                    }
+                }
+                catch
+                {
+                    await PersistAsync(force: true, CancellationToken.None);
+                    throw;
                 }
             }
 
@@ -198,7 +212,7 @@ public sealed partial class SourceGrain(
         }
 
         Watch(); // a folder's watcher lives with the activation: the tick brings both back after a silo's loss
-        if (state.State.Running || state.State.NextSyncAt <= time.GetUtcNow())
+        if (_finished is null && (state.State.Running || state.State.NextSyncAt <= time.GetUtcNow())) // Running with none here: a dead silo's
         {
             Start(state.State.Running ? "resume" : "schedule");
         }
@@ -257,7 +271,7 @@ public sealed partial class SourceGrain(
             state.State.Running = true;
             await PersistAsync(force: true, cancellationToken);
             report = await run.RunAsync(
-                () => readers.Open(state.State.Settings!, protector.Unprotect(this.GetPrimaryKeyString(), state.State.Secrets)),
+                token => readers.OpenAsync(state.State.Settings!, protector.Unprotect(this.GetPrimaryKeyString(), state.State.Secrets), token),
                 state.State.Files, token => PersistAsync(force: false, token), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -338,9 +352,10 @@ public sealed partial class SourceGrain(
             return;
         }
 
+        FileSystemWatcher? watcher = null;
         try
         {
-            var watcher = new FileSystemWatcher(FolderSourceReader.Confine(settings.Path!, Options.FolderRoots))
+            watcher = new FileSystemWatcher(FolderSourceReader.Confine(settings.Path!, Options.FolderRoots))
             {
                 IncludeSubdirectories = true,
                 NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
@@ -352,12 +367,16 @@ public sealed partial class SourceGrain(
             watcher.Renamed += (_, _) => Interlocked.Exchange(ref _changedAt, time.GetUtcNow().UtcTicks);
             watcher.Error += (_, _) => Interlocked.Exchange(ref _changedAt, time.GetUtcNow().UtcTicks); // events were lost: a sync finds what changed
             watcher.EnableRaisingEvents = true;
-            _watcher = watcher;
+            (_watcher, watcher) = (watcher, null);
             _watchTimer = this.RegisterGrainTimer(CheckChangesAsync, new GrainTimerCreationOptions(Options.WatchDelay, Options.WatchDelay) { Interleave = true, KeepAlive = true });
         }
         catch (Exception exception) when (exception is SourceRefusedException or IOException or ArgumentException or UnauthorizedAccessException)
         {
-            LogWatchFailed(exception, this.GetPrimaryKeyString()); // the schedule still syncs it
+            LogWatchFailed(exception, this.GetPrimaryKeyString()); // the schedule still syncs it (inotify's limit reached, the folder gone)
+        }
+        finally
+        {
+            watcher?.Dispose();
         }
     }
 
@@ -390,6 +409,9 @@ public sealed partial class SourceGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source} ({Kind}) created")]
     private partial void LogCreated(string source, SourceKind kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source {Source}: its credentials are stored unencrypted because Security:ClusterSecret is not set; set it wherever grain state is not in memory")]
+    private partial void LogSecretsNotEncrypted(string source);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source} deleted (documents kept: {KeepDocuments})")]
     private partial void LogDeleted(string source, bool keepDocuments);

@@ -22,6 +22,12 @@ public sealed class SourceOptions : IValidatableObject
     /// </summary>
     public bool AllowPrivateNetworks { get; set; }
 
+    /// <summary>
+    /// Whether an s3 source without keys may use the silo's own AWS credentials (environment, profile, instance role).
+    /// Off by default: those credentials can read what the cluster itself stores, other tenants' originals included.
+    /// </summary>
+    public bool AllowSiloCredentials { get; set; }
+
     /// <summary>How often a source is synced when its settings do not say (intervalMinutes).</summary>
     public TimeSpan DefaultInterval { get; set; } = TimeSpan.FromMinutes(15);
 

@@ -36,12 +36,17 @@ public sealed record class SourcePlan(IReadOnlyList<SourceEntry> Ingest, IReadOn
 /// </summary>
 public static class SourcePlanner
 {
-    /// <summary>Compares a complete listing with the files the source brought in.</summary>
-    public static SourcePlan Plan(IReadOnlyDictionary<string, SourceFile> known, IEnumerable<SourceEntry> listed)
+    /// <summary>
+    /// Compares a listing with the files the source brought in. A listing that is not <paramref name="complete"/> (it
+    /// stopped at a limit) deletes only the documents of files it saw in a format no longer read: what it did not reach
+    /// is not known to be gone.
+    /// </summary>
+    public static SourcePlan Plan(IReadOnlyDictionary<string, SourceFile> known, IEnumerable<SourceEntry> listed, bool complete = true)
     {
         ArgumentNullException.ThrowIfNull(known);
         ArgumentNullException.ThrowIfNull(listed);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var unreadable = new HashSet<string>(StringComparer.Ordinal);
         var ingest = new List<SourceEntry>();
         int unchanged = 0, skipped = 0;
         foreach (var entry in listed)
@@ -53,7 +58,7 @@ public static class SourcePlanner
 
             if (entry.ContentType is null)
             {
-                seen.Remove(entry.Path); // a format not read: its document, if it had one, goes
+                unreadable.Add(entry.Path); // a format not read: its document, if it had one, goes
                 skipped++;
             }
             else if (known.TryGetValue(entry.Path, out var file) && file.Version.Length > 0 && file.Version == entry.Version)
@@ -66,7 +71,7 @@ public static class SourcePlanner
             }
         }
 
-        var delete = known.Keys.Where(path => !seen.Contains(path)).Order(StringComparer.Ordinal).ToList();
+        var delete = known.Keys.Where(path => unreadable.Contains(path) || (complete && !seen.Contains(path))).Order(StringComparer.Ordinal).ToList();
         return new SourcePlan(ingest, delete, unchanged, skipped);
     }
 

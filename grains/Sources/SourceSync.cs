@@ -28,14 +28,14 @@ public sealed class SourceSync(
         _progress.Report(SourceSyncState.Failed, time.GetUtcNow(), "The sync was stopped (the source is being deleted, or its silo is shutting down); the next one resumes.");
 
     /// <summary>Runs the sync over <paramref name="files"/> (changed as files land); its report, failed or not.</summary>
-    public async Task<SourceSyncReport> RunAsync(Func<ISourceReader> open, IDictionary<string, SourceFile> files, Func<CancellationToken, Task> save, CancellationToken cancellationToken)
+    public async Task<SourceSyncReport> RunAsync(Func<CancellationToken, Task<ISourceReader>> open, IDictionary<string, SourceFile> files, Func<CancellationToken, Task> save, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(save);
         try
         {
-            using var reader = open();
+            using var reader = await open(cancellationToken);
             var listed = new List<SourceEntry>();
             await foreach (var entry in reader.ListAsync(cancellationToken))
             {
@@ -46,7 +46,14 @@ public sealed class SourceSync(
                 }
             }
 
-            var plan = SourcePlanner.Plan(files.AsReadOnly(), listed);
+            if (listed.Count == 0 && files.Count > 0)
+            {
+                // An unmounted volume, a wrong prefix, a site answering with an empty sitemap: taken for the source being
+                // away, never as every file deleted. Removing the source removes its documents.
+                throw new SourceRefusedException($"The source lists no files, where it had {files.Count}; nothing was deleted. If it is really empty now, remove the source (its documents go with it).");
+            }
+
+            var plan = SourcePlanner.Plan(files.AsReadOnly(), listed, complete: !reader.Truncated);
             _progress.Unchanged = plan.Unchanged;
             _progress.Skipped = plan.Skipped;
             var taken = new HashSet<string>(files.Values.Select(f => f.DocumentId), StringComparer.Ordinal);
@@ -77,7 +84,8 @@ public sealed class SourceSync(
                 await save(cancellationToken);
             }
 
-            var report = _progress.Report(SourceSyncState.Succeeded, time.GetUtcNow());
+            var report = _progress.Report(SourceSyncState.Succeeded, time.GetUtcNow(),
+                reader.Truncated ? "The listing stopped at the source's limit (maxPages, Sources:MaxFiles); pages past it were neither added nor removed." : null);
             logger.Synced(SourceKey, report.Added, report.Updated, report.Unchanged, report.Deleted, report.Failed);
             return report;
         }
@@ -102,18 +110,22 @@ public sealed class SourceSync(
             var known = files.TryGetValue(entry.Path, out var found) ? found : null;
             var documentId = known?.DocumentId ?? SourcePlanner.DocumentId(sourceId, entry.Path, taken.Contains);
             taken.Add(documentId);
+
+            // Recorded before its document is touched, as not done: a sync stopped now (the source deleted, the silo
+            // gone) leaves a file the next sync looks at again and a deletion of the source finds.
+            files[entry.Path] = new SourceFile { DocumentId = documentId, Version = "", Error = known?.Error, At = known?.At ?? time.GetUtcNow() };
             string? error;
             try
             {
                 var content = await reader.ReadAsync(entry, maxFileBytes, cancellationToken);
-                var upload = new DocumentUpload(entry.ContentType!, Metadata: Metadata(entry));
-                (var outcome, error) = await IngestAsync(Document(documentId), content, upload, cancellationToken);
+                var upload = new DocumentUpload(content.ContentType, Metadata: Metadata(entry));
+                (var outcome, error) = await IngestAsync(Document(documentId), content.Bytes, upload, cancellationToken);
                 switch (outcome)
                 {
-                    case IngestStatus.Created or IngestStatus.Accepted when known is null && error is null:
+                    case IngestStatus.Created when error is null:
                         _progress.Added++;
                         break;
-                    case IngestStatus.Updated or IngestStatus.Accepted when error is null:
+                    case IngestStatus.Updated when error is null:
                         _progress.Updated++;
                         break;
                     case IngestStatus.Unchanged:
@@ -146,10 +158,11 @@ public sealed class SourceSync(
     /// <summary>
     /// Uploads a file to its document in pieces and submits it; a file queued for the background is waited for until it
     /// is ready or has failed (at most <see cref="SourceOptions.DocumentTimeout"/>), so one sync never floods the
-    /// embedders and the file's error is known. Returns the outcome and the error, if any.
+    /// embedders and the file's error is known. Returns the outcome (a queued file is Created or Updated by whether its document existed) and the error, if any.
     /// </summary>
     private async Task<(IngestStatus Status, string? Error)> IngestAsync(IDocumentGrain document, byte[] content, DocumentUpload upload, CancellationToken cancellationToken)
     {
+        var existed = await document.GetAsync() is not null; // whether a queued file adds a document or updates one
         var uploadId = Guid.NewGuid().ToString("N");
         for (var offset = 0; offset < content.Length; offset += UploadPieceBytes)
         {
@@ -162,6 +175,8 @@ public sealed class SourceSync(
             return (result.Status, null);
         }
 
+        var queued = existed ? IngestStatus.Updated : IngestStatus.Created;
+
         var deadline = time.GetUtcNow() + options.DocumentTimeout;
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
@@ -170,16 +185,16 @@ public sealed class SourceSync(
             switch (info?.Status)
             {
                 case DocumentStatus.Ready:
-                    return (IngestStatus.Accepted, null);
+                    return (queued, null);
                 case DocumentStatus.Failed:
-                    return (IngestStatus.Accepted, info.Error ?? "The document failed.");
+                    return (queued, info.Error ?? "The document failed.");
                 case null:
-                    return (IngestStatus.Accepted, "The document was deleted during the sync.");
+                    return (queued, "The document was deleted during the sync.");
             }
 
             if (time.GetUtcNow() >= deadline)
             {
-                return (IngestStatus.Accepted, $"{StillProcessing} after {options.DocumentTimeout} (Sources:DocumentTimeout); the next sync looks at it again.");
+                return (queued, $"{StillProcessing} after {options.DocumentTimeout} (Sources:DocumentTimeout); the next sync looks at it again.");
             }
 
             await Task.Delay(delay, time, cancellationToken);

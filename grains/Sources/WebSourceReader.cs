@@ -34,6 +34,8 @@ public sealed class WebSourceReader : ISourceReader
     private long _cachedBytes;
     private RobotsRules? _robots;
 
+    public bool Truncated { get; private set; }
+
     private WebSourceReader(Uri site, Uri? start, Uri? sitemap, int maxPages, long maxBytes, SourceOptions options)
     {
         _site = site;
@@ -103,7 +105,7 @@ public sealed class WebSourceReader : ISourceReader
         }
 
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var usable = allowPrivate ? addresses : [.. addresses.Where(IsPublic)];
+        var usable = allowPrivate ? addresses : [.. addresses.Where(PublicAddresses.IsPublic)];
         if (usable.Length == 0)
         {
             throw new SourceRefusedException(
@@ -123,36 +125,6 @@ public sealed class WebSourceReader : ISourceReader
         }
     }
 
-    /// <summary>False for loopback, private (RFC 1918, unique local), link-local, carrier-grade NAT, multicast and unspecified addresses.</summary>
-    public static bool IsPublic(IPAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
-        {
-            return false;
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return !(b[0] is 0 or 10 or 127 || b[0] >= 224
-                || (b[0] == 172 && b[1] is >= 16 and <= 31)
-                || (b[0] == 192 && b[1] == 168)
-                || (b[0] == 169 && b[1] == 254)
-                || (b[0] == 100 && b[1] is >= 64 and <= 127)
-                || (b[0] == 198 && b[1] is 18 or 19));
-        }
-
-        var bytes = address.GetAddressBytes();
-        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal
-            || (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0d && bytes[3] == 0xb8)); // documentation range
-    }
-
     public async IAsyncEnumerable<SourceEntry> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         _robots = await RobotsAsync(cancellationToken);
@@ -161,11 +133,13 @@ public sealed class WebSourceReader : ISourceReader
         {
             await foreach (var entry in SitemapAsync(cancellationToken))
             {
-                yield return entry;
-                if (++listed >= _maxPages)
+                if (listed++ >= _maxPages)
                 {
+                    Truncated = true; // pages past the limit are neither added nor, if they were before, removed
                     yield break;
                 }
+
+                yield return entry;
             }
 
             yield break;
@@ -174,8 +148,14 @@ public sealed class WebSourceReader : ISourceReader
         var queue = new Queue<Uri>([Normalize(_start!)]);
         var seen = new HashSet<string>(StringComparer.Ordinal) { Normalize(_start!).AbsoluteUri };
         var fetches = 0;
-        while (queue.Count > 0 && listed < _maxPages && fetches < _maxPages * 2)
+        while (queue.Count > 0)
         {
+            if (listed >= _maxPages || fetches >= _maxPages * 2)
+            {
+                Truncated = true;
+                yield break;
+            }
+
             var page = queue.Dequeue();
             if (!_robots.IsAllowed(page.PathAndQuery))
             {
@@ -212,23 +192,20 @@ public sealed class WebSourceReader : ISourceReader
         }
     }
 
-    public async Task<byte[]> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken)
+    public async Task<SourceContent> ReadAsync(SourceEntry entry, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var url = entry.Url ?? throw new SourceFileException($"'{entry.Path}' has no address.");
         if (_fetched.Remove(url.AbsoluteUri, out var kept))
         {
             _cachedBytes -= kept.Content.Length;
-            return kept.Content;
+            return new SourceContent(kept.Content, kept.ContentType);
         }
 
         var fetched = await FetchAsync(url, cancellationToken) ?? throw new SourceFileException($"{url} is not there any more (or moved off the site).");
-        if (ContentTypes.Find(fetched.ContentType)?.MediaType != entry.ContentType)
-        {
-            throw new SourceFileException($"{url} is {fetched.ContentType}, not {entry.ContentType}.");
-        }
-
-        return fetched.Content.Length > maxBytes ? throw SourceFileException.TooLarge(entry.Path, fetched.Content.Length, maxBytes) : fetched.Content;
+        var type = ContentTypes.Find(fetched.ContentType)?.MediaType
+            ?? throw new SourceFileException($"{url} is {fetched.ContentType}, not a format OrleansRag reads.");
+        return fetched.Content.Length > maxBytes ? throw SourceFileException.TooLarge(entry.Path, fetched.Content.Length, maxBytes) : new SourceContent(fetched.Content, type);
     }
 
     private void Keep(Uri url, byte[] content, string? type)
@@ -248,9 +225,11 @@ public sealed class WebSourceReader : ISourceReader
     private async Task<RobotsRules> RobotsAsync(CancellationToken cancellationToken)
     {
         using var response = await SendAsync(new Uri(_site, "/robots.txt"), cancellationToken);
-        if (response.StatusCode is >= HttpStatusCode.InternalServerError)
+        if (response.StatusCode is >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests)
         {
-            return RobotsRules.DisallowAll; // RFC 9309: an unreachable robots.txt means the whole site is off limits for now
+            // RFC 9309: an unreachable robots.txt puts the whole site off limits for now. The sync fails (nothing is
+            // deleted on its account) and the next one tries again.
+            throw new HttpRequestException($"{new Uri(_site, "/robots.txt")} answered {(int)response.StatusCode}: the site is off limits until it answers.", null, response.StatusCode);
         }
 
         return response.IsSuccessStatusCode
@@ -263,8 +242,14 @@ public sealed class WebSourceReader : ISourceReader
         var sitemaps = new Queue<Uri>([_sitemap!]);
         var read = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        while (sitemaps.Count > 0 && read++ < MaxSitemaps)
+        while (sitemaps.Count > 0)
         {
+            if (read++ >= MaxSitemaps)
+            {
+                Truncated = true;
+                yield break;
+            }
+
             var url = sitemaps.Dequeue();
             var fetched = await FetchAsync(url, cancellationToken)
                 ?? throw new InvalidOperationException($"The sitemap {url} could not be fetched (not found, or it moved off the site).");
@@ -300,9 +285,9 @@ public sealed class WebSourceReader : ISourceReader
 
                 if (element.Elements().FirstOrDefault(e => e.Name.LocalName == "lastmod")?.Value.Trim() is { Length: > 0 } lastModified)
                 {
-                    // Its lastmod is its version: an unchanged page is not fetched at all. Its format is known once it is.
-                    var type = ContentTypes.ForExtension(Path.GetExtension(target.AbsolutePath))?.MediaType
-                        ?? (Path.HasExtension(target.AbsolutePath) ? null : ContentTypes.Html);
+                    // Its lastmod is its version: an unchanged page is not fetched at all. Its format is guessed from its name
+                    // (a page, unless the name says PDF, DOCX, ...) and known for sure once it is fetched.
+                    var type = ContentTypes.ForExtension(Path.GetExtension(target.AbsolutePath))?.MediaType ?? ContentTypes.Html;
                     yield return new SourceEntry(PathOf(target), "lastmod:" + lastModified, type, null, target);
                     continue;
                 }
@@ -332,8 +317,9 @@ public sealed class WebSourceReader : ISourceReader
     }
 
     /// <summary>
-    /// GETs a page of the site, following redirects on the site only; null when it is not found (4xx) or redirects off
-    /// the site. A server error or a failed connection throws: the site is not answering, so the sync stops.
+    /// GETs a page of the site, following redirects on the site only; null when it is not there (4xx: not found, gone,
+    /// forbidden) or redirects off the site. A server error, 429 or a failed connection throws: the site is not
+    /// answering, so the sync stops and nothing is taken for deleted.
     /// </summary>
     private async Task<(Uri Url, byte[] Content, string ContentType)?> FetchAsync(Uri url, CancellationToken cancellationToken)
     {
@@ -352,8 +338,9 @@ public sealed class WebSourceReader : ISourceReader
                 continue;
             }
 
-            if (response.StatusCode is >= HttpStatusCode.InternalServerError)
+            if (response.StatusCode is >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests)
             {
+                // The site is struggling, not the page gone: the sync stops rather than take the page for deleted.
                 throw new HttpRequestException($"{url} answered {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
             }
 

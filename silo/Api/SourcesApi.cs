@@ -68,7 +68,7 @@ public static class SourcesApi
             return Problems.BadRequest("kind is required: folder, azureblob, s3 or web.");
         }
 
-        if (RagValidation.CheckId("id", body.Id) is { } badId)
+        if (RagValidation.CheckSourceId("id", body.Id) is { } badId)
         {
             return Problems.BadRequest(badId);
         }

@@ -9,12 +9,12 @@ namespace OrleansRag.Cli.Commands;
 public class SourceSettingsBase : RagSettings
 {
     [CommandArgument(0, "<ID>")]
-    [Description("Source id (letters, digits and . _ - ~ : @).")]
+    [Description("Source id (letters, digits and . _ - ~ @).")]
     public string Id { get; init; } = "";
 
     public override ValidationResult Validate() =>
         base.Validate() is { Successful: false } failed ? failed
-        : RagValidation.CheckId("source id", Id) is { } problem ? ValidationResult.Error(problem)
+        : RagValidation.CheckSourceId("source id", Id) is { } problem ? ValidationResult.Error(problem)
         : ValidationResult.Success();
 }
 

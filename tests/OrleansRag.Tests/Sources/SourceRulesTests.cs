@@ -40,6 +40,34 @@ public sealed class SourceRulesTests
         Assert.Equal(["gone.md", "now-unreadable"], plan.Delete);
         Assert.Equal(2, plan.Unchanged);
         Assert.Equal(2, plan.Skipped);
+
+        // A listing cut off at a limit deletes nothing it did not reach, only what it saw in a format no longer read.
+        var partial = SourcePlanner.Plan(known, [new("same.md", "v1", "text/markdown"), new("now-unreadable", "v1", null)], complete: false);
+        Assert.Equal(["now-unreadable"], partial.Delete);
+    }
+
+    [Fact]
+    public async Task Bucket_sources_need_their_own_keys_and_a_public_endpoint_unless_an_operator_allows_otherwise()
+    {
+        var ingestion = Options.Create(new OrleansRag.Ingestion.IngestionOptions());
+        var strict = new SourceReaders(Options.Create(new SourceOptions()), ingestion);
+        var keys = new SourceSecrets(SecretKey: "secret");
+        var noKeys = new SourceSettings(SourceKind.S3, Bucket: "originals", ServiceUrl: "https://s3.example.org");
+        Assert.Contains("Sources:AllowSiloCredentials", (await Assert.ThrowsAsync<SourceRefusedException>(() => strict.CheckAsync(noKeys, SourceSecrets.None, CancellationToken.None))).Message, StringComparison.Ordinal);
+        foreach (var endpoint in new[] { "http://127.0.0.1:9000", "http://169.254.169.254", "http://[::1]:9000", "http://10.0.0.5" })
+        {
+            var settings = new SourceSettings(SourceKind.S3, Bucket: "b", ServiceUrl: endpoint, AccessKey: "id");
+            Assert.Contains("Sources:AllowPrivateNetworks", (await Assert.ThrowsAsync<SourceRefusedException>(() => strict.CheckAsync(settings, keys, CancellationToken.None))).Message, StringComparison.Ordinal);
+        }
+
+        var azurite = new SourceSettings(SourceKind.AzureBlob, Container: "c");
+        var local = new SourceSecrets("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
+        await Assert.ThrowsAsync<SourceRefusedException>(() => strict.CheckAsync(azurite, local, CancellationToken.None));
+        await Assert.ThrowsAsync<SourceRefusedException>(() => strict.CheckAsync(azurite, new SourceSecrets("not a connection string"), CancellationToken.None));
+
+        var lenient = new SourceReaders(Options.Create(new SourceOptions { AllowPrivateNetworks = true, AllowSiloCredentials = true }), ingestion);
+        await lenient.CheckAsync(noKeys with { ServiceUrl = "http://127.0.0.1:9000" }, SourceSecrets.None, CancellationToken.None);
+        await lenient.CheckAsync(azurite, local, CancellationToken.None);
     }
 
     [Fact]
@@ -101,10 +129,14 @@ public sealed class SourceRulesTests
     [InlineData("fd00::1", false)]
     [InlineData("fe80::1", false)]
     [InlineData("::ffff:127.0.0.1", false)]
+    [InlineData("::7f00:1", false)] // IPv4-compatible 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", false)] // NAT64 of 169.254.169.254
+    [InlineData("2002:c0a8:101::1", false)] // 6to4 of 192.168.1.1
+    [InlineData("64:ff9b::808:808", true)]
     [InlineData("8.8.8.8", true)]
     [InlineData("2001:4860:4860::8888", true)]
     public void Only_public_addresses_count_as_public(string address, bool expected) =>
-        Assert.Equal(expected, WebSourceReader.IsPublic(IPAddress.Parse(address)));
+        Assert.Equal(expected, PublicAddresses.IsPublic(IPAddress.Parse(address)));
 
     [Fact]
     public async Task A_web_source_refuses_a_site_on_a_private_address_before_sending_a_byte()
@@ -154,7 +186,7 @@ public sealed class SourceRulesTests
             }
 
             var a = Assert.Single(listed);
-            Assert.Equal("# A"u8.ToArray(), await reader.ReadAsync(a, 1024, CancellationToken.None));
+            Assert.Equal("# A"u8.ToArray(), (await reader.ReadAsync(a, 1024, CancellationToken.None)).Bytes);
             await Assert.ThrowsAsync<SourceFileException>(() => reader.ReadAsync(a, 2, CancellationToken.None)); // over the size limit
 
             // Swapped for a link after the listing: refused when read.

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using OrleansRag.Blobs;
 using OrleansRag.Tests.Generation;
 using OrleansRag.Tests.Http;
+using OrleansRag.Tests.Infrastructure;
 using OrleansRag.Tests.Production;
 
 namespace OrleansRag.Tests.Sources;
@@ -65,6 +66,7 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
         Write(dir, "sub/b.txt", "The harbour master collects the mooring fees on Fridays.");
         Write(dir, "c.html", "<html><head><title>Ferries</title></head><body><p>The ferry to Kellby Island leaves from pier four at noon.</p></body></html>");
         File.WriteAllBytes(Path.Combine(dir, "engine.bin"), [1, 2, 3, 4]);
+        Write(dir, "broken.pdf", "This is not a PDF at all.");
         Write(dir, ".drafts.md", "A hidden draft about zebras.");
         Write(host.Outside, "secret.md", "The vault code is 4711 quartz.");
         File.CreateSymbolicLink(Path.Combine(dir, "leak.md"), Path.Combine(host.Outside, "secret.md"));
@@ -81,7 +83,11 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
         var report = first.GetProperty("lastSync");
         Assert.Equal("succeeded", report.GetProperty("state").GetString());
         Assert.Equal((3, 0, 0, 0, 1), Counts(report));
+        Assert.Equal(1, report.GetProperty("failed").GetInt32());
         Assert.Equal(3, first.GetProperty("documents").GetInt32());
+        var error = Assert.Single(first.GetProperty("errors").EnumerateArray());
+        Assert.Equal("broken.pdf", error.GetProperty("path").GetString());
+        Assert.Contains("PDF", error.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(["handbook:a.md", "handbook:c.html", "handbook:sub__b.txt"], await DocumentIdsAsync("folders"));
         var b = await Http.GetFromJsonAsync<JsonElement>("v1/collections/folders/documents/" + Uri.EscapeDataString("handbook:sub__b.txt"));
         Assert.Equal("handbook", b.GetProperty("metadata").GetProperty("source").GetString());
@@ -100,7 +106,9 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
         }
 
         var second = await SyncedAsync("folders", "handbook", since);
-        Assert.Equal((1, 1, 1, 1, 1), Counts(second.GetProperty("lastSync")));
+        Assert.Equal((1, 1, 2, 1, 1), Counts(second.GetProperty("lastSync"))); // the broken PDF is not tried again until it changes
+        Assert.Equal(0, second.GetProperty("lastSync").GetProperty("failed").GetInt32());
+        Assert.Single(second.GetProperty("errors").EnumerateArray());
         Assert.Equal(["handbook:a.md", "handbook:c.html", "handbook:d.md"], await DocumentIdsAsync("folders"));
         var hit = await BestHitAsync("folders", "When does the keeper light the lamp?");
         Assert.Equal("handbook:a.md", hit.GetProperty("documentId").GetString());
@@ -111,7 +119,29 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
         since = DateTimeOffset.UtcNow;
         (await Http.PostAsync("v1/collections/folders/sources/handbook/sync", null)).Dispose();
         var third = await SyncedAsync("folders", "handbook", since);
-        Assert.Equal((0, 0, 3, 0, 1), Counts(third.GetProperty("lastSync")));
+        Assert.Equal((0, 0, 4, 0, 1), Counts(third.GetProperty("lastSync")));
+
+        // An emptied folder (an unmounted volume looks the same) fails the sync and deletes nothing.
+        var away = Path.Combine(host.Outside, "away");
+        Directory.Move(dir, away);
+        Directory.CreateDirectory(dir);
+        since = DateTimeOffset.UtcNow;
+        (await Http.PostAsync("v1/collections/folders/sources/handbook/sync", null)).Dispose();
+        var empty = await SyncedAsync("folders", "handbook", since);
+        Assert.Equal("failed", empty.GetProperty("state").GetString());
+        Assert.Contains("lists no files", empty.GetProperty("lastSync").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["handbook:a.md", "handbook:c.html", "handbook:d.md"], await DocumentIdsAsync("folders"));
+        Directory.Delete(dir);
+        Directory.Move(away, dir);
+
+        // A failed file's error goes once it is fixed.
+        File.WriteAllBytes(Path.Combine(dir, "broken.pdf"), TestDocuments.Pdf(["Harbour dues are paid at the office by the gate."], "Dues"));
+        since = DateTimeOffset.UtcNow;
+        (await Http.PostAsync("v1/collections/folders/sources/handbook/sync", null)).Dispose();
+        var fixedUp = await SyncedAsync("folders", "handbook", since);
+        Assert.Equal(1, fixedUp.GetProperty("lastSync").GetProperty("updated").GetInt32() + fixedUp.GetProperty("lastSync").GetProperty("added").GetInt32());
+        Assert.Empty(fixedUp.GetProperty("errors").EnumerateArray());
+        Assert.Equal(4, fixedUp.GetProperty("documents").GetInt32());
 
         // Listed with the collection's sources; deleted with its documents.
         var list = await Http.GetFromJsonAsync<JsonElement>("v1/collections/folders/sources");
@@ -145,6 +175,8 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
             await Http.PostAsJsonAsync("v1/collections/confined/sources", new { id = "x", kind = "ftp", path = "/" }), HttpStatusCode.BadRequest, "kind");
         await HttpApiTests.AssertProblemAsync(
             await Http.PostAsJsonAsync("v1/collections/confined/sources", new { id = "x/y", kind = "folder", path = inside }), HttpStatusCode.BadRequest, "id");
+        await HttpApiTests.AssertProblemAsync(
+            await Http.PostAsJsonAsync("v1/collections/confined/sources", new { id = "a:b", kind = "folder", path = inside }), HttpStatusCode.BadRequest, "must not contain ':'");
     }
 
     [Fact]
@@ -311,6 +343,20 @@ public sealed class SourceSyncTests(SourcesHost host) : IClassFixture<SourcesHos
         Assert.Equal("web:faq.html", hit.GetProperty("documentId").GetString());
         var faq = await DocumentAsync("site", "web:faq.html");
         Assert.Equal(new Uri(site.BaseAddress, "/faq.html").AbsoluteUri, faq.GetProperty("metadata").GetProperty("url").GetString());
+
+        // A site that is struggling is never taken for a site without pages: robots.txt answering 500 fails the sync, a
+        // page answering 429 too, and nothing is deleted.
+        foreach (var (path, status) in new[] { ("/robots.txt", 500), ("/guide.html", 429) })
+        {
+            site.Statuses[path] = status;
+            since = DateTimeOffset.UtcNow;
+            (await Http.PostAsync("v1/collections/site/sources/web/sync", null)).Dispose();
+            var struggling = await SyncedAsync("site", "web", since);
+            Assert.Equal("failed", struggling.GetProperty("state").GetString());
+            Assert.Contains(status.ToString(System.Globalization.CultureInfo.InvariantCulture), struggling.GetProperty("lastSync").GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.Equal(["web:faq.html", "web:guide.html", "web:index"], await DocumentIdsAsync("site"));
+            site.Statuses.Clear();
+        }
 
         // The page limit holds.
         since = DateTimeOffset.UtcNow;

@@ -27,6 +27,9 @@ public sealed class TestSite : IAsyncDisposable
 
     public ConcurrentDictionary<string, int> Hits { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Paths answered with a status code of their own (a 500, a 429) while set.</summary>
+    public ConcurrentDictionary<string, int> Statuses { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Paths whose requests are cut off (the connection aborted) while set.</summary>
     public ConcurrentDictionary<string, bool> Broken { get; } = new(StringComparer.Ordinal);
 
@@ -46,6 +49,12 @@ public sealed class TestSite : IAsyncDisposable
             if (site.Broken.ContainsKey(path))
             {
                 context.Abort();
+                return;
+            }
+
+            if (site.Statuses.TryGetValue(path, out var status))
+            {
+                context.Response.StatusCode = status;
                 return;
             }
 
