@@ -28,6 +28,8 @@ public sealed class RestartTests
         cluster.ExtraSettings["BlobStore:Kind"] = "AzureBlob"; // originals in Azure Blob Storage (Azurite on 127.0.0.1)
         cluster.ExtraSettings["BlobStore:AzureBlob:ConnectionString"] = ProductionServers.Azurite;
         cluster.ExtraSettings["BlobStore:AzureBlob:Container"] = container;
+        cluster.ExtraSettings["Sources:AllowPrivateNetworks"] = "true"; // the S3 source's server is on 127.0.0.1
+        cluster.ExtraSettings["Security:ClusterSecret"] = "Hq2mV8xR4tY7uI1oP3aS5dF6gJ9kL0zX2cB4nM6qW8e="; // its secret key encrypted in Redis
         await cluster.StartSilosAsync(2);
         var rag = await cluster.ConnectClientAsync();
         foreach (var (id, text) in Corpus)
@@ -48,6 +50,21 @@ public sealed class RestartTests
 
         var before = await SnapshotAsync(rag);
 
+        // A source in a bucket: its settings, encrypted secret, files and last sync are grain state in Redis too.
+        var bucket = "restart-src" + Guid.NewGuid().ToString("N")[..8];
+        var sourceStore = Blobs.BlobStores.Create(new Blobs.BlobStoreOptions
+        {
+            Kind = Blobs.BlobStoreKind.S3,
+            S3 = new Blobs.S3StoreOptions { ServiceUrl = ProductionServers.S3, Bucket = bucket, AccessKey = "S3RVER", SecretKey = "S3RVER" },
+        });
+        await sourceStore.PutAsync("lakes.md", System.Text.Encoding.UTF8.GetBytes("Lake Baikal is the deepest lake on Earth."), "text/markdown");
+        await sourceStore.PutAsync("deserts.md", System.Text.Encoding.UTF8.GetBytes("The Atacama is the driest desert."), "text/markdown");
+        var since = DateTimeOffset.UtcNow;
+        Assert.NotNull(await rag.AddSourceAsync("geo-sources", "bucket",
+            new SourceSettings(SourceKind.S3, Bucket: bucket, ServiceUrl: ProductionServers.S3, AccessKey: "S3RVER"), new SourceSecrets(SecretKey: "S3RVER")));
+        var synced = await rag.WaitForSyncAsync("geo-sources", "bucket", since, TimeSpan.FromMinutes(2));
+        Assert.Equal((SourceSyncState.Succeeded, 2), (synced!.State, synced.LastSync!.Added));
+
         // Alerting state is grain state in Redis too: an edited rule and a silence survive the restart.
         using (var rule = await cluster.Silos[0].Http.PutAsJsonAsync("v1/alert-rules/GeoRule", new { metric = "cpu_percent", window = "2m", comparator = ">", threshold = 97, labels = new { team = "geo" } }))
         {
@@ -67,6 +84,17 @@ public sealed class RestartTests
         Assert.Equal(before.Answers, after.Answers);
         Assert.Equal(before.Hits, after.Hits);
 
+        // The source came back as it was, and its next sync (on a silo that reads the secret back) finds nothing new.
+        var client = await cluster.ConnectClientAsync();
+        var source = await client.GetSourceAsync("geo-sources", "bucket");
+        Assert.Equal((SourceSyncState.Succeeded, 2, synced.LastSync.FinishedAt), (source!.State, source.Documents, source.LastSync!.FinishedAt));
+        Assert.Equal(["secretKey"], source.Secrets);
+        await sourceStore.PutAsync("rivers.md", System.Text.Encoding.UTF8.GetBytes("The Amazon carries the most water of any river."), "text/markdown");
+        since = DateTimeOffset.UtcNow;
+        await client.SyncSourceAsync("geo-sources", "bucket");
+        var resynced = await client.WaitForSyncAsync("geo-sources", "bucket", since, TimeSpan.FromMinutes(2));
+        Assert.Equal((SourceSyncState.Succeeded, 1, 2), (resynced!.State, resynced.LastSync!.Added, resynced.LastSync.Unchanged));
+
         // The original came back too, from Azure Blob Storage, through another silo than the one it was sent to.
         Assert.Equal(pdf, await cluster.Silos[1].Http.GetByteArrayAsync("v1/collections/geo/documents/atlas.pdf/content"));
         var kept = new List<string>();
@@ -79,7 +107,7 @@ public sealed class RestartTests
             kept.Add(blob.Key);
         }
 
-        Assert.Equal(Corpus.Length + 1, kept.Count); // one per document, each the served version's
+        Assert.Equal(Corpus.Length + 1 + 3, kept.Count); // one per document (the source's three too), each the served version's
 
         var restored = await cluster.Silos[1].Http.GetFromJsonAsync<System.Text.Json.JsonElement>("v1/alert-rules/GeoRule");
         Assert.Equal(97, restored.GetProperty("threshold").GetDouble());
