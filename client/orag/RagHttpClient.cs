@@ -153,15 +153,15 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
 
     public Task<SearchResponse> SearchAsync(string collection, string query, SearchOptions options, CancellationToken cancellationToken, JsonElement? filter = null) =>
         SendAsync<SearchResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/search",
-            new { query, topK = options.TopK, mode = options.Mode, perDocument = options.PerDocument, rrfK = options.RrfK, filter }, cancellationToken);
+            new { query, topK = options.TopK, mode = options.Mode, perDocument = options.PerDocument, rrfK = options.RrfK, filter, rerank = options.Rerank }, cancellationToken);
 
-    public Task<AskResponse> AskAsync(string collection, string question, int topK, SearchMode? mode, CancellationToken cancellationToken, JsonElement? filter = null) =>
-        SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter }, cancellationToken);
+    public Task<AskResponse> AskAsync(string collection, string question, int topK, SearchMode? mode, CancellationToken cancellationToken, JsonElement? filter = null, bool? rerank = null) =>
+        SendAsync<AskResponse>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter, rerank }, cancellationToken);
 
     /// <summary>POST .../ask with "stream": true, read as Server-Sent Events (token, done, error) as they arrive.</summary>
     public IAsyncEnumerable<AskStreamEvent> AskStreamAsync(string collection, string question, int topK, SearchMode? mode,
-        JsonElement? filter, CancellationToken cancellationToken) =>
-        StreamAsync($"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter, stream = true }, cancellationToken);
+        JsonElement? filter, CancellationToken cancellationToken, bool? rerank = null) =>
+        StreamAsync($"v1/collections/{Uri.EscapeDataString(collection)}/ask", new { question, topK, mode, filter, stream = true, rerank }, cancellationToken);
 
     public Task<ConversationInfo> CreateConversationAsync(string collection, CancellationToken cancellationToken) =>
         SendAsync<ConversationInfo>(HttpMethod.Post, ConversationsPath(collection), null, cancellationToken);

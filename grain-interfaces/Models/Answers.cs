@@ -43,7 +43,8 @@ public sealed record class AskResponse(
     string? DegradedReason = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StandaloneQuestion = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConversationId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Turn = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Turn = null,
+    bool Reranked = false);
 
 /// <summary>
 /// What a generator returns: the answer text and its citations; Degraded when the language model failed and

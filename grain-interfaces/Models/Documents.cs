@@ -112,15 +112,17 @@ public sealed record class CollectionInfo(
     int? ChunkTokens = null,
     int? ChunkOverlapTokens = null,
     long ChunkCount = 0,
-    EmbeddingModelInfo? EmbeddingModel = null);
+    EmbeddingModelInfo? EmbeddingModel = null,
+    bool? Rerank = null);
 
 /// <summary>
 /// Settings fixed when a collection is created (null = the silo's configured default). ChunkTokens 0 keeps
 /// each document whole as one chunk (the embedder truncates it at the model's limit, as MTEB does). EmbeddingModel names
-/// one of the models the cluster serves (null = the silo's default for new collections).
+/// one of the models the cluster serves (null = the silo's default for new collections). Rerank: whether asks and searches
+/// are reranked when the request does not say (null = <c>Rerank:Enabled</c>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.CollectionSettings")]
-public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null, string? EmbeddingModel = null);
+public sealed record class CollectionSettings(int? ShardCount = null, int? ChunkTokens = null, int? ChunkOverlapTokens = null, string? EmbeddingModel = null, bool? Rerank = null);
 
 /// <summary>What one shard serves: documents with a searchable version, and their chunks.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.ShardSize")]

@@ -103,14 +103,18 @@ public enum SearchMode
     Hybrid,
 }
 
-/// <summary>Options of a search or question beyond the text itself.</summary>
+/// <summary>
+/// Options of a search or question beyond the text itself. <see cref="Rerank"/>: whether the cluster's reranker
+/// reorders the fused candidates (null: the collection's setting, else <c>Rerank:Enabled</c>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.SearchOptions")]
 public sealed record class SearchOptions(
     int TopK = RagConstants.DefaultTopK,
     SearchMode Mode = SearchMode.Dense,
     bool PerDocument = false,
     int RrfK = SearchOptions.DefaultRrfK,
-    MetadataFilter? Filter = null)
+    MetadataFilter? Filter = null,
+    bool? Rerank = null)
 {
     public const int DefaultRrfK = 60;
 }
@@ -124,7 +128,9 @@ public sealed record class SearchResponse(
     string Query,
     IReadOnlyList<SearchHit> Hits,
     SearchTimings Timings,
-    SearchMode Mode = SearchMode.Dense);
+    SearchMode Mode = SearchMode.Dense,
+    bool Reranked = false,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? DegradedReason = null);
 
 /// <summary>Corpus statistics BM25 needs; summed over shards so that scores compare across shards.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.Bm25Stats")]

@@ -34,6 +34,7 @@ public sealed class AnswerPipeline(
     EmbeddingModels embeddings,
     IFollowUpCondenser condenser,
     IEnumerable<IRerankStage> rerankers,
+    Rerank.Reranking reranking,
     IOptions<GenerationOptions> options,
     IOptions<Ingestion.IngestionOptions> ingestion,
     Lazy<LanguageModelGenerator> languageModel)
@@ -57,9 +58,9 @@ public sealed class AnswerPipeline(
         var response = await cache.GetOrComputeAsync(prepared.CacheKey, async token =>
         {
             var generate = Stopwatch.StartNew();
-            var hits = await RerankAsync(prepared, token);
+            var (hits, reranked) = await RerankAsync(prepared, token);
             var answer = await GenerateAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, token);
-            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
         }, cancellationToken);
 
         // A cached answer reports this request's own question and timings.
@@ -88,7 +89,7 @@ public sealed class AnswerPipeline(
         }
 
         var generate = Stopwatch.StartNew();
-        var hits = await RerankAsync(prepared, cancellationToken);
+        var (hits, reranked) = await RerankAsync(prepared, cancellationToken);
         GeneratedAnswer? answer = null;
         if (options.Value.UsesLanguageModel && hits.Length > 0)
         {
@@ -114,7 +115,7 @@ public sealed class AnswerPipeline(
                         var item = stream!.Current;
                         if (item.Kind == AskStreamEventKind.Done && item.Response is { } done)
                         {
-                            var response = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+                            var response = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
                             cache.Set(prepared.CacheKey, response);
                             item = item with { Response = response };
                         }
@@ -128,7 +129,7 @@ public sealed class AnswerPipeline(
         }
 
         answer ??= await ExtractAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, cancellationToken);
-        var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+        var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
         cache.Set(prepared.CacheKey, final);
         yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
         yield return new AskStreamEvent(AskStreamEventKind.Done, Response: final);
@@ -195,21 +196,34 @@ public sealed class AnswerPipeline(
         Activity.Current?.SetTag("orleansrag.condense.method", condensed.Method);
 
         var standalone = condensed.Question;
-        var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, searchOptions with { PerDocument = false }, forAnswer: true, cancellationToken);
+        var rerank = reranking.Wanted(searchOptions.Rerank, info.Rerank);
+        var retrieve = searchOptions with { PerDocument = false, TopK = rerank ? reranking.Candidates(searchOptions.TopK) : searchOptions.TopK };
+        var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, retrieve, forAnswer: true, cancellationToken);
         var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(sources.EmbeddingModel, standalone, cancellationToken);
-        return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions, sources.Hits),
-            ingestion.Value.KeepSources);
+        return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions with { Rerank = rerank }, sources.Hits),
+            ingestion.Value.KeepSources, rerank ? searchOptions.TopK : null);
     }
 
-    private async Task<SearchHit[]> RerankAsync(Prepared prepared, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hits to answer from: when the ask is reranked, the reranker's best topK of the candidates (or the fused topK,
+    /// with the reason, when it fails); then any registered <see cref="IRerankStage"/>s.
+    /// </summary>
+    private async Task<(SearchHit[] Hits, Rerank.RerankResult? Reranked)> RerankAsync(Prepared prepared, CancellationToken cancellationToken)
     {
         var hits = prepared.Sources.Hits;
+        Rerank.RerankResult? reranked = null;
+        if (prepared.RerankTopK is { } topK)
+        {
+            reranked = await reranking.RerankAsync(prepared.Standalone, hits, topK, cancellationToken);
+            hits = reranked.Hits;
+        }
+
         foreach (var reranker in _rerankers)
         {
             hits = await reranker.RerankAsync(prepared.Question, prepared.Vector, hits, cancellationToken);
         }
 
-        return hits;
+        return (hits, reranked);
     }
 
     private async Task<GeneratedAnswer> GenerateAsync(string question, float[] questionVector, string embeddingModel, SearchHit[] hits, CancellationToken cancellationToken)
@@ -243,7 +257,9 @@ public sealed class AnswerPipeline(
 
     /// <summary>What one ask retrieved (for the question as condensed), and the cache key derived from it.</summary>
     /// <remarks><c>LinkOriginals</c>: citations link to the originals of their documents (kept: <see cref="Ingestion.IngestionOptions.KeepSources"/>).</remarks>
-    private sealed record Prepared(string Collection, string Question, CondensedQuestion Condensed, double CondenseMs, RetrievedSources Sources, float[] Vector, string CacheKey, bool LinkOriginals)
+    /// <remarks><c>RerankTopK</c>: set when the ask is reranked, to the number of sources to keep from the candidates.</remarks>
+    private sealed record Prepared(string Collection, string Question, CondensedQuestion Condensed, double CondenseMs, RetrievedSources Sources, float[] Vector, string CacheKey, bool LinkOriginals,
+        int? RerankTopK)
     {
         /// <summary>The question retrieval and generation answer.</summary>
         public string Standalone => Condensed.Question;
@@ -252,9 +268,14 @@ public sealed class AnswerPipeline(
 
         public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs, CondenseMs);
 
-        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs) =>
-            new(Collection, Question, answer.Answer, Linked(answer.Citations), Timings(generateMs, totalMs), Degraded: answer.Degraded, DegradedReason: answer.DegradedReason,
-                StandaloneQuestion: Rewrite);
+        /// <summary>The response; a rerank that failed makes it degraded too, its reason beside the model's, if any.</summary>
+        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs, Rerank.RerankResult? reranked)
+        {
+            var reasons = new[] { answer.DegradedReason, reranked?.DegradedReason }.Where(r => r is not null).ToList();
+            return new(Collection, Question, answer.Answer, Linked(answer.Citations), Timings(generateMs, totalMs),
+                Degraded: answer.Degraded || reranked?.DegradedReason is not null, DegradedReason: reasons.Count == 0 ? null : string.Join("; ", reasons),
+                StandaloneQuestion: Rewrite, Reranked: reranked?.Reranked ?? false);
+        }
 
         // An array, not a collection expression: a conversation keeps its answers in grain state, and a JSON storage
         // serialiser cannot make the list type the compiler would synthesise for IReadOnlyList<T>.

@@ -111,6 +111,8 @@ public static class RagServiceCollectionExtensions
     {
         services.AddValidatedOptions<GenerationOptions>(configuration, GenerationOptions.SectionName);
         services.AddValidatedOptions<QueryOptions>(configuration, QueryOptions.SectionName);
+        services.AddValidatedOptions<Generation.Rerank.RerankOptions>(configuration, Generation.Rerank.RerankOptions.SectionName);
+        services.AddSingleton<Generation.Rerank.Reranking>();
         services.AddSingleton<AnswerCache>();
         services.AddSingleton<AnswerPipeline>();
         services.AddSingleton<LanguageModelGenerator>(); // made on first use: only when Generation:Provider names a model

@@ -23,6 +23,9 @@ public sealed class CollectionState
     /// <summary>The model every text of the collection is embedded with; null only for collections created before it was recorded.</summary>
     [Id(6)] public EmbeddingModelInfo? EmbeddingModel { get; set; }
 
+    /// <summary>Whether asks and searches are reranked when a request does not say; null = the silo's <c>Rerank:Enabled</c>.</summary>
+    [Id(8)] public bool? Rerank { get; set; }
+
     /// <summary>The ids of the collection's sources (folders, buckets, sites kept in sync by their own grains).</summary>
     [Id(7)] public List<string> Sources { get; set; } = [];
 }
@@ -114,6 +117,7 @@ public sealed partial class CollectionGrain(
                 s.ChunkTokens = settings.ChunkTokens;
                 s.ChunkOverlapTokens = settings.ChunkOverlapTokens;
                 s.EmbeddingModel = model;
+                s.Rerank = settings.Rerank;
             });
 
             // Activate every shard now, while storage is reachable, rather than on the first query.
@@ -188,6 +192,7 @@ public sealed partial class CollectionGrain(
             ChunkTokens = state.State.ChunkTokens,
             ChunkOverlapTokens = state.State.ChunkOverlapTokens,
             EmbeddingModel = state.State.EmbeddingModel,
+            Rerank = state.State.Rerank,
             Sources = [.. state.State.Sources],
         };
         change(state.State);
@@ -217,7 +222,8 @@ public sealed partial class CollectionGrain(
         state.State.ChunkTokens,
         state.State.ChunkOverlapTokens,
         size.Chunks,
-        state.State.EmbeddingModel);
+        state.State.EmbeddingModel,
+        state.State.Rerank);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Collection {Collection} was created before collections recorded their model, and its model {Model} cannot be loaded on this silo")]
     private partial void LogLegacyModelUnavailable(Exception exception, string collection, string model);

@@ -15,7 +15,7 @@ namespace OrleansRag.Query;
 /// </summary>
 [StatelessWorker(1)]
 [Reentrant]
-public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, CollectionDirectory collections, RagInstruments instruments) : Grain, IQueryGrain
+public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, CollectionDirectory collections, Generation.Rerank.Reranking reranking, RagInstruments instruments) : Grain, IQueryGrain
 {
     public Task<SearchResponse?> SearchAsync(string query, SearchOptions options, CancellationToken cancellationToken = default) =>
         instruments.TrackAsync("search", () => SearchCoreAsync(query, options, cancellationToken), cancellationToken);
@@ -34,7 +34,11 @@ public sealed class QueryGrain(Retriever retriever, AnswerPipeline answers, Coll
             return null;
         }
 
-        var found = await retriever.RetrieveAsync(collectionKey, info, query, options, forAnswer: false, cancellationToken);
-        return new SearchResponse(info.Name, query, found.Hits, new SearchTimings(found.EmbedMs, found.RetrieveMs, total.Elapsed.TotalMilliseconds), options.Mode);
+        // Reranked: more candidates retrieved, the reranker's best topK kept (the fused order, said so, when it fails).
+        var rerank = reranking.Wanted(options.Rerank, info.Rerank);
+        var found = await retriever.RetrieveAsync(collectionKey, info, query, rerank ? options with { TopK = reranking.Candidates(options.TopK) } : options, forAnswer: false, cancellationToken);
+        var reranked = rerank ? await reranking.RerankAsync(query, found.Hits, options.TopK, cancellationToken) : new Generation.Rerank.RerankResult(found.Hits, false, null);
+        return new SearchResponse(info.Name, query, reranked.Hits, new SearchTimings(found.EmbedMs, found.RetrieveMs, total.Elapsed.TotalMilliseconds), options.Mode,
+            reranked.Reranked, reranked.DegradedReason);
     }
 }

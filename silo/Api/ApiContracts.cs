@@ -17,25 +17,25 @@ public interface IQueryRequest
 }
 
 /// <summary>Body of POST .../search.</summary>
-public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK, JsonElement? Filter) : IQueryRequest
+public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK, JsonElement? Filter, bool? Rerank = null) : IQueryRequest
 {
     string? IQueryRequest.Text => Query;
 
     public SearchOptions Options(MetadataFilter? filter) =>
-        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK, filter);
+        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank);
 }
 
 /// <summary>Body of POST .../ask (sources ranked hybrid by default).</summary>
-public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter, bool? Stream) : IQueryRequest
+public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter, bool? Stream, bool? Rerank = null) : IQueryRequest
 {
     string? IQueryRequest.Text => Question;
 
     public SearchOptions Options(MetadataFilter? filter) =>
-        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter);
+        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank);
 }
 
 /// <summary>Body of PUT /v1/collections/{collection}; embeddingModel names one of the models the cluster serves (default: the silo's).</summary>
-public sealed record CreateCollectionRequest(int? ShardCount, int? ChunkTokens, int? ChunkOverlapTokens, string? EmbeddingModel = null);
+public sealed record CreateCollectionRequest(int? ShardCount, int? ChunkTokens, int? ChunkOverlapTokens, string? EmbeddingModel = null, bool? Rerank = null);
 
 /// <summary>GET /v1/collections/{collection}/documents.</summary>
 public sealed record DocumentListResponse(string Collection, int Count, IReadOnlyList<DocumentSummary> Documents);

@@ -63,7 +63,7 @@ public static class CollectionsApi
             return problem;
         }
 
-        var settings = new CollectionSettings(body!.ShardCount, body.ChunkTokens, body.ChunkOverlapTokens, body.EmbeddingModel);
+        var settings = new CollectionSettings(body!.ShardCount, body.ChunkTokens, body.ChunkOverlapTokens, body.EmbeddingModel, body.Rerank);
         var existing = await rag.GetCollectionAsync(collection, request.HttpContext.RequestAborted);
         var info = await rag.CreateCollectionAsync(collection, settings, request.HttpContext.RequestAborted); // the grain checks the settings; an existing collection comes back as it is
         if (existing is null)
@@ -74,7 +74,8 @@ public static class CollectionsApi
         var conflicts = (settings.ShardCount is { } shards && shards != info.ShardCount)
             || (settings.ChunkTokens is not null && settings.ChunkTokens != info.ChunkTokens)
             || (settings.ChunkOverlapTokens is not null && settings.ChunkOverlapTokens != info.ChunkOverlapTokens)
-            || (settings.EmbeddingModel is not null && !string.Equals(settings.EmbeddingModel, info.EmbeddingModel?.Name, StringComparison.OrdinalIgnoreCase));
+            || (settings.EmbeddingModel is not null && !string.Equals(settings.EmbeddingModel, info.EmbeddingModel?.Name, StringComparison.OrdinalIgnoreCase))
+            || (settings.Rerank is not null && settings.Rerank != info.Rerank);
         return conflicts
             ? Results.Problem(detail: $"Collection '{collection}' exists with other settings (shardCount {info.ShardCount}, chunkTokens {info.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, embeddingModel {info.EmbeddingModel?.Name}); settings are fixed at creation.",
                 statusCode: StatusCodes.Status409Conflict, title: "Conflict")

@@ -32,6 +32,7 @@ public static class ConfigurationSchema
         [OrleansRag.Ingestion.Ocr.OcrOptions.SectionName] = typeof(OrleansRag.Ingestion.Ocr.OcrOptions),
         [OrleansRag.Sources.SourceOptions.SectionName] = typeof(OrleansRag.Sources.SourceOptions),
         [GenerationOptions.SectionName] = typeof(GenerationOptions),
+        [OrleansRag.Generation.Rerank.RerankOptions.SectionName] = typeof(OrleansRag.Generation.Rerank.RerankOptions),
         [QueryOptions.SectionName] = typeof(QueryOptions),
         [ConversationOptions.SectionName] = typeof(ConversationOptions),
         [RetrievalOptions.SectionName] = typeof(RetrievalOptions),

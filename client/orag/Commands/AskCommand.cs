@@ -21,13 +21,13 @@ public sealed class AskCommand : AsyncCommand<AskCommand.Settings>
         AskResponse response;
         if (settings.NoStream)
         {
-            response = await client.AskAsync(settings.Collection!, settings.Text, settings.TopK, settings.ParsedMode, cancellationToken, settings.FilterJson);
+            response = await client.AskAsync(settings.Collection!, settings.Text, settings.TopK, settings.ParsedMode, cancellationToken, settings.FilterJson, settings.ParsedRerank);
             AnsiConsole.WriteLine(response.Answer);
         }
         else
         {
             response = await CliOutput.StreamAnswerAsync(
-                client.AskStreamAsync(settings.Collection!, settings.Text, settings.TopK, settings.ParsedMode, settings.FilterJson, cancellationToken), cancellationToken);
+                client.AskStreamAsync(settings.Collection!, settings.Text, settings.TopK, settings.ParsedMode, settings.FilterJson, cancellationToken, settings.ParsedRerank), cancellationToken);
         }
 
         CliOutput.PrintAnswerDetails(response);

@@ -58,6 +58,17 @@ public class RankingSettings : RagSettings
 
     public SearchMode? ParsedMode => Mode is null ? null : Enum.Parse<SearchMode>(Mode, ignoreCase: true);
 
+    [CommandOption("--rerank")]
+    [Description("Rerank the candidates with the cluster's reranker (a cross-encoder or the language model), whatever the collection says.")]
+    public bool Rerank { get; init; }
+
+    [CommandOption("--no-rerank")]
+    [Description("Do not rerank, whatever the collection says.")]
+    public bool NoRerank { get; init; }
+
+    /// <summary>true, false, or null for the collection's own setting.</summary>
+    public bool? ParsedRerank => Rerank ? true : NoRerank ? false : null;
+
     [CommandOption("-f|--filter <JSON>")]
     [Description("Metadata filter, e.g. '{\"field\":\"team\",\"eq\":\"core\"}' (eq, in, gt, gte, lt, lte, and, or, not).")]
     public string? Filter { get; init; }

@@ -10,7 +10,7 @@ public sealed class SearchCommand : AsyncCommand<QuerySettings>
     {
         ArgumentNullException.ThrowIfNull(settings);
         using var client = settings.CreateClient();
-        var response = await client.SearchAsync(settings.Collection!, settings.Text, new SearchOptions(settings.TopK, settings.ParsedMode ?? SearchMode.Dense, settings.PerDocument), cancellationToken, settings.FilterJson);
+        var response = await client.SearchAsync(settings.Collection!, settings.Text, new SearchOptions(settings.TopK, settings.ParsedMode ?? SearchMode.Dense, settings.PerDocument, Rerank: settings.ParsedRerank), cancellationToken, settings.FilterJson);
         if (response.Hits.Count == 0)
         {
             AnsiConsole.WriteLine("No results.");
