@@ -146,8 +146,14 @@ public static class RagValidation
             return $"mode must be one of {string.Join(", ", Enum.GetNames<SearchMode>().Select(n => n.ToLowerInvariant()))}; it was {(int)options.Mode}.";
         }
 
+        if (!Enum.IsDefined(options.Fusion))
+        {
+            return $"fusion must be score or rrf; it was {(int)options.Fusion}.";
+        }
+
         return CheckTopK(options.TopK)
-            ?? (options.RrfK is < 1 or > 10_000 ? $"rrfK must be between 1 and 10000; it was {options.RrfK}." : null);
+            ?? (options.RrfK is < 1 or > 10_000 ? $"rrfK must be between 1 and 10000; it was {options.RrfK}." : null)
+            ?? (options.DenseWeight is >= 0 and <= 1 ? null : $"denseWeight must be between 0 and 1; it was {options.DenseWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
     }
 
     public static string? CheckCollectionSettings(CollectionSettings settings)

@@ -12,6 +12,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- archive [--docs 1000]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 6] [--warm-rounds 2] [--quantized true]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- ocr [--pages 20] [--images 5] [--dpi 300] [--parallel 0]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- fusion [--quantized true]
 switch (args.FirstOrDefault())
 {
     case "files":
@@ -44,10 +45,13 @@ switch (args.FirstOrDefault())
     case "ocr":
         await OcrBenchmark.RunAsync(args);
         return 0;
+    case "fusion":
+        await FusionBenchmark.RunAsync(args);
+        return 0;
     case "core" or null:
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'archive', 'overhead', 'ocr', 'index', 'embedders' or 'files'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'archive', 'overhead', 'ocr', 'fusion', 'index', 'embedders' or 'files'");
         return 2;
 }

@@ -99,13 +99,27 @@ public enum SearchMode
     /// <summary>BM25 over English-analysed terms (Lucene's EnglishAnalyzer).</summary>
     Bm25,
 
-    /// <summary>Dense and BM25 rankings fused with reciprocal rank fusion.</summary>
+    /// <summary>Dense and BM25 rankings fused (<see cref="SearchFusion"/>).</summary>
     Hybrid,
+}
+
+/// <summary>How a hybrid search fuses its dense and BM25 rankings.</summary>
+public enum SearchFusion
+{
+    /// <summary>
+    /// A weighted sum of each ranking's scores made comparable (z-scores over its top 100): a chunk strong in one ranking
+    /// and present in the other beats one that is merely ranked in both. SciFact nDCG@10 0.7328 against 0.7139 for RRF.
+    /// </summary>
+    Score,
+
+    /// <summary>Reciprocal rank fusion: ranks only, each list adding weight / (rrfK + rank).</summary>
+    Rrf,
 }
 
 /// <summary>
 /// Options of a search or question beyond the text itself. <see cref="Rerank"/>: whether the cluster's reranker
-/// reorders the fused candidates (null: the collection's setting, else <c>Rerank:Enabled</c>).
+/// reorders the fused candidates (null: the collection's setting, else <c>Rerank:Enabled</c>). <see cref="Fusion"/>
+/// and <see cref="DenseWeight"/> (0..1; BM25 gets the rest): how a hybrid search fuses its two rankings.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.SearchOptions")]
 public sealed record class SearchOptions(
@@ -114,9 +128,13 @@ public sealed record class SearchOptions(
     bool PerDocument = false,
     int RrfK = SearchOptions.DefaultRrfK,
     MetadataFilter? Filter = null,
-    bool? Rerank = null)
+    bool? Rerank = null,
+    SearchFusion Fusion = SearchFusion.Score,
+    double DenseWeight = SearchOptions.DefaultDenseWeight)
 {
     public const int DefaultRrfK = 60;
+
+    public const double DefaultDenseWeight = 0.5;
 }
 
 [GenerateSerializer, Immutable, Alias("OrleansRag.SearchTimings")]

@@ -14,20 +14,69 @@ public static class SearchHits
     }
 
     /// <summary>
-    /// Reciprocal rank fusion: each list contributes 1 / (k + rank) (rank from 1) to a hit's score. Hits are
-    /// identified by chunk id, or by document id when <paramref name="perDocument"/>.
+    /// Score fusion: each list's scores made comparable as z-scores (how far above its own mean, in its own standard
+    /// deviations), then a weighted sum (<paramref name="weights"/>, one per list); a hit missing from a list counts as
+    /// that list's lowest. Per list, a hit's best chunk counts. Hits are identified by chunk id, or by document id when
+    /// <paramref name="perDocument"/>.
     /// </summary>
-    public static SearchHit[] ReciprocalRankFusion(IReadOnlyList<IReadOnlyList<SearchHit>> lists, int rrfK, int topK, bool perDocument)
+    public static SearchHit[] ScoreFusion(IReadOnlyList<IReadOnlyList<SearchHit>> lists, IReadOnlyList<double> weights, int topK, bool perDocument)
+    {
+        ArgumentNullException.ThrowIfNull(lists);
+        ArgumentNullException.ThrowIfNull(weights);
+        var normalised = lists.Select(list => ZScores(list, perDocument)).ToList();
+        var hits = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
+        foreach (var list in lists)
+        {
+            foreach (var hit in list)
+            {
+                hits.TryAdd(perDocument ? hit.DocumentId : hit.ChunkId, hit);
+            }
+        }
+
+        var floors = normalised.Select(z => z.Count > 0 ? z.Values.Min() : 0).ToList();
+        return TopK(hits.Select(pair => pair.Value with
+        {
+            Score = (float)Enumerable.Range(0, lists.Count).Sum(i => weights[i] * normalised[i].GetValueOrDefault(pair.Key, floors[i])),
+        }), topK, perDocument: false);
+
+        static Dictionary<string, double> ZScores(IReadOnlyList<SearchHit> list, bool perDocument)
+        {
+            var best = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (list.Count == 0)
+            {
+                return best;
+            }
+
+            var mean = list.Average(h => (double)h.Score);
+            var deviation = Math.Sqrt(list.Average(h => (h.Score - mean) * (h.Score - mean)));
+            foreach (var hit in list)
+            {
+                var z = deviation > 0 ? (hit.Score - mean) / deviation : 0;
+                var key = perDocument ? hit.DocumentId : hit.ChunkId;
+                best[key] = best.TryGetValue(key, out var seen) ? Math.Max(seen, z) : z;
+            }
+
+            return best;
+        }
+    }
+
+    /// <summary>
+    /// Reciprocal rank fusion: each list contributes weight / (k + rank) (rank from 1) to a hit's score (the weights
+    /// default to 1 each). Hits are identified by chunk id, or by document id when <paramref name="perDocument"/>.
+    /// </summary>
+    public static SearchHit[] ReciprocalRankFusion(IReadOnlyList<IReadOnlyList<SearchHit>> lists, int rrfK, int topK, bool perDocument, IReadOnlyList<double>? weights = null)
     {
         ArgumentNullException.ThrowIfNull(lists);
         var fused = new Dictionary<string, (SearchHit Hit, double Score)>(StringComparer.Ordinal);
-        foreach (var list in lists)
+        for (var l = 0; l < lists.Count; l++)
         {
+            var list = lists[l];
+            var weight = weights?[l] ?? 1.0;
             for (var rank = 0; rank < list.Count; rank++)
             {
                 var hit = list[rank];
                 var key = perDocument ? hit.DocumentId : hit.ChunkId;
-                var contribution = 1.0 / (rrfK + rank + 1);
+                var contribution = weight / (rrfK + rank + 1);
                 fused[key] = fused.TryGetValue(key, out var existing)
                     ? (existing.Hit, existing.Score + contribution)
                     : (hit, contribution);

@@ -17,21 +17,25 @@ public interface IQueryRequest
 }
 
 /// <summary>Body of POST .../search.</summary>
-public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK, JsonElement? Filter, bool? Rerank = null) : IQueryRequest
+public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, bool? PerDocument, int? RrfK, JsonElement? Filter, bool? Rerank = null,
+    SearchFusion? Fusion = null, double? DenseWeight = null) : IQueryRequest
 {
     string? IQueryRequest.Text => Query;
 
     public SearchOptions Options(MetadataFilter? filter) =>
-        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank);
+        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank,
+            Fusion ?? SearchFusion.Score, DenseWeight ?? SearchOptions.DefaultDenseWeight);
 }
 
 /// <summary>Body of POST .../ask (sources ranked hybrid by default).</summary>
-public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter, bool? Stream, bool? Rerank = null) : IQueryRequest
+public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, int? RrfK, JsonElement? Filter, bool? Stream, bool? Rerank = null,
+    SearchFusion? Fusion = null, double? DenseWeight = null) : IQueryRequest
 {
     string? IQueryRequest.Text => Question;
 
     public SearchOptions Options(MetadataFilter? filter) =>
-        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank);
+        new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank,
+            Fusion ?? SearchFusion.Score, DenseWeight ?? SearchOptions.DefaultDenseWeight);
 }
 
 /// <summary>Body of PUT /v1/collections/{collection}; embeddingModel names one of the models the cluster serves (default: the silo's).</summary>

@@ -97,6 +97,28 @@ public sealed class RankingTests
         Assert.Equal(2.0 / 62, fused[1].Score, 5);
     }
 
+    [Fact]
+    public void Score_fusion_weighs_how_far_each_hit_stands_above_its_own_list_not_only_where_it_ranks()
+    {
+        SearchHit Hit(string doc, float score) => new(doc, 0, doc + "#0", doc, "", score);
+
+        // Dense cosines are close together; BM25 has one clear winner, "x", that dense ranks third.
+        var dense = new[] { Hit("a", 0.62f), Hit("b", 0.61f), Hit("x", 0.60f), Hit("c", 0.59f) };
+        var lexical = new[] { Hit("x", 30f), Hit("a", 9f), Hit("b", 8f), Hit("d", 7f) };
+        var fused = SearchHits.ScoreFusion([dense, lexical], [1, 1], 5, perDocument: true);
+        Assert.Equal("x", fused[0].DocumentId); // z: dense -0.45 + BM25 1.73, against a's 1.34 - 0.47
+        Assert.Equal("a", SearchHits.ReciprocalRankFusion([dense, lexical], 60, 5, perDocument: true)[0].DocumentId); // ranks only: 1/61 + 1/62 beats 1/63 + 1/61
+        Assert.Equal(5, fused.Length);
+
+        // A hit missing from a list counts as that list's lowest; all the weight on one list gives that list's order.
+        Assert.Equal(["a", "b", "x", "c"], SearchHits.ScoreFusion([dense, lexical], [1, 0], 4, perDocument: true).Select(h => h.DocumentId));
+        Assert.Equal(["x", "a", "b"], SearchHits.ScoreFusion([dense, lexical], [0, 1], 3, perDocument: true).Select(h => h.DocumentId));
+
+        // A list whose scores are all equal adds nothing either way; an empty one is ignored.
+        var flat = new[] { Hit("a", 1f), Hit("b", 1f) };
+        Assert.Equal(["a", "b"], SearchHits.ScoreFusion([flat, Array.Empty<SearchHit>()], [1, 1], 2, perDocument: true).Select(h => h.DocumentId));
+    }
+
     [Theory]
     [MemberData(nameof(VectorIndexTests.Kinds), MemberType = typeof(VectorIndexTests))]
     public async Task Per_document_ranking_keeps_each_documents_best_chunk(string kind)

@@ -57,7 +57,8 @@ public sealed class SciFactEvaluationTests(ITestOutputHelper output)
             Assert.Equal("all-MiniLM-L6-v2-int8", model);
             Assert.True(results[SearchMode.Dense].Scores.NdcgAt10 >= 0.6431, $"dense {results[SearchMode.Dense].Scores.NdcgAt10:F4}");
             Assert.True(results[SearchMode.Bm25].Scores.NdcgAt10 >= 0.6727, $"bm25 {results[SearchMode.Bm25].Scores.NdcgAt10:F4}");
-            Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 >= 0.7089, $"hybrid {results[SearchMode.Hybrid].Scores.NdcgAt10:F4}");
+            // Score fusion (z-scores, equal weights): measured 0.7328, against 0.7139 for RRF k=60 (bench -- fusion).
+            Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 >= 0.7278, $"hybrid {results[SearchMode.Hybrid].Scores.NdcgAt10:F4}");
             Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 > results[SearchMode.Dense].Scores.NdcgAt10);
             Assert.True(results[SearchMode.Hybrid].Scores.NdcgAt10 > results[SearchMode.Bm25].Scores.NdcgAt10);
             Assert.True(results[SearchMode.Dense].Scores.RecallAt100 >= 0.92);
