@@ -153,7 +153,7 @@ public static class RagValidation
 
         return CheckTopK(options.TopK)
             ?? (options.RrfK is < 1 or > 10_000 ? $"rrfK must be between 1 and 10000; it was {options.RrfK}." : null)
-            ?? (options.DenseWeight is >= 0 and <= 1 ? null : $"denseWeight must be between 0 and 1; it was {options.DenseWeight.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+            ?? (options.DenseWeight is null or (>= 0 and <= 1) ? null : $"denseWeight must be between 0 and 1; it was {options.DenseWeight.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
     }
 
     public static string? CheckCollectionSettings(CollectionSettings settings)

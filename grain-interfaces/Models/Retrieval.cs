@@ -119,7 +119,9 @@ public enum SearchFusion
 /// <summary>
 /// Options of a search or question beyond the text itself. <see cref="Rerank"/>: whether the cluster's reranker
 /// reorders the fused candidates (null: the collection's setting, else <c>Rerank:Enabled</c>). <see cref="Fusion"/>
-/// and <see cref="DenseWeight"/> (0..1; BM25 gets the rest): how a hybrid search fuses its two rankings.
+/// and <see cref="DenseWeight"/> (0..1, null: <see cref="DefaultDenseWeight"/>; BM25 gets the rest): how a hybrid search
+/// fuses its two rankings. New fields are nullable or have their zero as the default: a caller built before a field
+/// existed sends nothing for it, and the receiver must read that as the default.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.SearchOptions")]
 public sealed record class SearchOptions(
@@ -130,7 +132,7 @@ public sealed record class SearchOptions(
     MetadataFilter? Filter = null,
     bool? Rerank = null,
     SearchFusion Fusion = SearchFusion.Score,
-    double DenseWeight = SearchOptions.DefaultDenseWeight)
+    double? DenseWeight = null)
 {
     public const int DefaultRrfK = 60;
 

@@ -112,6 +112,7 @@ public static class RagServiceCollectionExtensions
         services.AddValidatedOptions<GenerationOptions>(configuration, GenerationOptions.SectionName);
         services.AddValidatedOptions<QueryOptions>(configuration, QueryOptions.SectionName);
         services.AddValidatedOptions<Generation.Rerank.RerankOptions>(configuration, Generation.Rerank.RerankOptions.SectionName);
+        services.AddSingleton<IValidateOptions<Generation.Rerank.RerankOptions>, Generation.Rerank.RerankNeedsAReranker>();
         services.AddSingleton<Generation.Rerank.Reranking>();
         services.AddSingleton<AnswerCache>();
         services.AddSingleton<AnswerPipeline>();

@@ -48,7 +48,7 @@ public sealed class AnswerCache : IDisposable
             Append(hash, source.Page?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
         }
 
-        return $"{collectionKey}\u001f{options.TopK}\u001f{options.Mode}\u001f{options.RrfK}\u001f{options.Fusion}\u001f{options.DenseWeight}\u001f{options.Rerank}\u001f{options.Filter?.Canonical()}\u001f{Normalize(question)}\u001f{Convert.ToHexString(hash.GetHashAndReset())}";
+        return $"{collectionKey}\u001f{options.TopK}\u001f{options.Mode}\u001f{options.RrfK}\u001f{options.Fusion}\u001f{options.DenseWeight ?? SearchOptions.DefaultDenseWeight}\u001f{options.Rerank}\u001f{options.Filter?.Canonical()}\u001f{Normalize(question)}\u001f{Convert.ToHexString(hash.GetHashAndReset())}";
     }
 
     /// <summary>The cached answer for <paramref name="key"/> (counted as a hit or a miss).</summary>

@@ -62,7 +62,8 @@ public sealed class Retriever(IGrainFactory grains, EmbeddingModels models)
                 var dense = DenseAsync(shards, model, vector!, depth, options, forAnswer, cancellationToken);
                 var lexical = Bm25Async(shards, text, depth, options, forAnswer, cancellationToken);
                 var lists = await Task.WhenAll(dense, lexical);
-                double[] weights = [2 * options.DenseWeight, 2 * (1 - options.DenseWeight)]; // equal weights are 1 each
+                var denseWeight = options.DenseWeight ?? SearchOptions.DefaultDenseWeight;
+                double[] weights = [2 * denseWeight, 2 * (1 - denseWeight)]; // equal weights are 1 each
                 hits = options.Fusion == SearchFusion.Rrf
                     ? SearchHits.ReciprocalRankFusion(lists, options.RrfK, options.TopK, options.PerDocument, weights)
                     : SearchHits.ScoreFusion(lists, weights, options.TopK, options.PerDocument);

@@ -24,7 +24,7 @@ public sealed record SearchRequest(string? Query, int? TopK, SearchMode? Mode, b
 
     public SearchOptions Options(MetadataFilter? filter) =>
         new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Dense, PerDocument ?? false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank,
-            Fusion ?? SearchFusion.Score, DenseWeight ?? SearchOptions.DefaultDenseWeight);
+            Fusion ?? SearchFusion.Score, DenseWeight);
 }
 
 /// <summary>Body of POST .../ask (sources ranked hybrid by default).</summary>
@@ -35,7 +35,7 @@ public sealed record AskRequest(string? Question, int? TopK, SearchMode? Mode, i
 
     public SearchOptions Options(MetadataFilter? filter) =>
         new(TopK ?? RagConstants.DefaultTopK, Mode ?? SearchMode.Hybrid, false, RrfK ?? SearchOptions.DefaultRrfK, filter, Rerank,
-            Fusion ?? SearchFusion.Score, DenseWeight ?? SearchOptions.DefaultDenseWeight);
+            Fusion ?? SearchFusion.Score, DenseWeight);
 }
 
 /// <summary>Body of PUT /v1/collections/{collection}; embeddingModel names one of the models the cluster serves (default: the silo's).</summary>

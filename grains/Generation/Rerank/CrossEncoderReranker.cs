@@ -25,7 +25,7 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         var model = options.ModelPath ?? throw new ArgumentException("Rerank:ModelPath is required for the cross-encoder.", nameof(options));
-        var vocabulary = string.IsNullOrWhiteSpace(options.VocabularyPath) ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, "vocab.txt") : options.VocabularyPath;
+        var vocabulary = options.Vocabulary;
         if (!File.Exists(vocabulary))
         {
             throw new FileNotFoundException($"The cross-encoder's vocabulary was not found at {vocabulary} (put vocab.txt beside the model, or set Rerank:VocabularyPath).", vocabulary);

@@ -43,8 +43,11 @@ public sealed partial class LanguageModelReranker(LanguageModelGenerator model, 
     public static int[] Parse(string reply, int count)
     {
         ArgumentNullException.ThrowIfNull(reply);
+        // "[3] > [1]" and "1. Passage 3" name passages by their marks; a bare "3, 1, 2" by its numbers.
+        var marked = Marked().Matches(reply);
+        var matches = marked.Count > 0 ? marked.Select(m => m.Groups[1]) : Number().Matches(reply).Select(m => (Group)m);
         var named = new List<int>();
-        foreach (Match match in Number().Matches(reply))
+        foreach (var match in matches)
         {
             if (int.TryParse(match.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= count && !named.Contains(n - 1))
             {
@@ -62,4 +65,7 @@ public sealed partial class LanguageModelReranker(LanguageModelGenerator model, 
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex Number();
+
+    [GeneratedRegex(@"(?:\[|\bpassages?\s*#?)(\d+)", RegexOptions.IgnoreCase)]
+    private static partial Regex Marked();
 }

@@ -44,7 +44,7 @@ public sealed class RerankOptions : IValidatableObject
     public string? VocabularyPath { get; set; }
 
     /// <summary>Word pieces per (question, passage) pair; the passage is cut to fit.</summary>
-    [Range(16, 4096)]
+    [Range(16, 512)]
     public int MaxTokens { get; set; } = 512;
 
     /// <summary>Pairs scored per ONNX run.</summary>
@@ -71,5 +71,32 @@ public sealed class RerankOptions : IValidatableObject
         {
             yield return new ValidationResult($"Rerank:ModelPath '{ModelPath}' does not exist.", [nameof(ModelPath)]);
         }
+        else if (!string.IsNullOrWhiteSpace(ModelPath) && !File.Exists(Vocabulary))
+        {
+            yield return new ValidationResult($"The cross-encoder's vocabulary {Vocabulary} does not exist (put vocab.txt beside Rerank:ModelPath, or set Rerank:VocabularyPath).", [nameof(VocabularyPath)]);
+        }
     }
+
+    /// <summary>The cross-encoder's vocabulary file: <see cref="VocabularyPath"/>, else vocab.txt beside the model.</summary>
+    public string Vocabulary => string.IsNullOrWhiteSpace(VocabularyPath)
+        ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ModelPath ?? "."))!, "vocab.txt")
+        : VocabularyPath;
+
+    /// <summary>Whether a reranker can be had with <paramref name="languageModel"/> configured or not.</summary>
+    public bool HasReranker(bool languageModel) => Kind switch
+    {
+        RerankKind.CrossEncoder => true,
+        RerankKind.LanguageModel => languageModel,
+        _ => !string.IsNullOrWhiteSpace(ModelPath) || languageModel,
+    };
+}
+
+/// <summary>Rerank:Enabled or Kind LanguageModel without any reranker to use is a configuration error, found at start.</summary>
+internal sealed class RerankNeedsAReranker(Microsoft.Extensions.Options.IOptions<GenerationOptions> generation) : Microsoft.Extensions.Options.IValidateOptions<RerankOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, RerankOptions options) =>
+        (options.Enabled || options.Kind == RerankKind.LanguageModel) && !options.HasReranker(generation.Value.UsesLanguageModel)
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(
+                "Rerank:Enabled (or Rerank:Kind LanguageModel) needs a reranker: Rerank:ModelPath for a cross-encoder, or a language model (Generation:Provider).")
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

@@ -16,7 +16,8 @@ public sealed record class RerankResult(SearchHit[] Hits, bool Reranked, string?
 /// </summary>
 public sealed partial class Reranking(IOptions<RerankOptions> options, IOptions<GenerationOptions> generation, IServiceProvider services, ILogger<Reranking> logger) : IDisposable
 {
-    private readonly Lazy<IReranker?> _reranker = new(() => Choose(options.Value, generation.Value, services));
+    private readonly Lock _gate = new();
+    private Task<IReranker?>? _loading;
 
     /// <summary>Whether a request with <paramref name="requested"/> against a collection with <paramref name="collectionDefault"/> is reranked.</summary>
     public bool Wanted(bool? requested, bool? collectionDefault) => requested ?? collectionDefault ?? options.Value.Enabled;
@@ -36,7 +37,7 @@ public sealed partial class Reranking(IOptions<RerankOptions> options, IOptions<
         IReranker? reranker;
         try
         {
-            reranker = _reranker.Value;
+            reranker = await RerankerAsync().WaitAsync(cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -57,7 +58,13 @@ public sealed partial class Reranking(IOptions<RerankOptions> options, IOptions<
         try
         {
             var order = await reranker.OrderAsync(question, candidates, deadline.Token);
-            return new RerankResult([.. order.Take(topK).Select(i => candidates[i])], true, null);
+            var kept = order.Take(topK).Select(i => candidates[i]).ToList();
+
+            // The kept hits take their own scores in the reranker's order (the best score to its first, ...): scores
+            // stay on the scale the rest of the path expects (an ask's are cosines), and what ranks by score (the
+            // prompt's numbering, the extractive answer's weight per source, a search's order) follows the reranker.
+            var scores = kept.Select(h => h.Score).OrderDescending().ToList();
+            return new RerankResult([.. kept.Select((hit, i) => hit with { Score = scores[i] })], true, null);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -65,6 +72,23 @@ public sealed partial class Reranking(IOptions<RerankOptions> options, IOptions<
             LogFailed(reranker.Name, reason);
             activity?.SetStatus(ActivityStatusCode.Error, reason);
             return Fused(candidates, topK, $"rerank: the {reranker.Name} failed, so the fused order stands: {reason}");
+        }
+    }
+
+    /// <summary>
+    /// The reranker, made once on the thread pool (loading an ONNX model takes seconds, and must not hold the query
+    /// grain's turn); a load that failed is tried again by the next request rather than remembered.
+    /// </summary>
+    private Task<IReranker?> RerankerAsync()
+    {
+        lock (_gate)
+        {
+            if (_loading is null || _loading.IsFaulted || _loading.IsCanceled)
+            {
+                _loading = Task.Run(() => Choose(options.Value, generation.Value, services));
+            }
+
+            return _loading;
         }
     }
 
@@ -85,7 +109,7 @@ public sealed partial class Reranking(IOptions<RerankOptions> options, IOptions<
 
     public void Dispose()
     {
-        if (_reranker.IsValueCreated && _reranker.Value is IDisposable disposable)
+        if (_loading is { IsCompletedSuccessfully: true, Result: IDisposable disposable })
         {
             disposable.Dispose();
         }

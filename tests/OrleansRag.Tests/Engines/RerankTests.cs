@@ -125,6 +125,7 @@ public sealed class RerankTests : IDisposable
     {
         Assert.Equal([2, 0, 1, 3], LanguageModelReranker.Parse("3, 1, 2", 4));
         Assert.Equal([3, 1, 0, 2], LanguageModelReranker.Parse("Ranking: [4] > [2] > [4] > [9]", 4));
+        Assert.Equal([2, 0, 1], LanguageModelReranker.Parse("1. Passage 3 (the timetable)\n2. Passage 1", 3)); // list numbers are not passage numbers
         Assert.Contains("named no passage", Assert.Throws<InvalidOperationException>(() => LanguageModelReranker.Parse("I cannot tell.", 3)).Message, StringComparison.Ordinal);
         var prompt = LanguageModelReranker.Prompt("Why?", [Hit("a", new string('x', 2000)), Hit("b", "short")], 100);
         var user = prompt[1].Text;

@@ -121,6 +121,8 @@ public sealed partial class LanguageModelRerankTests : IAsyncLifetime
         var reranked = await PostAsync("v1/collections/harbour/search", new { query = "When does the ferry leave?", topK = 2, mode = "hybrid", rerank = true });
         Assert.True(reranked.GetProperty("reranked").GetBoolean());
         Assert.Equal(["tides", "cafe"], reranked.GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("documentId").GetString()));
+        var scores = reranked.GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("score").GetDouble()).ToList();
+        Assert.Equal(scores.OrderDescending(), scores); // the hits' own scores, in the reranker's order
         _model.Then(FakeOpenAiServer.Status(400));
         var failed = await PostAsync("v1/collections/harbour/search", new { query = "When does the ferry leave?", topK = 2, mode = "hybrid", rerank = true });
         Assert.False(failed.GetProperty("reranked").GetBoolean());

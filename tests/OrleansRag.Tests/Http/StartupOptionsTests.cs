@@ -17,6 +17,18 @@ public sealed class StartupOptionsTests
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value, ["Samples:Enabled"] = "false" })));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Rerank:Enabled", "true", "Rerank:Enabled (or Rerank:Kind LanguageModel) needs a reranker")]
+    [InlineData("Rerank:Kind", "LanguageModel", "Rerank:Enabled (or Rerank:Kind LanguageModel) needs a reranker")]
+    [InlineData("Rerank:ModelPath", "/nonexistent/cross-encoder.onnx", "Rerank:ModelPath '/nonexistent/cross-encoder.onnx' does not exist")]
+    public async Task Reranking_that_cannot_work_stops_the_start_naming_the_setting(string key, string value, string expected)
+    {
+        await using var app = RagHost.Build(["--urls", "http://127.0.0.1:0"], builder =>
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value, ["Samples:Enabled"] = "false" }));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync());
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+    }
 }
 
 /// <summary>The settings of originals and ingestion webhooks: what cannot work is refused at start, naming the setting.</summary>
