@@ -4,8 +4,9 @@ using OrleansRag.Client;
 namespace OrleansRag.Bench;
 
 /// <summary>
-/// How dense and BM25 rankings are best fused, measured on SciFact's test queries: the collection is ingested once
-/// (whole abstracts, the default int8 model), each query is searched once per mode at depth 100 (per document), and the
+/// How dense and BM25 rankings are best fused, measured on a BEIR-layout set's test queries (SciFact by default,
+/// <c>--dataset DIR</c> for another, e.g. tests/data/manpages): the corpus is ingested once (whole documents, the
+/// default int8 model), each query is searched once per mode at depth 100 (per document), and the
 /// fusions are computed from those two lists: reciprocal rank fusion at several k, weighted RRF, and convex combinations
 /// of min-max and z-score normalised scores at several dense weights. Prints nDCG@10 for each; asserts nothing.
 /// </summary>
@@ -16,18 +17,26 @@ internal static class FusionBenchmark
     public static async Task RunAsync(string[] args)
     {
         var quantized = BenchArgs.String(args, "--quantized") ?? "true";
+        var folder = BenchArgs.String(args, "--dataset") ?? Path.Combine(AppContext.BaseDirectory, "data", "scifact");
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
         var app = BenchHost.Build(new Dictionary<string, string?> { ["Query:AnswerCacheEntries"] = "0", ["Embedding:Quantized"] = quantized, ["Ingestion:MaxDocumentBytes"] = "2097152" });
         await app.StartAsync();
         var rag = BenchHost.Client(app);
         await rag.CreateCollectionAsync("fusion", new CollectionSettings(ChunkTokens: 0));
-        var documents = SciFact.Documents(int.MaxValue);
+        var documents = File.ReadLines(Path.Combine(folder, "corpus.jsonl")).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Select(e => (e.GetProperty("_id").GetString()!, e.GetProperty("title").GetString()!, e.GetProperty("text").GetString()!)).ToList();
         var ingest = System.Diagnostics.Stopwatch.StartNew();
         await SciFact.IngestAsync(rag, "fusion", documents);
-        Console.WriteLine($"OrleansRag fusion: SciFact, {documents.Count} abstracts ingested in {ingest.Elapsed.TotalSeconds:F0} s (int8 {quantized}), depth {Depth}");
+        Console.WriteLine($"OrleansRag fusion: {name}, {documents.Count} documents ingested in {ingest.Elapsed.TotalSeconds:F0} s (int8 {quantized}), depth {Depth}");
 
-        var relevant = SciFact.RelevantIn("test.tsv");
-        var queries = SciFact.QueriesWithIds(int.MaxValue).Where(q => relevant.ContainsKey(q.Id)).ToList();
-        var runs = new List<(HashSet<string> Relevant, SearchHit[] Dense, SearchHit[] Bm25)>();
+        // Graded judgments (query -> document -> grade > 0), as BEIR's qrels/test.tsv has them.
+        var relevant = File.ReadLines(Path.Combine(folder, "qrels", "test.tsv")).Skip(1).Select(line => line.Split('\t'))
+            .Where(parts => int.Parse(parts[2], CultureInfo.InvariantCulture) > 0)
+            .GroupBy(parts => parts[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToDictionary(parts => parts[1], parts => int.Parse(parts[2], CultureInfo.InvariantCulture), StringComparer.Ordinal), StringComparer.Ordinal);
+        var queries = File.ReadLines(Path.Combine(folder, "queries.jsonl")).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Select(e => (Id: e.GetProperty("_id").GetString()!, Text: e.GetProperty("text").GetString()!)).Where(q => relevant.ContainsKey(q.Id)).ToList();
+        var runs = new List<(Dictionary<string, int> Relevant, SearchHit[] Dense, SearchHit[] Bm25)>();
         foreach (var (id, text) in queries)
         {
             var dense = await rag.SearchAsync("fusion", text, new SearchOptions(Depth, SearchMode.Dense, PerDocument: true));
@@ -70,7 +79,7 @@ internal static class FusionBenchmark
     private static readonly List<double> _served = [];
     private static readonly List<double> _servedRrf = [];
 
-    private static void Report(string name, List<(HashSet<string> Relevant, SearchHit[] Dense, SearchHit[] Bm25)> runs, Func<(HashSet<string> Relevant, SearchHit[] Dense, SearchHit[] Bm25), IEnumerable<string>> rank) =>
+    private static void Report(string name, List<(Dictionary<string, int> Relevant, SearchHit[] Dense, SearchHit[] Bm25)> runs, Func<(Dictionary<string, int> Relevant, SearchHit[] Dense, SearchHit[] Bm25), IEnumerable<string>> rank) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} nDCG@10 {runs.Average(r => Ndcg10(r.Relevant, [.. rank(r).Take(10)])):F4}"));
 
     private static IEnumerable<string> Rrf(SearchHit[] dense, SearchHit[] bm25, int k, double denseWeight)
@@ -123,10 +132,11 @@ internal static class FusionBenchmark
         return hits.ToDictionary(h => h.DocumentId, h => sd > 0 ? (h.Score - mean) / sd : 0.0, StringComparer.Ordinal);
     }
 
-    private static double Ndcg10(HashSet<string> relevant, IReadOnlyList<string> ranking)
+    /// <summary>nDCG@10 with the grade as the gain (as pytrec_eval, which BEIR uses, computes it).</summary>
+    private static double Ndcg10(Dictionary<string, int> relevant, IReadOnlyList<string> ranking)
     {
-        var dcg = ranking.Take(10).Select((id, i) => relevant.Contains(id) ? 1.0 / Math.Log2(i + 2) : 0).Sum();
-        var ideal = Enumerable.Range(0, Math.Min(10, relevant.Count)).Sum(i => 1.0 / Math.Log2(i + 2));
+        var dcg = ranking.Take(10).Select((id, i) => relevant.GetValueOrDefault(id) / Math.Log2(i + 2)).Sum();
+        var ideal = relevant.Values.OrderDescending().Take(10).Select((grade, i) => grade / Math.Log2(i + 2)).Sum();
         return ideal > 0 ? dcg / ideal : 0;
     }
 }

@@ -12,7 +12,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- archive [--docs 1000]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 6] [--warm-rounds 2] [--quantized true]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- ocr [--pages 20] [--images 5] [--dpi 300] [--parallel 0]
-//   dotnet run -c Release --project bench/OrleansRag.Bench -- fusion [--quantized true]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- fusion [--dataset tests/data/manpages] [--quantized true]
 switch (args.FirstOrDefault())
 {
     case "files":
