@@ -77,7 +77,7 @@ public static class CollectionsApi
             || (settings.EmbeddingModel is not null && !string.Equals(settings.EmbeddingModel, info.EmbeddingModel?.Name, StringComparison.OrdinalIgnoreCase))
             || (settings.Rerank is not null && settings.Rerank != info.Rerank);
         return conflicts
-            ? Results.Problem(detail: $"Collection '{collection}' exists with other settings (shardCount {info.ShardCount}, chunkTokens {info.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, embeddingModel {info.EmbeddingModel?.Name}); settings are fixed at creation.",
+            ? Results.Problem(detail: $"Collection '{collection}' exists with other settings (shardCount {info.ShardCount}, chunkTokens {info.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, embeddingModel {info.EmbeddingModel?.Name}, rerank {info.Rerank?.ToString().ToLowerInvariant() ?? "default"}); settings are fixed at creation.",
                 statusCode: StatusCodes.Status409Conflict, title: "Conflict")
             : Results.Ok(info);
     }
