@@ -171,8 +171,8 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
 
     /// <summary>The next turn of a conversation, streamed (token, done with the turn, error).</summary>
     public IAsyncEnumerable<AskStreamEvent> SendMessageStreamAsync(string collection, string id, string question, int topK, SearchMode? mode,
-        JsonElement? filter, CancellationToken cancellationToken) =>
-        StreamAsync($"{ConversationsPath(collection)}/{Uri.EscapeDataString(id)}/messages", new { question, topK, mode, filter, stream = true }, cancellationToken);
+        JsonElement? filter, CancellationToken cancellationToken, bool? rerank = null) =>
+        StreamAsync($"{ConversationsPath(collection)}/{Uri.EscapeDataString(id)}/messages", new { question, topK, mode, filter, stream = true, rerank }, cancellationToken);
 
     private static string ConversationsPath(string collection) => $"v1/collections/{Uri.EscapeDataString(collection)}/conversations";
 

@@ -334,10 +334,10 @@ public sealed partial class SourceGrain(
             SourceId,
             current.Settings!,
             current.SecretNames,
-            _run is not null ? SourceSyncState.Syncing : current.LastSync?.State ?? SourceSyncState.Pending,
+            _finished is not null ? SourceSyncState.Syncing : current.LastSync?.State ?? SourceSyncState.Pending, // started, or running
             current.CreatedAt,
             last,
-            _run is not null ? null : current.NextSyncAt,
+            _finished is not null ? null : current.NextSyncAt,
             current.Files.Count(f => f.Value.Error is null),
             errors,
             (int)Interval.TotalMinutes,

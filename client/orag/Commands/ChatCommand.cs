@@ -77,7 +77,7 @@ public sealed class ChatCommand : AsyncCommand<ChatCommand.Settings>
             try
             {
                 var response = await CliOutput.StreamAnswerAsync(
-                    client.SendMessageStreamAsync(collection, id, question, settings.TopK, settings.ParsedMode, settings.FilterJson, cancellationToken),
+                    client.SendMessageStreamAsync(collection, id, question, settings.TopK, settings.ParsedMode, settings.FilterJson, cancellationToken, settings.ParsedRerank),
                     cancellationToken);
                 CliOutput.PrintAnswerDetails(response, brief: true);
             }
