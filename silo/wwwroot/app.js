@@ -529,12 +529,14 @@ async function addSource(form) {
   }
   await api("POST", `v1/collections/${collection()}/sources`, body);
   form.querySelectorAll("input[type=password]").forEach((input) => { input.value = ""; });
-  await loadSources();
+  await loadSources(); // a sync that ends before this read schedules no further look: the documents are read here too
+  await loadDocuments();
 }
 
 async function syncSource(name, id) {
   await api("POST", `v1/collections/${encodeURIComponent(name)}/sources/${encodeURIComponent(id)}/sync`);
   await loadSources();
+  await loadDocuments();
 }
 
 async function removeSource(name, id) {
