@@ -185,10 +185,7 @@ public sealed partial class SourceGrain(
             await GrainFactory.GetGrain<ICollectionGrain>(CollectionKey).DetachSourceAsync(SourceId);
             await state.ClearStateAsync(cancellationToken);
             state.State = new SourceState();
-            if (await this.GetReminder(ReminderName, cancellationToken) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder, cancellationToken);
-            }
+            await ForgetReminderAsync(cancellationToken);
 
             LogDeleted(this.GetPrimaryKeyString(), keepDocuments);
             return true;
@@ -203,10 +200,7 @@ public sealed partial class SourceGrain(
     {
         if (state.State.Settings is null)
         {
-            if (await this.GetReminder(ReminderName) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
+            await ForgetReminderAsync(CancellationToken.None);
 
             return;
         }
@@ -215,6 +209,14 @@ public sealed partial class SourceGrain(
         if (_finished is null && (state.State.Running || state.State.NextSyncAt <= time.GetUtcNow())) // Running with none here: a dead silo's
         {
             Start(state.State.Running ? "resume" : "schedule");
+        }
+    }
+
+    private async Task ForgetReminderAsync(CancellationToken cancellationToken)
+    {
+        if (await this.GetReminder(ReminderName, cancellationToken) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder, cancellationToken);
         }
     }
 
