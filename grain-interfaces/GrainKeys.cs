@@ -26,6 +26,9 @@ public static class GrainKeys
         return (key[..slash], key[(slash + 1)..]);
     }
 
+    /// <summary>The tenant of a collection key.</summary>
+    public static string Tenant(string collectionKey) => collectionKey[..Math.Max(0, collectionKey.IndexOf('/', StringComparison.Ordinal))];
+
     /// <summary>The collection name (without tenant) of a collection key.</summary>
     public static string CollectionName(string collectionKey) => collectionKey[(collectionKey.IndexOf('/', StringComparison.Ordinal) + 1)..];
 }

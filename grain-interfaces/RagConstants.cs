@@ -16,6 +16,9 @@ public static class RagConstants
     /// <summary>Sources (folders, buckets, sites) one collection may have.</summary>
     public const int MaxSourcesPerCollection = 50;
 
+    /// <summary>Characters a comment on an answer may have.</summary>
+    public const int MaxFeedbackCommentLength = 2000;
+
     public const int MinTopK = 1;
     public const int MaxTopK = 100;
     public const int DefaultTopK = 5;

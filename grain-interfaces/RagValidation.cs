@@ -216,6 +216,26 @@ public static class RagValidation
         return CheckTitleAndMetadata(upload.Title, upload.Metadata);
     }
 
+    /// <summary>Answer ids, as answers carry them: 32 lower-case hexadecimal digits (a version 7 UUID without dashes).</summary>
+    public static string? CheckAnswerId(string? value) =>
+        value is { Length: 32 } && value.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f')
+            ? null
+            : $"answerId '{Truncate(value ?? "")}' is not an answer id (32 lower-case hexadecimal digits, as an answer's answerId).";
+
+    /// <summary>A rating's comment: at most <see cref="RagConstants.MaxFeedbackCommentLength"/> characters, no control characters but line breaks and tabs.</summary>
+    public static string? CheckFeedbackComment(string? comment) =>
+        comment is null ? null
+        : comment.Length > RagConstants.MaxFeedbackCommentLength ? $"comment is {comment.Length} characters long; the limit is {RagConstants.MaxFeedbackCommentLength}."
+        : comment.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t') ? "comment must not contain control characters."
+        : null;
+
+    /// <summary>A query-log read: a limit of 1..<see cref="QueryLogQuery.MaxLimit"/> and a cursor as pages give it.</summary>
+    public static string? CheckQueryLogQuery(QueryLogQuery? query) =>
+        query is null ? "A query-log query is required."
+        : query.Limit is < 1 or > QueryLogQuery.MaxLimit ? $"limit must be between 1 and {QueryLogQuery.MaxLimit}; it was {query.Limit}."
+        : query.Before is not null && CheckAnswerId(query.Before) is not null ? $"before '{Truncate(query.Before)}' is not a cursor (use a page's next)."
+        : null;
+
     /// <summary>
     /// Source ids: as <see cref="CheckId"/>, without ':' (a source's documents are named "{source}:{path}", so a ':'
     /// would let two sources name the same document).

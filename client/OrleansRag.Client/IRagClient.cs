@@ -104,6 +104,15 @@ public interface IRagClient
     Task<bool> DeleteSourceAsync(string collection, string sourceId, bool keepDocuments = false, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Rates the answer <paramref name="answerId"/> (an answer's <see cref="AskResponse.AnswerId"/>), with an optional
+    /// comment; a later rating replaces an earlier one. False when the collection's query log has no such answer.
+    /// </summary>
+    Task<bool> RateAnswerAsync(string collection, string answerId, AnswerRating rating, string? comment = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A page of the collection's query log, newest first (admins only); null when the collection does not exist.</summary>
+    Task<QueryLogPage?> GetQueryLogAsync(string collection, QueryLogQuery? query = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// A page of a document's chunks as its shard holds them (index, text, pages, section heading, token count), in
     /// order: <paramref name="limit"/> from <paramref name="offset"/>; null when the document does not exist.
     /// </summary>

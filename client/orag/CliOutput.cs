@@ -66,6 +66,10 @@ internal static class CliOutput
         var t = response.Timings;
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"[grey]embed {t.EmbedMs:F0} ms, retrieve {t.RetrieveMs:F0} ms, generate {t.GenerateMs:F0} ms, total {t.TotalMs:F0} ms{(response.Cached ? " (cached)" : "")}[/]");
+        if (response.AnswerId is { } answerId)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]answer {answerId} (rate it: orag rate {answerId} up|down)[/]");
+        }
     }
 
     /// <summary>Prints an error without a stack trace and returns the exit code.</summary>

@@ -32,6 +32,16 @@ app.Configure(config =>
             .WithExample("sources", "sync", "handbook-share", "--wait", "--collection", "handbook");
         sources.AddCommand<SourcesRemoveCommand>("remove").WithDescription("Detach a source (its documents are deleted unless --keep-documents).");
     });
+    config.AddCommand<RateCommand>("rate").WithDescription("Rate an answer up or down (its id is printed under the answer).")
+        .WithExample("rate", "0193c4d2a4b87c3e9f1d2b3c4d5e6f70", "down", "--comment", "missed the second step", "--collection", "handbook");
+    config.AddBranch("log", log =>
+    {
+        log.SetDescription("The query log: answered questions with their citations, timings and feedback (admin).");
+        log.AddCommand<LogShowCommand>("show").WithDescription("Show the newest entries of a collection's query log.")
+            .WithExample("log", "show", "--rating", "down", "--collection", "handbook");
+        log.AddCommand<LogExportCommand>("export").WithDescription("Write the questions rated up and the documents their answers cited as a BEIR set for orag eval.")
+            .WithExample("log", "export", "--collection", "handbook", "-o", "handbook-feedback");
+    });
     config.AddBranch("keys", keys =>
     {
         keys.SetDescription("API keys.");

@@ -263,6 +263,17 @@ public sealed class RagHttpClient(Uri baseAddress, string? apiKey = null) : IDis
     public async Task DeleteSourceAsync(string collection, string id, bool keepDocuments, CancellationToken cancellationToken) =>
         await SendAsync<JsonElement?>(HttpMethod.Delete, $"{SourcesPath(collection)}/{Uri.EscapeDataString(id)}{(keepDocuments ? "?keepDocuments=true" : "")}", null, cancellationToken);
 
+    public Task<QueryLogPage> GetQueryLogAsync(string collection, string? before, int limit, AnswerRating? rating, CancellationToken cancellationToken) =>
+        SendAsync<QueryLogPage>(HttpMethod.Get, $"v1/collections/{Uri.EscapeDataString(collection)}/query-log?limit={limit}"
+            + (before is null ? "" : $"&before={Uri.EscapeDataString(before)}") + (rating is null ? "" : $"&rating={(rating == AnswerRating.Up ? "up" : "down")}"), null, cancellationToken);
+
+    public async Task RateAnswerAsync(string collection, string answerId, AnswerRating rating, string? comment, CancellationToken cancellationToken) =>
+        await SendAsync<JsonElement?>(HttpMethod.Post, $"v1/collections/{Uri.EscapeDataString(collection)}/answers/{Uri.EscapeDataString(answerId)}/feedback",
+            new { rating = rating == AnswerRating.Up ? "up" : "down", comment }, cancellationToken);
+
+    public Task<DocumentChunkPage> GetChunksAsync(string collection, string documentId, int offset, int limit, CancellationToken cancellationToken) =>
+        SendAsync<DocumentChunkPage>(HttpMethod.Get, $"v1/collections/{Uri.EscapeDataString(collection)}/documents/{Uri.EscapeDataString(documentId)}/chunks?offset={offset}&limit={limit}", null, cancellationToken);
+
     private static string SourcesPath(string collection) => $"v1/collections/{Uri.EscapeDataString(collection)}/sources";
 
     public sealed record SourceList(string Collection, IReadOnlyList<SourceInfo> Sources);

@@ -30,6 +30,8 @@ public sealed record class AskTimings(double EmbedMs, double RetrieveMs, double 
 /// An answer. In a conversation (or an ask with history), <see cref="StandaloneQuestion"/> is the question the
 /// follow-up was answered as when it was rewritten from the earlier turns, and <see cref="ConversationId"/> and
 /// <see cref="Turn"/> say which turn of which stored conversation this is; all three are left out of JSON when null.
+/// <see cref="AnswerId"/> names this answer in the collection's query log, for feedback
+/// (POST /v1/collections/{c}/answers/{answerId}/feedback); every answer gets its own, a cached one too.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansRag.AskResponse")]
 public sealed record class AskResponse(
@@ -44,7 +46,8 @@ public sealed record class AskResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StandaloneQuestion = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConversationId = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Turn = null,
-    bool Reranked = false);
+    bool Reranked = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AnswerId = null);
 
 /// <summary>
 /// What a generator returns: the answer text and its citations; Degraded when the language model failed and

@@ -26,7 +26,21 @@ public sealed record MetricsSnapshot(
     [property: Id(13)] double MemoryPercent,
     [property: Id(14)] long GcCollections,
     [property: Id(15)] long ThreadPoolQueueLength,
-    [property: Id(16)] IndexMemory? Index = null);
+    [property: Id(16)] IndexMemory? Index = null,
+    [property: Id(17)] IReadOnlyDictionary<string, AnswerOutcomes>? Answers = null);
+
+/// <summary>One collection's answers in one interval (key tenant/collection): how many, how many found nothing, and their ratings.</summary>
+[GenerateSerializer, Alias("OrleansRag.Monitoring.AnswerOutcomes")]
+[Immutable]
+public sealed record AnswerOutcomes(
+    [property: Id(0)] long Answers,
+    [property: Id(1)] long NoAnswers,
+    [property: Id(2)] long RatedUp,
+    [property: Id(3)] long RatedDown)
+{
+    public AnswerOutcomes Add(AnswerOutcomes other) =>
+        new(Answers + other.Answers, NoAnswers + other.NoAnswers, RatedUp + other.RatedUp, RatedDown + other.RatedDown);
+}
 
 /// <summary>Requests of one operation in one interval: count, errors, summed seconds and a latency histogram.</summary>
 [GenerateSerializer, Alias("OrleansRag.Monitoring.OperationStats")]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OrleansRag.Conversations;
 using OrleansRag.Embedding;
 using OrleansRag.Query;
+using OrleansRag.Query.QueryLog;
 
 namespace OrleansRag.Generation;
 
@@ -37,7 +38,9 @@ public sealed class AnswerPipeline(
     Rerank.Reranking reranking,
     IOptions<GenerationOptions> options,
     IOptions<Ingestion.IngestionOptions> ingestion,
-    Lazy<LanguageModelGenerator> languageModel)
+    Lazy<LanguageModelGenerator> languageModel,
+    QueryLogRecorder queryLog,
+    TimeProvider time)
 {
     private readonly ExtractiveGenerator _extractive = new(options.Value.MaxSentences, options.Value.MinScore);
     private readonly IRerankStage[] _rerankers = [.. rerankers];
@@ -60,12 +63,16 @@ public sealed class AnswerPipeline(
             var generate = Stopwatch.StartNew();
             var (hits, reranked) = await RerankAsync(prepared, token);
             var answer = await GenerateAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, token);
-            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
+            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked, NewAnswerId());
         }, cancellationToken);
 
-        // A cached answer reports this request's own question and timings.
-        return response.Cached ? prepared.Stamp(response, total.Elapsed.TotalMilliseconds) : response;
+        // A cached answer reports this request's own question, timings and answer id.
+        var answer = response.Cached ? prepared.Stamp(response, total.Elapsed.TotalMilliseconds, NewAnswerId()) : response;
+        await queryLog.RecordAsync(collectionKey, answer, searchOptions, time.GetUtcNow(), cancellationToken);
+        return answer;
     }
+
+    private string NewAnswerId() => QueryLogIds.New(time.GetUtcNow());
 
     /// <summary>
     /// Token events as the answer is produced, then Done with the whole answer (or one Error event: an unknown
@@ -83,8 +90,10 @@ public sealed class AnswerPipeline(
 
         if (cache.TryGet(prepared.CacheKey, out var cached))
         {
+            var stamped = prepared.Stamp(cached with { Cached = true }, total.Elapsed.TotalMilliseconds, NewAnswerId());
+            await queryLog.RecordAsync(collectionKey, stamped, searchOptions, time.GetUtcNow(), cancellationToken);
             yield return new AskStreamEvent(AskStreamEventKind.Token, cached.Answer);
-            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: prepared.Stamp(cached with { Cached = true }, total.Elapsed.TotalMilliseconds));
+            yield return new AskStreamEvent(AskStreamEventKind.Done, Response: stamped);
             yield break;
         }
 
@@ -115,8 +124,9 @@ public sealed class AnswerPipeline(
                         var item = stream!.Current;
                         if (item.Kind == AskStreamEventKind.Done && item.Response is { } done)
                         {
-                            var response = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
+                            var response = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked, NewAnswerId());
                             cache.Set(prepared.CacheKey, response);
+                            await queryLog.RecordAsync(collectionKey, response, searchOptions, time.GetUtcNow(), cancellationToken);
                             item = item with { Response = response };
                         }
 
@@ -129,8 +139,9 @@ public sealed class AnswerPipeline(
         }
 
         answer ??= await ExtractAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, cancellationToken);
-        var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
+        var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked, NewAnswerId());
         cache.Set(prepared.CacheKey, final);
+        await queryLog.RecordAsync(collectionKey, final, searchOptions, time.GetUtcNow(), cancellationToken);
         yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
         yield return new AskStreamEvent(AskStreamEventKind.Done, Response: final);
     }
@@ -269,12 +280,12 @@ public sealed class AnswerPipeline(
         public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs, CondenseMs);
 
         /// <summary>The response; a rerank that failed makes it degraded too, its reason beside the model's, if any.</summary>
-        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs, Rerank.RerankResult? reranked)
+        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs, Rerank.RerankResult? reranked, string answerId)
         {
             var reasons = new[] { answer.DegradedReason, reranked?.DegradedReason }.Where(r => r is not null).ToList();
             return new(Collection, Question, answer.Answer, Linked(answer.Citations), Timings(generateMs, totalMs),
                 Degraded: answer.Degraded || reranked?.DegradedReason is not null, DegradedReason: reasons.Count == 0 ? null : string.Join("; ", reasons),
-                StandaloneQuestion: Rewrite, Reranked: reranked?.Reranked ?? false);
+                StandaloneQuestion: Rewrite, Reranked: reranked?.Reranked ?? false, AnswerId: answerId);
         }
 
         // An array, not a collection expression: a conversation keeps its answers in grain state, and a JSON storage
@@ -283,8 +294,8 @@ public sealed class AnswerPipeline(
             ? citations.Select(c => c with { Link = Citation.ContentLink(Collection, c.DocumentId, c.Page) }).ToArray()
             : citations;
 
-        /// <summary>A cached answer as this request's: its own question, rewrite and timings (generation 0).</summary>
-        public AskResponse Stamp(AskResponse cached, double totalMs) =>
-            cached with { Question = Question, StandaloneQuestion = Rewrite, Timings = Timings(0, totalMs) };
+        /// <summary>A cached answer as this request's: its own question, rewrite, timings (generation 0) and answer id.</summary>
+        public AskResponse Stamp(AskResponse cached, double totalMs, string answerId) =>
+            cached with { Question = Question, StandaloneQuestion = Rewrite, Timings = Timings(0, totalMs), AnswerId = answerId };
     }
 }

@@ -106,7 +106,10 @@ public static class RagServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Answers: the answer pipeline and its cache, the extractive generator, and the language model when one is configured.</summary>
+    /// <summary>
+    /// Answers: the answer pipeline and its cache, the extractive generator, the language model when one is configured, and
+    /// the query log (in memory unless a durable one is registered).
+    /// </summary>
     public static IServiceCollection AddRagAnswers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<GenerationOptions>(configuration, GenerationOptions.SectionName);
@@ -115,6 +118,9 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<Generation.Rerank.RerankOptions>, Generation.Rerank.RerankNeedsAReranker>();
         services.AddSingleton<Generation.Rerank.Reranking>();
         services.AddSingleton<AnswerCache>();
+        services.AddValidatedOptions<Query.QueryLog.QueryLogOptions>(configuration, Query.QueryLog.QueryLogOptions.SectionName);
+        services.TryAddSingleton<Query.QueryLog.IQueryLog, Query.QueryLog.MemoryQueryLog>();
+        services.AddSingleton<Query.QueryLog.QueryLogRecorder>();
         services.AddSingleton<AnswerPipeline>();
         services.AddSingleton<LanguageModelGenerator>(); // made on first use: only when Generation:Provider names a model
         services.AddSingleton(sp => new Lazy<LanguageModelGenerator>(sp.GetRequiredService<LanguageModelGenerator>));

@@ -101,6 +101,10 @@ public sealed partial class AlertRuleGrain(
         try
         {
             values = await GrainFactory.GetGrain<IMetricsGrain>(MetricsChannel.Key).QueryAsync(rule.Metric, rule.Aggregation, rule.Window, rule.Operation);
+            if (AlertManagerGrain.TenantOf(this.GetPrimaryKeyString()) is { } tenant && MetricCatalog.PerCollection.Contains(rule.Metric))
+            {
+                values = [.. values.Where(v => v.Labels.GetValueOrDefault(AlertManagerGrain.TenantLabel) == tenant)]; // a tenant's rule sees its own collections only
+            }
         }
         catch (Exception exception)
         {

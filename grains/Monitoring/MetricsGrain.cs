@@ -131,6 +131,11 @@ public sealed class MetricsGrain(
             return Task.FromResult(Array.Empty<SeriesValue>());
         }
 
+        if (MetricCatalog.PerCollection.Contains(metric))
+        {
+            return Task.FromResult(CollectionValues(metric, recent));
+        }
+
         var lastSeen = _bySilo.Values.Max(list => list[^1].Timestamp);
         return Task.FromResult<SeriesValue[]>([new SeriesValue(new Dictionary<string, string>(), ClusterValue(metric, aggregation, recent, window, operation), lastSeen)]);
     }
@@ -160,6 +165,34 @@ public sealed class MetricsGrain(
             "embedding_texts" => CountValue(recent.Sum(s => s.EmbeddingTexts)),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// One series per collection that answered or was rated in the window (labels tenant, collection); its value is null
+    /// below the metric's minimum volume.
+    /// </summary>
+    private static SeriesValue[] CollectionValues(string metric, List<MetricsSnapshot> recent)
+    {
+        var lastSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var totals = new Dictionary<string, AnswerOutcomes>(StringComparer.Ordinal);
+        foreach (var snapshot in recent)
+        {
+            foreach (var (key, outcomes) in snapshot.Answers ?? new Dictionary<string, AnswerOutcomes>())
+            {
+                totals[key] = totals.TryGetValue(key, out var held) ? held.Add(outcomes) : outcomes;
+                lastSeen[key] = lastSeen.TryGetValue(key, out var seen) && seen > snapshot.Timestamp ? seen : snapshot.Timestamp;
+            }
+        }
+
+        return [.. totals.OrderBy(p => p.Key, StringComparer.Ordinal).Select(pair =>
+        {
+            var (answers, noAnswers, up, down) = pair.Value;
+            double? value = metric == "no_answer_percent"
+                ? answers >= MetricCatalog.MinAnswers ? noAnswers * 100.0 / answers : null
+                : up + down >= MetricCatalog.MinRatings ? down * 100.0 / (up + down) : null;
+            var labels = new Dictionary<string, string> { ["tenant"] = GrainKeys.Tenant(pair.Key), ["collection"] = GrainKeys.CollectionName(pair.Key) };
+            return new SeriesValue(labels, value, lastSeen[pair.Key]);
+        })];
     }
 
     private static double SiloValue(string metric, MetricsSnapshot s) => metric switch

@@ -20,12 +20,16 @@ public sealed class RagInstruments
     public const string EmbeddingTexts = "orleansrag.embedding.texts";
     public const string GenerationCalls = "orleansrag.generation.calls";
     public const string GenerationFallbacks = "orleansrag.generation.fallbacks";
+    public const string Answers = "orleansrag.answers";
+    public const string AnswerFeedback = "orleansrag.answer.feedback";
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _cache;
     private readonly Counter<long> _embeddings;
     private readonly Counter<long> _texts;
+    private readonly Counter<long> _answers;
+    private readonly Counter<long> _feedback;
 
     /// <summary>The host's instruments, on the meter its factory makes (and disposes).</summary>
     public RagInstruments(IMeterFactory meters)
@@ -45,6 +49,8 @@ public sealed class RagInstruments
         _cache = meter.CreateCounter<long>(CacheRequests, "{request}", "Answer-cache lookups by result (hit, miss).");
         _embeddings = meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
         _texts = meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");
+        _answers = meter.CreateCounter<long>(Answers, "{answer}", "Answers by tenant, collection and outcome (answered, no_answer: nothing cited).");
+        _feedback = meter.CreateCounter<long>(AnswerFeedback, "{rating}", "Ratings of answers by tenant, collection and rating (up, down).");
     }
 
     /// <summary>The host's OrleansRag meter: every OrleansRag instrument of the host is made on it.</summary>
@@ -152,6 +158,22 @@ public sealed class RagInstruments
         _requests.Add(1, operationTag, new KeyValuePair<string, object?>("outcome", outcome));
         _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, operationTag);
     }
+
+    /// <summary>One answer given in a collection (key tenant/collection): answered, or no answer (nothing cited).</summary>
+    public void Answered(string collectionKey, bool noAnswer) =>
+        _answers.Add(1, CollectionTags(collectionKey, "outcome", noAnswer ? "no_answer" : "answered"));
+
+    /// <summary>One rating of an answer of a collection (key tenant/collection).</summary>
+    public void Rated(string collectionKey, AnswerRating rating) =>
+        _feedback.Add(1, CollectionTags(collectionKey, "rating", rating == AnswerRating.Up ? "up" : "down"));
+
+    private static ReadOnlySpan<KeyValuePair<string, object?>> CollectionTags(string collectionKey, string name, string value) =>
+        new KeyValuePair<string, object?>[]
+        {
+            new("tenant", GrainKeys.Tenant(collectionKey)),
+            new("collection", GrainKeys.CollectionName(collectionKey)),
+            new(name, value),
+        };
 
     public void CacheLookup(bool hit) => _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 

@@ -31,6 +31,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private readonly ILogger<SiloMetricsCollector> _logger;
     private readonly Process _process = Process.GetCurrentProcess();
     private Dictionary<string, OperationAccumulator> _operations = [];
+    private Dictionary<string, AnswerOutcomes> _answers = new(StringComparer.Ordinal);
     private long _cacheHits, _cacheMisses, _embeddingCalls, _embeddingTexts, _generationCalls, _generationFallbacks;
     private TimeSpan _lastCpu;
     private long _lastCpuAt;
@@ -58,7 +59,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         {
             if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name is RagInstruments.Requests or RagInstruments.RequestDuration
                     or RagInstruments.CacheRequests or RagInstruments.EmbeddingCalls or RagInstruments.EmbeddingTexts
-                    or RagInstruments.GenerationCalls or RagInstruments.GenerationFallbacks)
+                    or RagInstruments.GenerationCalls or RagInstruments.GenerationFallbacks or RagInstruments.Answers or RagInstruments.AnswerFeedback)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -80,10 +81,12 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     public MetricsSnapshot TakeSnapshot(string silo, TimeSpan interval)
     {
         Dictionary<string, OperationAccumulator> operations;
+        Dictionary<string, AnswerOutcomes> answers;
         long hits, misses, calls, texts, generations, fallbacks;
         lock (_gate)
         {
             (operations, _operations) = (_operations, []);
+            (answers, _answers) = (_answers, new Dictionary<string, AnswerOutcomes>(StringComparer.Ordinal));
             (hits, misses, calls, texts, generations, fallbacks) = (_cacheHits, _cacheMisses, _embeddingCalls, _embeddingTexts, _generationCalls, _generationFallbacks);
             _cacheHits = _cacheMisses = _embeddingCalls = _embeddingTexts = _generationCalls = _generationFallbacks = 0;
         }
@@ -101,7 +104,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
             silo, _time.GetUtcNow(), interval.TotalSeconds,
             operations.ToDictionary(o => o.Key, o => new OperationStats(o.Value.Count, o.Value.Errors, o.Value.Sum, o.Value.Buckets)),
             hits, misses, calls, texts, _embeddings.QueueLength, generations, fallbacks,
-            _cpuPercent, Environment.WorkingSet, MemoryPercent(), collections, ThreadPool.PendingWorkItemCount, IndexMemory());
+            _cpuPercent, Environment.WorkingSet, MemoryPercent(), collections, ThreadPool.PendingWorkItemCount, IndexMemory(), answers.Count == 0 ? null : answers);
     }
 
     /// <summary>The shards on this silo against its budget.</summary>
@@ -209,6 +212,14 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
                 case RagInstruments.GenerationFallbacks:
                     _generationFallbacks += value;
                     break;
+                case RagInstruments.Answers:
+                    var noAnswer = Tag(tags, "outcome") == "no_answer" ? value : 0;
+                    AddAnswers(tags, new AnswerOutcomes(value, noAnswer, 0, 0));
+                    break;
+                case RagInstruments.AnswerFeedback:
+                    var up = Tag(tags, "rating") == "up";
+                    AddAnswers(tags, new AnswerOutcomes(0, 0, up ? value : 0, up ? 0 : value));
+                    break;
             }
         }
     }
@@ -227,6 +238,13 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
             operation.Buckets[bucket < 0 ? MetricsChannel.BucketBounds.Length : bucket]++;
             operation.Sum += seconds;
         }
+    }
+
+    /// <summary>Adds to this interval's outcomes of the measurement's collection (call under the lock).</summary>
+    private void AddAnswers(ReadOnlySpan<KeyValuePair<string, object?>> tags, AnswerOutcomes outcomes)
+    {
+        var key = GrainKeys.Collection(Tag(tags, "tenant") ?? "", Tag(tags, "collection") ?? "");
+        _answers[key] = _answers.TryGetValue(key, out var held) ? held.Add(outcomes) : outcomes;
     }
 
     /// <summary>This interval's accumulator of the measurement's operation (call under the lock).</summary>

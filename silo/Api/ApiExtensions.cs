@@ -43,6 +43,7 @@ public static class ApiExtensions
         v1.MapQueryApi();
         v1.MapConversationsApi();
         v1.MapSourcesApi();
+        v1.MapQueryLogApi();
         v1.MapEmbeddingsApi();
         v1.MapOpenAiChatApi();
         v1.MapAlertingApi();

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Orleans.Configuration;
+using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 using OrleansRag.Hosting;
 using OrleansRag.Retrieval;
@@ -62,6 +63,8 @@ public static class SiloHostingExtensions
             builder.Services.AddSingleton<IStorageGeneration>(sp => new RedisStorageGeneration(
                 redis.GetAsync, $"orleansrag:{options.ServiceId}", sp.GetRequiredService<ILogger<RedisStorageGeneration>>()));
             builder.Services.AddSingleton<OrleansRag.Ingestion.IDocumentSourceStore>(new OrleansRag.Ingestion.RedisDocumentSourceStore(redis.GetAsync, $"orleansrag:{options.ServiceId}"));
+            builder.Services.AddSingleton<OrleansRag.Query.QueryLog.IQueryLog>(sp => new OrleansRag.Query.QueryLog.RedisQueryLog(
+                redis.GetAsync, $"orleansrag:{options.ServiceId}", sp.GetRequiredService<IOptions<OrleansRag.Query.QueryLog.QueryLogOptions>>(), sp.GetRequiredService<TimeProvider>()));
             CheckSharedOriginals(builder.Configuration);
         }
 

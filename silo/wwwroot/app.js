@@ -199,6 +199,27 @@ async function openOriginal(link, documentId) {
   }
 }
 
+/**
+ * Thumbs up and down for one answer: a click sends the rating to the answer's feedback endpoint (a second click of the
+ * other thumb replaces it) and marks the chosen thumb pressed. Nothing when the answer has no id.
+ */
+function feedbackButtons(name, answerId) { // name: as collection() gives it, already escaped
+  if (!answerId) return element("span");
+  const status = element("span", { className: "muted feedback-status" });
+  const rate = (rating) => guarded(async () => {
+    await api("POST", `v1/collections/${name}/answers/${encodeURIComponent(answerId)}/feedback`, { rating });
+    for (const button of box.querySelectorAll("button")) button.setAttribute("aria-pressed", String(button.dataset.rating === rating));
+    status.textContent = "thanks for the feedback";
+  });
+  const button = (rating, label, symbol) => element("button", {
+    type: "button", className: "thumb", title: label, textContent: symbol, onclick: () => rate(rating),
+    dataset: { rating }, ariaLabel: label, ariaPressed: "false",
+  });
+  const box = element("div", { className: "feedback", dataset: { answerId } },
+    button("up", "Helpful answer", "▲ helpful"), button("down", "Unhelpful answer", "▼ not helpful"), status);
+  return box;
+}
+
 function selectCitation(list, id) {
   for (const item of list.querySelectorAll("li")) item.classList.remove("selected");
   const item = document.getElementById(id);
@@ -219,6 +240,7 @@ async function ask(question) {
   answer.textContent = "";
   $("#citations").replaceChildren();
   $("#answer-meta").textContent = "";
+  $("#answer-feedback").replaceChildren();
   const response = await fetch(path, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
@@ -233,6 +255,7 @@ async function ask(question) {
     const t = data.timings;
     $("#answer-meta").textContent = `${data.cached ? "cached · " : ""}${data.degraded ? `degraded (${data.degradedReason}) · ` : ""}`
       + `${Math.round(t.totalMs)} ms (embed ${Math.round(t.embedMs)}, retrieve ${Math.round(t.retrieveMs)}, generate ${Math.round(t.generateMs)})`;
+    $("#answer-feedback").replaceChildren(feedbackButtons(collection(), data.answerId));
   });
   if (asking === controller) asking = null;
 }
@@ -322,7 +345,8 @@ function chatTurn(question) {
   const answer = element("div", { className: "answer" });
   const meta = element("p", { className: "muted" });
   const citations = element("ol", { className: "citations" });
-  const item = element("li", { className: "turn" }, element("p", { className: "question", textContent: question }), answer, meta, citations);
+  const feedback = element("div");
+  const item = element("li", { className: "turn" }, element("p", { className: "question", textContent: question }), answer, meta, feedback, citations);
   $("#chat-log").append(item);
   item.scrollIntoView({ block: "end" });
   return {
@@ -333,6 +357,7 @@ function chatTurn(question) {
       item.dataset.turn = data.turn ?? "";
       renderAnswer(data.answer, data.citations, answer, citations, prefix);
       meta.textContent = data.standaloneQuestion ? `answered as: ${data.standaloneQuestion}` : "";
+      feedback.replaceChildren(feedbackButtons(collection(), data.answerId));
     },
   };
 }

@@ -1,7 +1,7 @@
 // Drives the silo's web page in headless Chromium (Debian's /usr/bin/chromium via playwright-core; no browser
 // download) as a person would: an error shown as the problem details say, files uploaded by drag and drop and by
-// the file picker and followed to "ready", a streamed answer, a click on a citation, a search, a delete, and the
-// operations tab. Saves a screenshot after each step.
+// the file picker and followed to "ready", a streamed answer, a click on a citation, thumbs down on the answer, a
+// search, a delete, and the operations tab. Saves a screenshot after each step.
 //   node web-ui.mjs <base-url> <out-dir> <pdf-file>
 // Prints one JSON report; exits 1 when a step fails (the report says which).
 import { openSession } from "./browser-session.mjs";
@@ -79,6 +79,18 @@ try {
     await marker.click();
     await page.locator(`#cite-${n}.selected`).waitFor({ timeout: 5000 });
     return { clicked: Number(n), selected: await page.locator("#citations li.selected").getAttribute("id") };
+  });
+
+  await step("feedback", async () => {
+    // Thumbs down on the answer: the button shows pressed once the rating is in; the test reads the query log.
+    const down = page.locator("#answer-feedback button[data-rating=down]");
+    await down.click();
+    await page.locator("#answer-feedback button[data-rating=down][aria-pressed=true]").waitFor({ timeout: 30000 });
+    return {
+      answerId: await page.locator("#answer-feedback .feedback").getAttribute("data-answer-id"),
+      upPressed: await page.locator("#answer-feedback button[data-rating=up]").getAttribute("aria-pressed"),
+      status: await page.locator("#answer-feedback .feedback-status").innerText(),
+    };
   });
 
   await step("original", async () => {

@@ -29,6 +29,7 @@ public sealed partial class ApiContractTests(RagHostFixture host)
         [typeof(CreateCollectionRequest)] = ("PUT", "v1/collections/contract-settings", "{}"),
         [typeof(EmbeddingsApi.EmbeddingsRequest)] = ("POST", "v1/embeddings", """{"input":"grains"}"""),
         [typeof(SourcesApi.AddSourceRequest)] = ("POST", "v1/collections/contract/sources", """{"id":"contract","kind":"web","url":"http://127.0.0.1:9/"}"""),
+        [typeof(QueryLogApi.FeedbackRequest)] = ("POST", $"v1/collections/contract/answers/{new string('0', 32)}/feedback", """{"rating":"up"}"""),
         [typeof(OpenAiChatApi.ChatCompletionRequest)] = ("POST", "v1/chat/completions", """{"model":"contract","messages":[{"role":"user","content":"What are grains?"}]}"""),
     };
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using OrleansRag.Tests.Infrastructure;
 
@@ -77,6 +78,13 @@ public sealed class WebPageTests(RagHostFixture host)
             var citation = root.GetProperty("citation");
             Assert.Equal($"cite-{citation.GetProperty("clicked").GetInt32()}", citation.GetProperty("selected").GetString());
 
+            // Thumbs down reaches the query log as the answer's rating.
+            var feedback = root.GetProperty("feedback");
+            Assert.Equal("false", feedback.GetProperty("upPressed").GetString());
+            var answerId = feedback.GetProperty("answerId").GetString()!;
+            var rated = await host.Http.GetFromJsonAsync<JsonElement>("v1/collections/web/query-log?rating=down");
+            Assert.Contains(rated.GetProperty("entries").EnumerateArray(), e => e.GetProperty("answerId").GetString() == answerId);
+
             // The citation of the PDF opens its original in a new tab at the cited page; its chunks show their pages.
             var original = root.GetProperty("original");
             var link = original.GetProperty("link").GetString()!;
@@ -97,7 +105,7 @@ public sealed class WebPageTests(RagHostFixture host)
             Assert.Contains("ask", operations.GetProperty("operations").EnumerateArray().Select(o => o.GetString()));
 
             var shots = root.GetProperty("screenshots").EnumerateArray().Select(s => s.GetString()!).ToList();
-            Assert.Equal(9, shots.Count);
+            Assert.Equal(10, shots.Count);
             Assert.All(shots, shot => Assert.True(new FileInfo(shot).Length > 10_000, shot));
         }
         finally

@@ -271,6 +271,55 @@ public sealed class AlertingEndToEndTests(AlertingEndToEndTests.Fixture fixture)
     private IEnumerable<JsonElement> Payloads(string rule, string status) => _receivers.Webhook.Where(p =>
         p.GetProperty("status").GetString() == status && p.GetProperty("alerts").EnumerateArray().Any(a => a.GetProperty("labels").GetProperty("alertname").GetString() == rule));
 
+    [Fact]
+    public async Task A_collection_that_answers_nothing_or_is_rated_down_fires_its_own_alert()
+    {
+        foreach (var (name, metric) in new[] { ("NothingFound", "no_answer_percent"), ("RatedDown", "negative_feedback_percent") })
+        {
+            using var created = await _host.Http.PutAsJsonAsync($"v1/alert-rules/{name}",
+                new { metric, window = "1m", comparator = ">", threshold = 50, @for = "0s", severity = "warning" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // An empty collection cites nothing: more than half of its answers (and at least the 20 the rate needs) are no-answers.
+        using (var empty = await _host.Http.PutAsJsonAsync("v1/collections/alerting-empty", new { }))
+        {
+            Assert.True(empty.IsSuccessStatusCode);
+        }
+
+        for (var i = 0; i < OrleansRag.Monitoring.MetricCatalog.MinAnswers; i++)
+        {
+            using var ask = await _host.Http.PostAsJsonAsync("v1/collections/alerting-empty/ask", new { question = $"Is anything here? ({i})" });
+            ask.EnsureSuccessStatusCode();
+        }
+
+        await WaitForAsync(() => FiredForAsync("NothingFound", "alerting-empty"), TimeSpan.FromSeconds(60));
+
+        // Answers of the volcano collection, each rated down.
+        _model.Default = FakeOpenAiServer.Answer("Magma rises [1].");
+        for (var i = 0; i < OrleansRag.Monitoring.MetricCatalog.MinRatings; i++)
+        {
+            using var ask = await _host.Http.PostAsJsonAsync("v1/collections/alerting/ask", new { question = $"Why do volcanoes erupt? (rated {i})" });
+            var answer = await ask.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(ask.IsSuccessStatusCode, answer.ToString());
+            using var rated = await _host.Http.PostAsJsonAsync($"v1/collections/alerting/answers/{answer.GetProperty("answerId").GetString()}/feedback", new { rating = "down" });
+            Assert.Equal(HttpStatusCode.NoContent, rated.StatusCode);
+        }
+
+        await WaitForAsync(() => FiredForAsync("RatedDown", "alerting"), TimeSpan.FromSeconds(60));
+        Assert.False(await FiredForAsync("NothingFound", "alerting"), "the volcano collection answers");
+    }
+
+    /// <summary>Whether the rule fired for the collection (its alert labelled with the collection and its tenant).</summary>
+    private async Task<bool> FiredForAsync(string rule, string collection)
+    {
+        using var history = JsonDocument.Parse(await _host.Http.GetStringAsync("v1/alerts/history?limit=100"));
+        return history.RootElement.GetProperty("history").EnumerateArray().Any(a =>
+            a.GetProperty("rule").GetString() == rule && a.GetProperty("state").GetString() == "firing"
+            && a.GetProperty("labels").GetProperty("collection").GetString() == collection
+            && a.GetProperty("labels").GetProperty("tenant").GetString() == RagConstants.DefaultTenant);
+    }
+
     /// <summary>Whether the alert history shows <paramref name="rule"/> firing.</summary>
     private async Task<bool> FiredAsync(string rule)
     {

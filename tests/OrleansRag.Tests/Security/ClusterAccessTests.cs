@@ -82,6 +82,10 @@ public sealed class ClusterAccessTests(SecuredHostFixture host)
             Assert.Equal(403, rules.Status);
             var metrics = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<OrleansRag.Monitoring.IMetricsGrain>("cluster").GetSummaryAsync(TimeSpan.FromMinutes(1)));
             Assert.Equal(403, metrics.Status);
+            var log = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IQueryLogGrain>("beta/shared").ReadAsync(new QueryLogQuery()));
+            Assert.Equal(403, log.Status);
+            var otherLog = await Assert.ThrowsAsync<RagAccessDeniedException>(() => grains.GetGrain<IQueryLogGrain>("alpha/shared").RateAsync(new string('0', 32), AnswerRating.Down, null));
+            Assert.Equal(404, otherLog.Status);
         }
         finally
         {

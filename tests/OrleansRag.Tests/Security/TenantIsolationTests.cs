@@ -38,6 +38,7 @@ public sealed partial class TenantIsolationTests(SecuredHostFixture host)
         new("active alerts", HttpMethod.Get, "v1/alerts", null, RagRole.Admin, HttpStatusCode.OK),
         new("add silence", HttpMethod.Post, "v1/silences", new { matchers = new { alertname = $"rule-{run}" }, duration = "1h" }, RagRole.Admin, HttpStatusCode.Created),
         new("metrics summary", HttpMethod.Get, "v1/metrics/summary", null, RagRole.Admin, HttpStatusCode.OK),
+        new("query log", HttpMethod.Get, "v1/collections/shared/query-log", null, RagRole.Admin, HttpStatusCode.OK),
     ];
 
     [Fact]
