@@ -13,6 +13,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 6] [--warm-rounds 2] [--quantized true]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- ocr [--pages 20] [--images 5] [--dpi 300] [--parallel 0]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- fusion [--dataset tests/data/manpages] [--quantized true]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- answer-quality [--set bench/data/answers-dev] [--show 20]
 switch (args.FirstOrDefault())
 {
     case "files":
@@ -48,10 +49,13 @@ switch (args.FirstOrDefault())
     case "fusion":
         await FusionBenchmark.RunAsync(args);
         return 0;
+    case "answer-quality":
+        await AnswerQualityBenchmark.RunAsync(args);
+        return 0;
     case "core" or null:
         await CorePathBenchmark.RunAsync(args);
         return 0;
     default:
-        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'archive', 'overhead', 'ocr', 'fusion', 'index', 'embedders' or 'files'");
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'; use 'core', 'answers', 'conversations', 'alerts', 'storage', 'archive', 'overhead', 'ocr', 'fusion', 'answer-quality', 'index', 'embedders' or 'files'");
         return 2;
 }

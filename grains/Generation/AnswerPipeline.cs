@@ -210,10 +210,40 @@ public sealed class AnswerPipeline(
         var rerank = reranking.Wanted(searchOptions.Rerank, info.Rerank);
         var retrieve = searchOptions with { PerDocument = false, TopK = rerank ? reranking.Candidates(searchOptions.TopK) : searchOptions.TopK };
         var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, retrieve, forAnswer: true, cancellationToken);
+        sources = await WithBothSidesAsync(collectionKey, info, standalone, retrieve, sources, cancellationToken);
         var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(sources.EmbeddingModel, standalone, cancellationToken);
         return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions with { Rerank = rerank }, sources.Hits),
             ingestion.Value.KeepSources, rerank ? searchOptions.TopK : null);
     }
+
+    /// <summary>
+    /// For a comparison ("the difference between A and B"), what each side alone retrieves, in the documents the question
+    /// found, joins the sources (after them): a question about both sides ranks passages about both, so the passage
+    /// that says what one side is often misses the top k.
+    /// </summary>
+    private async Task<RetrievedSources> WithBothSidesAsync(string collectionKey, CollectionInfo info, string question, SearchOptions options, RetrievedSources sources,
+        CancellationToken cancellationToken)
+    {
+        if (QuestionShape.Of(question) is not { Kind: QuestionKind.Comparison, SideA: { } a, SideB: { } b } || sources.Hits.Length == 0)
+        {
+            return sources;
+        }
+
+        var documents = sources.Hits.Select(h => h.DocumentId).ToHashSet(StringComparer.Ordinal);
+        var side = options with { TopK = SideTopK, PerDocument = false };
+        var found = await Task.WhenAll(new[] { a, b }.Where(s => s.Length > 1).Select(s => retriever.RetrieveAsync(collectionKey, info, s, side, forAnswer: true, cancellationToken)));
+        var seen = sources.Hits.Select(h => h.ChunkId).ToHashSet(StringComparer.Ordinal);
+        var added = found.SelectMany(f => f.Hits).Where(h => documents.Contains(h.DocumentId) && seen.Add(h.ChunkId)).ToArray();
+        return added.Length == 0 ? sources : sources with
+        {
+            Hits = [.. sources.Hits, .. added],
+            EmbedMs = sources.EmbedMs + found.Sum(f => f.EmbedMs),
+            RetrieveMs = sources.RetrieveMs + found.Max(f => f.RetrieveMs),
+        };
+    }
+
+    /// <summary>Passages each side of a comparison retrieves on its own.</summary>
+    private const int SideTopK = 3;
 
     /// <summary>
     /// The hits to answer from: when the ask is reranked, the reranker's best topK of the candidates (or the fused topK,

@@ -36,9 +36,9 @@ public static partial class SentenceSplitter
             var end = match.Index + match.Length;
             var candidate = paragraph[start..end].Trim();
             var lastWord = LastWord().Match(paragraph[start..match.Index]).Value.TrimEnd('.');
-            if (candidate.Length == 0 || Abbreviations.Contains(lastWord) || lastWord.Length == 1 && char.IsUpper(lastWord[0]))
+            if (candidate.Length == 0 || Abbreviations.Contains(lastWord) || lastWord.Length == 1 && char.IsUpper(lastWord[0]) || start == 0 && ItemNumber().IsMatch(candidate))
             {
-                continue;
+                continue; // an abbreviation, an initial, or the number of a list item ("2. You can…")
             }
 
             yield return candidate;
@@ -91,4 +91,7 @@ public static partial class SentenceSplitter
 
     [GeneratedRegex(@"[\p{L}.]+$")]
     private static partial Regex LastWord();
+
+    [GeneratedRegex(@"^\d{1,3}\.$")]
+    private static partial Regex ItemNumber();
 }

@@ -14,8 +14,9 @@ public readonly record struct PagedParagraph(string Text, int? Page);
 /// <summary>
 /// Token-aware chunker: packs whole sentences into chunks of at most <c>maxTokens</c> word pieces (counted with
 /// the embedding model's own tokenizer), prefers to break at paragraph ends, repeats up to <c>overlapTokens</c>
-/// of trailing sentences at the start of the next chunk, and splits only over-long sentences at word boundaries.
-/// Deterministic: the same text always yields the same chunks.
+/// of trailing sentences at the start of the next chunk, and splits only over-long sentences at word boundaries. A
+/// sentence that ends its paragraph introducing what follows ("…as follows:") is never left at a chunk's end: it opens
+/// the next chunk, with the list or code it introduces. Deterministic: the same text always yields the same chunks.
 /// </summary>
 public sealed class TextChunker(BertTokenizer tokenizer)
 {
@@ -46,8 +47,19 @@ public sealed class TextChunker(BertTokenizer tokenizer)
                 && tokens + ParagraphTokens(units, i) > maxTokens;
             if (current.Count > 0 && (full || paragraphBreak))
             {
+                // A paragraph that ends introducing what follows ("…as follows:") starts the next chunk instead, with
+                // the list or code it introduces.
+                Unit? carried = null;
+                if (current.Count > 1 && current[^1].EndsParagraph && current[^1].Tokens + unit.Tokens <= maxTokens
+                    && Extractors.TextStructure.Introduces(current[^1].Text))
+                {
+                    carried = current[^1];
+                    current.RemoveAt(current.Count - 1);
+                    tokens -= carried.Tokens;
+                }
+
                 chunks.Add(Emit(firstIndex + chunks.Count, current, tokens));
-                var overlap = Overlap(current, overlapTokens, maxTokens - unit.Tokens);
+                var overlap = carried is null ? Overlap(current, overlapTokens, maxTokens - unit.Tokens) : [carried];
                 current = overlap;
                 tokens = overlap.Sum(u => u.Tokens);
             }

@@ -7,8 +7,10 @@ namespace OrleansRag.Ingestion.Extractors;
 
 /// <summary>
 /// text/html through AngleSharp (the HTML5 parsing algorithm, charset from the document): the visible text of
-/// the page in document order, headings as section starts, table rows as "cell | cell" lines. Scripts, styles,
-/// navigation, page headers and footers, forms and hidden elements are dropped. Title: &lt;title&gt;, else the first h1.
+/// the page in document order, headings as section starts, table rows as "cell | cell" lines, list items marked with
+/// a bullet or their number and code blocks (&lt;pre&gt;) a line per paragraph in backticks (<see cref="TextStructure"/>).
+/// Scripts, styles, navigation, page headers and footers, forms and hidden elements are dropped. Title: &lt;title&gt;,
+/// else the first h1.
 /// </summary>
 public sealed class HtmlExtractor : IDocumentExtractor
 {
@@ -68,9 +70,42 @@ public sealed class HtmlExtractor : IDocumentExtractor
 
     private static string Clean(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
+    /// <summary>An item's number in an ordered list (from the list's start, or the item's own value); null in any other list.</summary>
+    private static int? ItemNumber(IElement item)
+    {
+        if (item.ParentElement is not { LocalName: "ol" } list)
+        {
+            return null;
+        }
+
+        var number = int.TryParse(list.GetAttribute("start"), out var start) ? start : 1;
+        foreach (var sibling in list.Children.Where(c => c.LocalName == "li"))
+        {
+            if (int.TryParse(sibling.GetAttribute("value"), out var value))
+            {
+                number = value;
+            }
+
+            if (ReferenceEquals(sibling, item))
+            {
+                return number;
+            }
+
+            number++;
+        }
+
+        return null;
+    }
+
     private sealed class Walker(CancellationToken cancellationToken)
     {
         private readonly StringBuilder _inline = new();
+
+        /// <summary>The mark of the list item being read, put before its first text.</summary>
+        private string? _itemPrefix;
+
+        /// <summary>List items being read: their paragraphs make one paragraph (nested lists, code and tables do not).</summary>
+        private int _items;
 
         public List<TextBlock> Blocks { get; } = [];
 
@@ -99,6 +134,12 @@ public sealed class HtmlExtractor : IDocumentExtractor
             _inline.Clear();
             if (text.Length > 0)
             {
+                if (_itemPrefix is { } prefix && kind == BlockKind.Paragraph)
+                {
+                    text = prefix + text;
+                    _itemPrefix = null;
+                }
+
                 Blocks.Add(new TextBlock(text, kind));
                 if (kind == BlockKind.Heading)
                 {
@@ -129,6 +170,40 @@ public sealed class HtmlExtractor : IDocumentExtractor
             else if (tag == "br")
             {
                 _inline.Append(' ');
+            }
+            else if (tag == "pre")
+            {
+                Flush();
+                _itemPrefix = null; // a list item that opens with code keeps no mark
+                foreach (var line in TextStructure.CodeLines(element.TextContent))
+                {
+                    Blocks.Add(new TextBlock(line, BlockKind.Paragraph));
+                }
+            }
+            else if (tag == "li")
+            {
+                Flush();
+                _itemPrefix = TextStructure.ListItemPrefix(ItemNumber(element));
+                _items++;
+                Walk(element);
+                _items--;
+                Flush();
+                _itemPrefix = null;
+            }
+            else if (_items > 0 && tag is "p" or "div" or "span" or "dd" or "blockquote")
+            {
+                _inline.Append(' ');
+                Walk(element);
+                _inline.Append(' ');
+            }
+            else if (tag is "ul" or "ol" or "dl" or "table")
+            {
+                Flush();
+                var items = _items;
+                _items = 0; // a nested list's items are paragraphs of their own
+                Walk(element);
+                _items = items;
+                Flush();
             }
             else if (BlockTags.Contains(tag))
             {

@@ -4,7 +4,10 @@ using OrleansRag.Ingestion.Pipeline;
 
 namespace OrleansRag.Ingestion.Extractors;
 
-/// <summary>text/markdown through Markdig: every leaf block as plain text, headings as section starts, the first H1 as title.</summary>
+/// <summary>
+/// text/markdown through Markdig: every leaf block as plain text, headings as section starts, the first H1 as title; list
+/// items marked with a bullet or their number and code blocks a line per paragraph in backticks (<see cref="TextStructure"/>).
+/// </summary>
 public sealed class MarkdownExtractor : IDocumentExtractor
 {
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
@@ -33,6 +36,12 @@ public sealed class MarkdownExtractor : IDocumentExtractor
                 continue;
             }
 
+            if (block is CodeBlock code)
+            {
+                blocks.AddRange(TextStructure.CodeLines(code.Lines.ToString()).Select(line => new TextBlock(line)));
+                continue;
+            }
+
             var markup = source.Substring(block.Span.Start, Math.Min(block.Span.Length, source.Length - block.Span.Start));
             var plain = Markdown.ToPlainText(markup, Pipeline).Trim();
             if (plain.Length == 0)
@@ -44,6 +53,11 @@ public sealed class MarkdownExtractor : IDocumentExtractor
             {
                 title ??= heading.Level == 1 ? plain : null;
                 blocks.Add(new TextBlock(plain, BlockKind.Heading));
+            }
+            else if (block.Parent is ListItemBlock { Parent: ListBlock list } item && item.IndexOf(block) == 0)
+            {
+                int? number = list.IsOrdered ? (int.TryParse(list.OrderedStart, out var start) ? start : 1) + list.IndexOf(item) : null;
+                blocks.Add(new TextBlock(TextStructure.ListItemPrefix(number) + plain));
             }
             else
             {

@@ -93,9 +93,39 @@ public sealed class ChunkingTests
     [Fact]
     public void Markdown_is_parsed_to_plain_blocks_with_h1_as_title()
     {
-        var parsed = OrleansRag.Ingestion.Extractors.MarkdownExtractor.FromText("# The *Title*\n\nSome **bold** text with a [link](http://x).\n\n- item one\n- item two\n");
+        var parsed = OrleansRag.Ingestion.Extractors.MarkdownExtractor.FromText(
+            "# The *Title*\n\nSome **bold** text with a [link](http://x).\n\n- item one\n- item two\n\n3. third\n4. fourth\n\n```sh\ncargo new hello\n\ncd hello\n```\n");
         Assert.Equal("The Title", parsed.Title);
-        Assert.Equal("The Title\n\nSome bold text with a link.\n\nitem one\n\nitem two", parsed.PlainText);
+        Assert.Equal("The Title\n\nSome bold text with a link.\n\n• item one\n\n• item two\n\n3. third\n\n4. fourth\n\n`cargo new hello`\n\n`cd hello`", parsed.PlainText);
         Assert.Equal(OrleansRag.Ingestion.Pipeline.BlockKind.Heading, parsed.Blocks[0].Kind);
+    }
+
+    [Fact]
+    public void Html_lists_keep_their_marks_and_numbers_and_code_keeps_its_lines()
+    {
+        var parsed = OrleansRag.Ingestion.Extractors.HtmlExtractor.FromText("""
+            <html><body><p>The rules are as follows:</p>
+            <ul><li><p>Each value has an owner.</p><p>Only one at a time.</p></li><li>Owners drop values.<ul><li>nested</li></ul></li></ul>
+            <ol start="3"><li>third</li><li value="7">seventh</li><li>eighth</li></ol>
+            <pre>$ cargo new hello
+
+            $ cd hello
+            }</pre></body></html>
+            """);
+        Assert.Equal(
+            "The rules are as follows:\n\n• Each value has an owner. Only one at a time.\n\n• Owners drop values.\n\n• nested\n\n3. third\n\n7. seventh\n\n8. eighth\n\n`$ cargo new hello`\n\n`$ cd hello`",
+            parsed.PlainText);
+    }
+
+    [Fact]
+    public void A_sentence_that_introduces_a_list_opens_the_chunk_that_holds_the_list()
+    {
+        var paragraphs = Enumerable.Range(0, 12).Select(i => $"Sentence number {i} of the opening section is plain prose about nothing in particular.").ToList();
+        paragraphs.Add("Keep these rules in mind as we work through the examples:");
+        paragraphs.AddRange(Enumerable.Range(1, 4).Select(i => $"• Rule {i} is a rule of its own with a few words."));
+        var chunks = new TextChunker(TestModel.Tokenizer).Chunk(string.Join("\n\n", paragraphs), maxTokens: 200, overlapTokens: 20);
+        var holder = chunks.Single(c => c.Text.Contains("• Rule 1", StringComparison.Ordinal));
+        Assert.StartsWith("Keep these rules in mind", holder.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(chunks.Where(c => c != holder), c => c.Text.EndsWith("examples:", StringComparison.Ordinal));
     }
 }

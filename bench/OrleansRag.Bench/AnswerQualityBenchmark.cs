@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OrleansRag.Client;
+
+namespace OrleansRag.Bench;
+
+/// <summary>
+/// Whether offline (extractive) answers contain what a person asked for: a set of documents and questions, each with
+/// the facts a complete answer names (bench/data/answers-dev: 20 HTML pages of a manual, API references, specifications
+/// and prose; questions asking for lists, definitions, procedures, comparisons and plain facts). An answer is complete
+/// when, for every fact, one of its alternatives appears in the answer's text (case and white space aside, citation
+/// markers removed). Prints complete answers by question kind and document kind, facts found, how often the right
+/// document is cited, and ask latency. Asserts nothing.
+/// </summary>
+internal static partial class AnswerQualityBenchmark
+{
+    private const string Collection = "answers-dev";
+
+    internal sealed record Question(string Id, string Doc, string Kind, string Text, string[][] Facts);
+
+    public static async Task RunAsync(string[] args)
+    {
+        var set = BenchArgs.String(args, "--set") ?? Path.Combine(AppContext.BaseDirectory, "data", "answers-dev");
+        var show = BenchArgs.Int(args, "--show", 0);
+        var (questions, kinds) = Load(set);
+        var docs = Directory.EnumerateFiles(Path.Combine(set, "docs")).Order(StringComparer.Ordinal).ToList();
+        Console.WriteLine($"set {set}: {docs.Count} documents, {questions.Count} questions, {questions.Sum(q => q.Facts.Length)} facts");
+
+        var host = BenchHost.Build(new Dictionary<string, string?> { ["Query:AnswerCacheEntries"] = "0" });
+        await host.StartAsync();
+        var rag = BenchHost.Client(host);
+        var watch = Stopwatch.StartNew();
+        foreach (var doc in docs)
+        {
+            var name = Path.GetFileName(doc);
+            var type = name.EndsWith(".html", StringComparison.Ordinal) ? ContentTypes.Html : ContentTypes.PlainText;
+            await using (var stream = File.OpenRead(doc))
+            {
+                await rag.IngestFileAsync(Collection, name, stream, type);
+            }
+
+            var info = await rag.WaitForDocumentAsync(Collection, name, TimeSpan.FromMinutes(10));
+            if (info?.Status != DocumentStatus.Ready)
+            {
+                Console.WriteLine($"  {name}: {info?.Status} {info?.Error}");
+            }
+        }
+
+        Console.WriteLine($"ingest: {docs.Count} documents in {watch.Elapsed.TotalSeconds:F1} s");
+
+        foreach (var id in (BenchArgs.String(args, "--debug") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var question = questions.Single(q => q.Id == id);
+            var found = await rag.SearchAsync(Collection, question.Text, new SearchOptions(Mode: SearchMode.Hybrid));
+            Console.WriteLine($"=== {id}: {question.Text} ({QuestionShapeName(question.Text)})");
+            foreach (var hit in found!.Hits)
+            {
+                Console.WriteLine($"  --- {hit.DocumentId} chunk {hit.ChunkIndex} score {hit.Score:F3}\n{hit.Text}");
+            }
+        }
+
+        var results = new List<(Question Question, AskResponse Answer, int Found)>();
+        var latencies = new List<double>();
+        foreach (var question in questions)
+        {
+            var asked = Stopwatch.StartNew();
+            var answer = (await rag.AskAsync(Collection, question.Text, new SearchOptions(Mode: SearchMode.Hybrid)))!;
+            latencies.Add(asked.Elapsed.TotalMilliseconds);
+            results.Add((question, answer, Found(answer.Answer, question.Facts)));
+        }
+
+        static string Line(IEnumerable<(Question Question, AskResponse Answer, int Found)> group)
+        {
+            var list = group.ToList();
+            var complete = list.Count(r => r.Found == r.Question.Facts.Length);
+            return string.Create(CultureInfo.InvariantCulture, $"{complete,3}/{list.Count,-3} complete ({100.0 * complete / list.Count,5:F1} %), facts {list.Sum(r => r.Found)}/{list.Sum(r => r.Question.Facts.Length)}");
+        }
+
+        Console.WriteLine($"all:            {Line(results)}");
+        foreach (var group in results.GroupBy(r => r.Question.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Console.WriteLine($"  {group.Key,-13} {Line(group)}");
+        }
+
+        foreach (var group in results.GroupBy(r => kinds.GetValueOrDefault(r.Question.Doc, "?")).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Console.WriteLine($"  {group.Key,-13} {Line(group)}");
+        }
+
+        var rightFirst = results.Count(r => r.Answer.Citations.Count > 0 && r.Answer.Citations[0].DocumentId == r.Question.Doc);
+        var noAnswer = results.Count(r => r.Answer.Citations.Count == 0);
+        latencies.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"right document cited first: {rightFirst}/{results.Count} ({100.0 * rightFirst / results.Count:F1} %); no answer: {noAnswer}; mean answer length {results.Average(r => r.Answer.Answer.Length):F0} characters"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ask latency (extractive, hybrid, cache off, one at a time): p50 {latencies[latencies.Count / 2]:F1} ms, p95 {latencies[(int)(latencies.Count * 0.95)]:F1} ms"));
+
+        foreach (var (question, answer, found) in results.Where(r => r.Found < r.Question.Facts.Length).Take(show))
+        {
+            var missing = question.Facts.Where(f => Found(answer.Answer, [f]) == 0).Select(f => f[0]);
+            Console.WriteLine($"--- {question.Id} ({question.Kind}, {found}/{question.Facts.Length}): {question.Text}");
+            Console.WriteLine($"    missing: {string.Join(" | ", missing)}");
+            Console.WriteLine($"    answer:  {answer.Answer.ReplaceLineEndings(" / ")}");
+        }
+
+        await host.StopAsync();
+    }
+
+    private static string QuestionShapeName(string question) => OrleansRag.Generation.QuestionShape.Of(question).ToString();
+
+    /// <summary>The questions, and each document's kind (from the README's table: file | kind | …).</summary>
+    private static (List<Question> Questions, Dictionary<string, string> Kinds) Load(string set)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(set, "questions.json")));
+        var questions = json.RootElement.GetProperty("questions").EnumerateArray().Select(q => new Question(
+            q.GetProperty("id").GetString()!, q.GetProperty("doc").GetString()!, q.GetProperty("kind").GetString()!, q.GetProperty("question").GetString()!,
+            [.. q.GetProperty("facts").EnumerateArray().Select(f => f.EnumerateArray().Select(a => a.GetString()!).ToArray())])).ToList();
+        var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
+        var readme = Path.Combine(set, "README.md");
+        if (File.Exists(readme))
+        {
+            foreach (var row in File.ReadLines(readme).Select(l => l.Split('|', StringSplitOptions.TrimEntries)).Where(c => c.Length > 3 && c[1].Contains('.', StringComparison.Ordinal)))
+            {
+                kinds[row[1]] = row[2];
+            }
+        }
+
+        return (questions, kinds);
+    }
+
+    /// <summary>How many of the facts the answer names: one of each fact's alternatives in its text, markers removed.</summary>
+    internal static int Found(string answer, string[][] facts)
+    {
+        var text = Normalize(Marker().Replace(answer, ""));
+        return facts.Count(alternatives => alternatives.Any(a => text.Contains(Normalize(a), StringComparison.Ordinal)));
+    }
+
+    private static string Normalize(string text) => Space().Replace(text, " ").Trim().ToLowerInvariant();
+
+    [GeneratedRegex(@" ?\[\d+\]")]
+    private static partial Regex Marker();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Space();
+}
