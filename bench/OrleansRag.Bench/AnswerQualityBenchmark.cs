@@ -11,21 +11,21 @@ namespace OrleansRag.Bench;
 /// the facts a complete answer names (bench/data/answers-dev: 20 HTML pages of a manual, API references, specifications
 /// and prose; questions asking for lists, definitions, procedures, comparisons and plain facts). An answer is complete
 /// when, for every fact, one of its alternatives appears in the answer's text (case and white space aside, citation
-/// markers removed). Prints complete answers by question kind and document kind, facts found, how often the right
+/// markers and code backticks removed). Prints complete answers by question kind and document kind, facts found, how often the right
 /// document is cited, and ask latency. Asserts nothing.
 /// </summary>
-internal static partial class AnswerQualityBenchmark
+internal static class AnswerQualityBenchmark
 {
     private const string Collection = "answers-dev";
-
-    internal sealed record Question(string Id, string Doc, string Kind, string Text, string[][] Facts);
 
     public static async Task RunAsync(string[] args)
     {
         var set = BenchArgs.String(args, "--set") ?? Path.Combine(AppContext.BaseDirectory, "data", "answers-dev");
         var show = BenchArgs.Int(args, "--show", 0);
-        var (questions, kinds) = Load(set);
-        var docs = Directory.EnumerateFiles(Path.Combine(set, "docs")).Order(StringComparer.Ordinal).ToList();
+        var data = AnswerFacts.Load(set);
+        var questions = data.Questions;
+        var kinds = Kinds(set);
+        var docs = data.Documents;
         Console.WriteLine($"set {set}: {docs.Count} documents, {questions.Count} questions, {questions.Sum(q => q.Facts.Length)} facts");
 
         var host = BenchHost.Build(new Dictionary<string, string?> { ["Query:AnswerCacheEntries"] = "0" });
@@ -61,17 +61,17 @@ internal static partial class AnswerQualityBenchmark
             }
         }
 
-        var results = new List<(Question Question, AskResponse Answer, int Found)>();
+        var results = new List<(AnswerFacts.Question Question, AskResponse Answer, int Found)>();
         var latencies = new List<double>();
         foreach (var question in questions)
         {
             var asked = Stopwatch.StartNew();
             var answer = (await rag.AskAsync(Collection, question.Text, new SearchOptions(Mode: SearchMode.Hybrid)))!;
             latencies.Add(asked.Elapsed.TotalMilliseconds);
-            results.Add((question, answer, Found(answer.Answer, question.Facts)));
+            results.Add((question, answer, AnswerFacts.Found(answer.Answer, question.Facts)));
         }
 
-        static string Line(IEnumerable<(Question Question, AskResponse Answer, int Found)> group)
+        static string Line(IEnumerable<(AnswerFacts.Question Question, AskResponse Answer, int Found)> group)
         {
             var list = group.ToList();
             var complete = list.Count(r => r.Found == r.Question.Facts.Length);
@@ -89,6 +89,18 @@ internal static partial class AnswerQualityBenchmark
             Console.WriteLine($"  {group.Key,-13} {Line(group)}");
         }
 
+        var offTopic = 0;
+        foreach (var question in data.Unanswerable)
+        {
+            var answer = (await rag.AskAsync(Collection, question, new SearchOptions(Mode: SearchMode.Hybrid)))!;
+            offTopic += answer.Citations.Count == 0 ? 1 : 0;
+            if (show > 0 && answer.Citations.Count > 0)
+            {
+                Console.WriteLine($"  off-topic answered: {question} -> {answer.Answer.ReplaceLineEndings(" / ")[..Math.Min(160, answer.Answer.Length)]}");
+            }
+        }
+
+        Console.WriteLine($"questions no document answers: {offTopic}/{data.Unanswerable.Count} get \"I could not find\"");
         var rightFirst = results.Count(r => r.Answer.Citations.Count > 0 && r.Answer.Citations[0].DocumentId == r.Question.Doc);
         var noAnswer = results.Count(r => r.Answer.Citations.Count == 0);
         latencies.Sort();
@@ -99,7 +111,7 @@ internal static partial class AnswerQualityBenchmark
 
         foreach (var (question, answer, found) in results.Where(r => r.Found < r.Question.Facts.Length).Take(show))
         {
-            var missing = question.Facts.Where(f => Found(answer.Answer, [f]) == 0).Select(f => f[0]);
+            var missing = question.Facts.Where(f => AnswerFacts.Found(answer.Answer, [f]) == 0).Select(f => f[0]);
             Console.WriteLine($"--- {question.Id} ({question.Kind}, {found}/{question.Facts.Length}): {question.Text}");
             Console.WriteLine($"    missing: {string.Join(" | ", missing)}");
             Console.WriteLine($"    answer:  {answer.Answer.ReplaceLineEndings(" / ")}");
@@ -110,13 +122,9 @@ internal static partial class AnswerQualityBenchmark
 
     private static string QuestionShapeName(string question) => OrleansRag.Generation.QuestionShape.Of(question).ToString();
 
-    /// <summary>The questions, and each document's kind (from the README's table: file | kind | …).</summary>
-    private static (List<Question> Questions, Dictionary<string, string> Kinds) Load(string set)
+    /// <summary>Each document's kind, from the set's README table (file | kind | …).</summary>
+    private static Dictionary<string, string> Kinds(string set)
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(set, "questions.json")));
-        var questions = json.RootElement.GetProperty("questions").EnumerateArray().Select(q => new Question(
-            q.GetProperty("id").GetString()!, q.GetProperty("doc").GetString()!, q.GetProperty("kind").GetString()!, q.GetProperty("question").GetString()!,
-            [.. q.GetProperty("facts").EnumerateArray().Select(f => f.EnumerateArray().Select(a => a.GetString()!).ToArray())])).ToList();
         var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
         var readme = Path.Combine(set, "README.md");
         if (File.Exists(readme))
@@ -127,21 +135,6 @@ internal static partial class AnswerQualityBenchmark
             }
         }
 
-        return (questions, kinds);
+        return kinds;
     }
-
-    /// <summary>How many of the facts the answer names: one of each fact's alternatives in its text, markers removed.</summary>
-    internal static int Found(string answer, string[][] facts)
-    {
-        var text = Normalize(Marker().Replace(answer, ""));
-        return facts.Count(alternatives => alternatives.Any(a => text.Contains(Normalize(a), StringComparison.Ordinal)));
-    }
-
-    private static string Normalize(string text) => Space().Replace(text, " ").Trim().ToLowerInvariant();
-
-    [GeneratedRegex(@" ?\[\d+\]")]
-    private static partial Regex Marker();
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Space();
 }

@@ -211,6 +211,7 @@ public sealed class AnswerPipeline(
         var retrieve = searchOptions with { PerDocument = false, TopK = rerank ? reranking.Candidates(searchOptions.TopK) : searchOptions.TopK };
         var sources = await retriever.RetrieveAsync(collectionKey, info, standalone, retrieve, forAnswer: true, cancellationToken);
         sources = await WithBothSidesAsync(collectionKey, info, standalone, retrieve, sources, cancellationToken);
+        sources = await WithListEndsAsync(collectionKey, info, sources, cancellationToken);
         var vector = sources.Vector ?? await retriever.EmbedQuestionAsync(sources.EmbeddingModel, standalone, cancellationToken);
         return new Prepared(info.Name, question, condensed, condenseMs, sources, vector, AnswerCache.Key(collectionKey, standalone, searchOptions with { Rerank = rerank }, sources.Hits),
             ingestion.Value.KeepSources, rerank ? searchOptions.TopK : null);
@@ -241,6 +242,34 @@ public sealed class AnswerPipeline(
             RetrieveMs = sources.RetrieveMs + found.Max(f => f.RetrieveMs),
         };
     }
+
+    /// <summary>
+    /// When one of the best <see cref="ContinuedHits"/> sources ends in a list or code block (or with the sentence that
+    /// introduces one), the chunk after it joins the sources (after them), so that the answer can bring the whole list.
+    /// </summary>
+    private async Task<RetrievedSources> WithListEndsAsync(string collectionKey, CollectionInfo info, RetrievedSources sources, CancellationToken cancellationToken)
+    {
+        var held = sources.Hits.Select(h => (h.DocumentId, h.ChunkIndex)).ToHashSet();
+        var cut = sources.Hits.Take(ContinuedHits).Where(h => !held.Contains((h.DocumentId, h.ChunkIndex + 1)) && EndsOpen(h.Text)).ToList();
+        if (cut.Count == 0)
+        {
+            return sources;
+        }
+
+        var next = await Task.WhenAll(cut.Select(h => retriever.NextChunkAsync(collectionKey, info, h, cancellationToken)));
+        var added = next.OfType<SearchHit>().Where(h => held.Add((h.DocumentId, h.ChunkIndex))).ToArray();
+        return added.Length == 0 ? sources : sources with { Hits = [.. sources.Hits, .. added] };
+    }
+
+    /// <summary>Whether a chunk's text ends in a list or code, or with a sentence that introduces what comes next.</summary>
+    private static bool EndsOpen(string text)
+    {
+        var layout = ChunkLayout.Of(text);
+        return layout.Count > 0 && (layout[^1].Kind is ParagraphKind.ListItem or ParagraphKind.Code || ChunkLayout.Introduces(layout[^1].Text));
+    }
+
+    /// <summary>The best sources whose cut-off list or code is followed into the next chunk.</summary>
+    private const int ContinuedHits = 2;
 
     /// <summary>Passages each side of a comparison retrieves on its own.</summary>
     private const int SideTopK = 3;

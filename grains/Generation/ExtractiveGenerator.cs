@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Text;
 using System.Text.RegularExpressions;
 using OrleansRag.Ingestion;
+using ChunkMap = System.Collections.Generic.Dictionary<(string Document, int Chunk), (string ChunkId, System.Collections.Generic.IReadOnlyList<OrleansRag.Generation.ChunkParagraph> Layout)>;
 
 namespace OrleansRag.Generation;
 
@@ -64,6 +65,9 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
 
     /// <summary>Items or lines one introduction may bring.</summary>
     public const int MaxContinuation = 12;
+
+    /// <summary>Code lines a procedure's sentence brings when nothing introduces them.</summary>
+    public const int MaxCodeLines = 8;
 
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
     {
@@ -210,7 +214,51 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
             CoverBothSides(shape, chosen, all);
         }
 
-        return Compose(shape, chosen);
+        // The chunks retrieved, by document and index: a list or code block cut by a chunk's end goes on in the next one.
+        var chunks = new ChunkMap();
+        foreach (var candidate in candidates)
+        {
+            if (candidate.Layout is { } layout)
+            {
+                chunks.TryAdd((candidate.Source.DocumentId, candidate.Source.ChunkIndex), (candidate.Source.ChunkId, layout));
+            }
+        }
+
+        return Compose(shape, chosen, chunks);
+    }
+
+    /// <summary>
+    /// The paragraphs after a sentence's own, in its chunk and then, when the chunk after it was retrieved too, in that
+    /// one (past the sentences the chunker repeated at its start).
+    /// </summary>
+    private static IEnumerable<(string Chunk, int Index, ChunkParagraph Paragraph)> Following(CandidateSentence candidate, ChunkMap chunks)
+    {
+        if (candidate.Layout is not { } layout || candidate.Paragraph < 0)
+        {
+            yield break;
+        }
+
+        for (var i = candidate.Paragraph + 1; i < layout.Count; i++)
+        {
+            yield return (candidate.Source.ChunkId, i, layout[i]);
+        }
+
+        if (!chunks.TryGetValue((candidate.Source.DocumentId, candidate.Source.ChunkIndex + 1), out var next))
+        {
+            yield break;
+        }
+
+        var tail = layout.Skip(candidate.Paragraph).Select(p => p.Text).ToList();
+        var j = 0;
+        while (j < next.Layout.Count && tail.Any(t => t.EndsWith(next.Layout[j].Text, StringComparison.Ordinal)))
+        {
+            j++;
+        }
+
+        for (; j < next.Layout.Count; j++)
+        {
+            yield return (next.ChunkId, j, next.Layout[j]);
+        }
     }
 
     private sealed record Scored(CandidateSentence Candidate, double Score, HashSet<string> Terms);
@@ -327,7 +375,7 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
     /// The answer: the chosen sentences source by source (the best first), each in document order, each with its [n];
     /// a sentence that introduces a list or code followed by its items or lines on lines of their own.
     /// </summary>
-    private static GeneratedAnswer Compose(QuestionShape shape, List<Scored> chosen)
+    private static GeneratedAnswer Compose(QuestionShape shape, List<Scored> chosen, ChunkMap chunks)
     {
         var sourceRank = chosen.Select(c => c.Candidate.Source.DocumentId).Distinct(StringComparer.Ordinal)
             .Select((id, rank) => (id, rank)).ToDictionary(p => p.id, p => p.rank, StringComparer.Ordinal);
@@ -346,7 +394,7 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
         {
             var before = shown.ToHashSet();
             var list = shape.Kind == QuestionKind.List ? WholeList(item.Candidate, shown, ref budget) : [];
-            brought[item] = (list, list.Count > 0 ? [] : Continuation(shape, item.Candidate, shown, ref budget));
+            brought[item] = (list, list.Count > 0 ? [] : Continuation(shape, item.Candidate, chunks, shown, ref budget));
             foreach (var paragraph in shown.Except(before))
             {
                 owner.TryAdd(paragraph, item);
@@ -403,7 +451,7 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
     /// What a sentence at the end of its paragraph brings: after an introduction ("…:", "as follows"), the list items and
     /// code lines that follow it (or the one paragraph that does); for a procedure, the code lines right after it.
     /// </summary>
-    private static List<string> Continuation(QuestionShape shape, CandidateSentence candidate, HashSet<(string, int)> shown, ref int budget)
+    private static List<string> Continuation(QuestionShape shape, CandidateSentence candidate, ChunkMap chunks, HashSet<(string, int)> shown, ref int budget)
     {
         var lines = new List<string>();
         if (candidate.Layout is not { } layout || candidate.Paragraph < 0)
@@ -438,18 +486,20 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
             : introduces && next.Kind == ParagraphKind.Prose ? [ParagraphKind.Prose]
             : shape.Kind == QuestionKind.Procedure && next.Kind == ParagraphKind.Code ? [ParagraphKind.Code]
             : [];
-        var limit = wanted.Length == 1 ? (wanted[0] == ParagraphKind.Prose ? 1 : 3) : MaxContinuation;
-        for (var i = candidate.Paragraph + 1; i < layout.Count && lines.Count < limit && wanted.Contains(layout[i].Kind); i++)
+        var limit = wanted.Length == 1 ? (wanted[0] == ParagraphKind.Prose ? 1 : MaxCodeLines) : MaxContinuation;
+        var taken = 0;
+        foreach (var (chunk, index, paragraph) in Following(candidate, chunks))
         {
-            var text = Item(layout[i]);
-            if (text.Length > budget)
+            var text = Item(paragraph);
+            if (taken == limit || !wanted.Contains(paragraph.Kind) || text.Length > budget)
             {
                 break;
             }
 
             lines.Add(text);
+            taken++;
             budget -= text.Length;
-            shown.Add((candidate.Source.ChunkId, i));
+            shown.Add((chunk, index));
         }
 
         return lines;

@@ -80,6 +80,19 @@ public sealed class Retriever(IGrainFactory grains, EmbeddingModels models)
         return new RetrievedSources(hits, vector, embedMs, watch.Elapsed.TotalMilliseconds, model);
     }
 
+    /// <summary>
+    /// The chunk that follows <paramref name="hit"/> in its document, as a hit with the same score and its sentence
+    /// vectors; null when the hit is its document's last chunk (or the document changed meanwhile).
+    /// </summary>
+    public async Task<SearchHit?> NextChunkAsync(string collectionKey, CollectionInfo info, SearchHit hit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(hit);
+        var shard = grains.GetGrain<IRetrievalShardGrain>(GrainKeys.Shard(collectionKey, Retrieval.ShardRouter.ShardFor(hit.DocumentId, info.ShardCount)));
+        var page = await shard.GetDocumentChunksAsync(hit.DocumentId, hit.ChunkIndex + 1, 1, withVectors: true).WaitAsync(cancellationToken);
+        return page.Chunks is [var next] && next.ChunkIndex == hit.ChunkIndex + 1 ? SearchHit.Of(next, hit.Score) with { Title = hit.Title } : null;
+    }
+
     /// <summary>The model a collection's texts are embedded with.</summary>
     public string ModelOf(CollectionInfo info)
     {
