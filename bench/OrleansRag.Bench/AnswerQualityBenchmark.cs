@@ -109,12 +109,13 @@ internal static class AnswerQualityBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ask latency (extractive, hybrid, cache off, one at a time): p50 {latencies[latencies.Count / 2]:F1} ms, p95 {latencies[(int)(latencies.Count * 0.95)]:F1} ms"));
 
-        foreach (var (question, answer, found) in results.Where(r => r.Found < r.Question.Facts.Length).Take(show))
+        var all = args.Contains("--all"); // --show N --all: complete answers too
+        foreach (var (question, answer, found) in results.Where(r => all || r.Found < r.Question.Facts.Length).Take(show))
         {
             var missing = question.Facts.Where(f => AnswerFacts.Found(answer.Answer, [f]) == 0).Select(f => f[0]);
             Console.WriteLine($"--- {question.Id} ({question.Kind}, {found}/{question.Facts.Length}): {question.Text}");
             Console.WriteLine($"    missing: {string.Join(" | ", missing)}");
-            Console.WriteLine($"    answer:  {answer.Answer.ReplaceLineEndings(" / ")}");
+            Console.WriteLine($"    answer:  {(all ? answer.Answer.ReplaceLineEndings("\n             ") : answer.Answer.ReplaceLineEndings(" / "))}");
         }
 
         await host.StopAsync();

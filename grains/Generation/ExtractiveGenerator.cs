@@ -129,7 +129,8 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
                 var text = Clean(sentence);
                 if (Quotable(text) && seen.Add(text))
                 {
-                    var ends = paragraph >= 0 && offset + sentence.Length >= layout[paragraph].End - 1;
+                    // The paragraph's end, or only a footnote mark or punctuation after it.
+                    var ends = paragraph >= 0 && !HasLetter(source.Text.AsSpan(offset + sentence.Length, Math.Max(0, layout[paragraph].End - offset - sentence.Length)));
                     var opens = paragraph >= 0 && offset <= layout[paragraph].Start + 1;
                     candidates.Add(new CandidateSentence(text, hit, position, storedVector, layout, paragraph, ends)
                     {
@@ -140,6 +141,19 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
         }
 
         return candidates;
+    }
+
+    private static bool HasLetter(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsLetter(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -322,6 +336,13 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
             || lower.Contains($"{termWords[^1]}, the ", StringComparison.Ordinal));
     }
 
+    /// <summary>Whether the sentence is about <paramref name="words"/>: all of them in it, the first among its opening words.</summary>
+    private static bool Leads(CandidateSentence candidate, HashSet<string> words)
+    {
+        var opening = Word().Matches(candidate.Text.ToLowerInvariant()).Select(m => m.Value).ToList();
+        return words.Count > 0 && words.All(opening.Contains) && opening.Take(4).Any(words.Contains);
+    }
+
     /// <summary>The content words of a term, a dotted or called name reduced to its last part.</summary>
     private static List<string> TermWords(string term) =>
         [.. Word().Matches(DottedName().Replace(term.ToLowerInvariant(), m => m.Groups["last"].Value)).Select(m => m.Value).Where(w => w.Length > 1 && !StopWords.Contains(w))];
@@ -349,7 +370,10 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
         "lets", "allows", "holds", "contains", "stores", "defines",
     };
 
-    /// <summary>Adds, for a side of a comparison no quoted sentence speaks of, the best-supported sentence that does.</summary>
+    /// <summary>
+    /// Adds, for a side of a comparison no quoted sentence says what it is of (defines it, or stands under its label), the
+    /// best-supported sentence that does.
+    /// </summary>
     private void CoverBothSides(QuestionShape shape, List<Scored> chosen, List<Scored> all)
     {
         var a = Terms(shape.SideA ?? "");
@@ -363,7 +387,7 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
                 continue;
             }
 
-            bool Speaks(Scored s) => words.All(s.Terms.Contains) || Under(s.Candidate, side);
+            bool Speaks(Scored s) => Under(s.Candidate, side) || Defines(s.Candidate, s.Terms, side) || Leads(s.Candidate, words);
             if (!chosen.Any(Speaks) && all.FirstOrDefault(s => Speaks(s) && s.Score >= minScore - SameSourceMargin && !chosen.Contains(s)) is { } found)
             {
                 chosen.Add(found);
@@ -411,9 +435,10 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
             var candidate = item.Candidate;
             var source = candidate.Source;
             var (list, lines) = brought[item];
-            if (owner.TryGetValue((source.ChunkId, candidate.Paragraph), out var bringer) && bringer != item)
+            if (owner.TryGetValue((source.ChunkId, candidate.Paragraph), out var bringer) && bringer != item
+                || answer.Length > 0 && answer.ToString().Contains(candidate.Text.TrimEnd('.', ':'), StringComparison.Ordinal))
             {
-                continue; // shown as an item or line another sentence brings
+                continue; // shown already: an item or line another sentence brings, or the rest of an earlier sentence's paragraph
             }
 
             if (!numbers.TryGetValue(source.DocumentId, out var n))

@@ -190,7 +190,7 @@ public sealed class HtmlExtractor : IDocumentExtractor
                 Flush();
                 _itemPrefix = null;
             }
-            else if (_items > 0 && tag is "p" or "div" or "span" or "dd" or "blockquote")
+            else if (_items > 0 && tag is "p" or "div" or "dd" or "blockquote")
             {
                 _inline.Append(' ');
                 Walk(element);

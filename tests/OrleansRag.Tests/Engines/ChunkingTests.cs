@@ -105,7 +105,7 @@ public sealed class ChunkingTests
     {
         var parsed = OrleansRag.Ingestion.Extractors.HtmlExtractor.FromText("""
             <html><body><p>The rules are as follows:</p>
-            <ul><li><p>Each value has an owner.</p><p>Only one at a time.</p></li><li>Owners drop values.<ul><li>nested</li></ul></li></ul>
+            <ul><li><p>Each value has an <span>owner</span>.</p><p>Only one at a time.</p></li><li>Owners drop values.<ul><li>nested</li></ul></li></ul>
             <ol start="3"><li>third</li><li value="7">seventh</li><li>eighth</li></ol>
             <pre>$ cargo new hello
 

@@ -22,8 +22,8 @@ public sealed class AnswerCompletenessTests(ITestOutputHelper output)
             [new("Ingestion:MaxDocumentBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture))];
     }
 
-    /// <summary>Measured 72 of 136 (before the answer-shape work: 40).</summary>
-    private const int CompleteFloor = 69;
+    /// <summary>Measured 73 of 136 (before the answer-shape work: 40).</summary>
+    private const int CompleteFloor = 70;
 
     [Fact]
     public async Task Offline_answers_hold_the_facts_asked_for_and_off_topic_questions_get_no_answer()
