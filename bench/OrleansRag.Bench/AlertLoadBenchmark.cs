@@ -124,6 +124,14 @@ internal static class AlertLoadBenchmark
                 : $"  {operation}: {sorted.Length} requests, p50 {Percentiles.Of(sorted, 50):F1} ms, p95 {Percentiles.Of(sorted, 95):F1} ms, max {sorted[^1]:F1} ms");
         }
 
+        // The per-collection rates the two answer-quality rules watch, over the run (their rules need 15 minutes of it).
+        var metrics = grains.GetGrain<IMetricsGrain>(MetricsChannel.Key);
+        foreach (var metric in new[] { "no_answer_percent", "negative_feedback_percent" })
+        {
+            var series = await metrics.QueryAsync(metric, AlertAggregation.Avg, watch.Elapsed + TimeSpan.FromMinutes(1), null);
+            Console.WriteLine($"{metric} over the run: {(series.Length == 0 ? "no series" : string.Join(", ", series.Select(v => $"{string.Join(",", v.Labels.Select(l => $"{l.Key}={l.Value}"))} {(v.Value is { } value ? $"{value:F1} %" : "no value (too few)")}")))}");
+        }
+
         var manager = grains.GetGrain<IAlertManagerGrain>(AlertManagerGrain.Key);
         var rules = await manager.ListRulesAsync();
         var history = await manager.HistoryAsync(500);

@@ -20,11 +20,14 @@ public static class MetricCatalog
         ["threadpool_queue_length"] = (true, "work items waiting for the thread pool"),
         ["gc_collections"] = (true, "garbage collections (sum; rate = collections/s)"),
         ["heartbeat"] = (true, "metric snapshots received from the silo (sum; rate); stops when the silo is gone"),
-        ["no_answer_percent"] = (false, $"per collection (labels tenant, collection): answers that cited nothing, as % of its answers over the window; no value under {MinAnswers} answers"),
-        ["negative_feedback_percent"] = (false, $"per collection (labels tenant, collection): answers rated down, as % of its ratings over the window; no value under {MinRatings} ratings"),
+        ["no_answer_percent"] = (false, $"per collection (label collection = tenant/collection): answers that cited nothing, as % of its answers over the window; no value under {MinAnswers} answers"),
+        ["negative_feedback_percent"] = (false, $"per collection (label collection = tenant/collection): answers rated down, as % of its ratings over the window; no value under {MinRatings} ratings"),
     };
 
-    /// <summary>Metrics with one series per collection (labels tenant and collection) that answered in the window.</summary>
+    /// <summary>The label of per-collection series: "tenant/collection".</summary>
+    public const string CollectionLabel = "collection";
+
+    /// <summary>Metrics with one series per collection (label <see cref="CollectionLabel"/>) that answered in the window.</summary>
     public static readonly IReadOnlySet<string> PerCollection = new HashSet<string>(StringComparer.Ordinal) { "no_answer_percent", "negative_feedback_percent" };
 
     /// <summary>Answers a collection must give in the window before its no-answer rate has a value (a few misses are no trend).</summary>

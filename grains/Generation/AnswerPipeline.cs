@@ -63,11 +63,12 @@ public sealed class AnswerPipeline(
             var generate = Stopwatch.StartNew();
             var (hits, reranked) = await RerankAsync(prepared, token);
             var answer = await GenerateAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, token);
-            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked, NewAnswerId());
+            return prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
         }, cancellationToken);
 
-        // A cached answer reports this request's own question, timings and answer id.
-        var answer = response.Cached ? prepared.Stamp(response, total.Elapsed.TotalMilliseconds, NewAnswerId()) : response;
+        // Each caller's answer has its own id, also when it shared a computation or came from the cache; a cached
+        // answer reports this request's own question and timings too.
+        var answer = (response.Cached ? prepared.Stamp(response, total.Elapsed.TotalMilliseconds) : response) with { AnswerId = NewAnswerId() };
         await queryLog.RecordAsync(collectionKey, answer, searchOptions, time.GetUtcNow(), cancellationToken);
         return answer;
     }
@@ -90,7 +91,7 @@ public sealed class AnswerPipeline(
 
         if (cache.TryGet(prepared.CacheKey, out var cached))
         {
-            var stamped = prepared.Stamp(cached with { Cached = true }, total.Elapsed.TotalMilliseconds, NewAnswerId());
+            var stamped = prepared.Stamp(cached with { Cached = true }, total.Elapsed.TotalMilliseconds) with { AnswerId = NewAnswerId() };
             await queryLog.RecordAsync(collectionKey, stamped, searchOptions, time.GetUtcNow(), cancellationToken);
             yield return new AskStreamEvent(AskStreamEventKind.Token, cached.Answer);
             yield return new AskStreamEvent(AskStreamEventKind.Done, Response: stamped);
@@ -124,8 +125,9 @@ public sealed class AnswerPipeline(
                         var item = stream!.Current;
                         if (item.Kind == AskStreamEventKind.Done && item.Response is { } done)
                         {
-                            var response = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked, NewAnswerId());
-                            cache.Set(prepared.CacheKey, response);
+                            var computed = prepared.Response(new GeneratedAnswer(done.Answer, done.Citations, done.Degraded, done.DegradedReason), generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
+                            cache.Set(prepared.CacheKey, computed);
+                            var response = computed with { AnswerId = NewAnswerId() };
                             await queryLog.RecordAsync(collectionKey, response, searchOptions, time.GetUtcNow(), cancellationToken);
                             item = item with { Response = response };
                         }
@@ -139,8 +141,9 @@ public sealed class AnswerPipeline(
         }
 
         answer ??= await ExtractAsync(prepared.Standalone, prepared.Vector, prepared.Sources.EmbeddingModel, hits, cancellationToken);
-        var final = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked, NewAnswerId());
-        cache.Set(prepared.CacheKey, final);
+        var computedFinal = prepared.Response(answer, generate.Elapsed.TotalMilliseconds, total.Elapsed.TotalMilliseconds, reranked);
+        cache.Set(prepared.CacheKey, computedFinal);
+        var final = computedFinal with { AnswerId = NewAnswerId() };
         await queryLog.RecordAsync(collectionKey, final, searchOptions, time.GetUtcNow(), cancellationToken);
         yield return new AskStreamEvent(AskStreamEventKind.Token, answer.Answer);
         yield return new AskStreamEvent(AskStreamEventKind.Done, Response: final);
@@ -339,12 +342,12 @@ public sealed class AnswerPipeline(
         public AskTimings Timings(double generateMs, double totalMs) => new(Sources.EmbedMs, Sources.RetrieveMs, generateMs, totalMs, CondenseMs);
 
         /// <summary>The response; a rerank that failed makes it degraded too, its reason beside the model's, if any.</summary>
-        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs, Rerank.RerankResult? reranked, string answerId)
+        public AskResponse Response(GeneratedAnswer answer, double generateMs, double totalMs, Rerank.RerankResult? reranked)
         {
             var reasons = new[] { answer.DegradedReason, reranked?.DegradedReason }.Where(r => r is not null).ToList();
             return new(Collection, Question, answer.Answer, Linked(answer.Citations), Timings(generateMs, totalMs),
                 Degraded: answer.Degraded || reranked?.DegradedReason is not null, DegradedReason: reasons.Count == 0 ? null : string.Join("; ", reasons),
-                StandaloneQuestion: Rewrite, Reranked: reranked?.Reranked ?? false, AnswerId: answerId);
+                StandaloneQuestion: Rewrite, Reranked: reranked?.Reranked ?? false);
         }
 
         // An array, not a collection expression: a conversation keeps its answers in grain state, and a JSON storage
@@ -353,8 +356,8 @@ public sealed class AnswerPipeline(
             ? citations.Select(c => c with { Link = Citation.ContentLink(Collection, c.DocumentId, c.Page) }).ToArray()
             : citations;
 
-        /// <summary>A cached answer as this request's: its own question, rewrite, timings (generation 0) and answer id.</summary>
-        public AskResponse Stamp(AskResponse cached, double totalMs, string answerId) =>
-            cached with { Question = Question, StandaloneQuestion = Rewrite, Timings = Timings(0, totalMs), AnswerId = answerId };
+        /// <summary>A cached answer as this request's: its own question, rewrite and timings (generation 0).</summary>
+        public AskResponse Stamp(AskResponse cached, double totalMs) =>
+            cached with { Question = Question, StandaloneQuestion = Rewrite, Timings = Timings(0, totalMs) };
     }
 }

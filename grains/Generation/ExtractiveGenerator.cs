@@ -361,7 +361,23 @@ public sealed partial class ExtractiveGenerator(int maxSentences, double minScor
         var tokens = subject.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => t.Replace("()", "", StringComparison.Ordinal).Trim('"', '\'', '`', ','))
             .Where(t => t.Length > 1).ToList();
         var name = tokens.FirstOrDefault(t => t.Any(c => c is '.' or '-' or '_')) ?? (tokens.Count == 1 ? tokens[0] : string.Join(' ', tokens));
-        return name.Length > 1 && Regex.IsMatch(label.Text, $@"(?<![\w.-]){Regex.Escape(name)}(?![\w])", RegexOptions.IgnoreCase, TimeSpan.FromMilliseconds(100));
+        return name.Length > 1 && NamesWhole(label.Text, name);
+    }
+
+    /// <summary>Whether <paramref name="text"/> has <paramref name="name"/> as a whole name (not inside a longer one), case aside.</summary>
+    private static bool NamesWhole(string text, string name)
+    {
+        for (var at = text.IndexOf(name, StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf(name, at + 1, StringComparison.OrdinalIgnoreCase))
+        {
+            var before = at == 0 ? ' ' : text[at - 1];
+            var after = at + name.Length == text.Length ? ' ' : text[at + name.Length];
+            if (!char.IsLetterOrDigit(before) && before is not ('_' or '.' or '-') && !char.IsLetterOrDigit(after) && after != '_')
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static readonly HashSet<string> Copulas = new(StringComparer.Ordinal)

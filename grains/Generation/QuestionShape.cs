@@ -30,9 +30,16 @@ public sealed partial record class QuestionShape(QuestionKind Kind, string? Term
     public static QuestionShape Of(string question)
     {
         ArgumentNullException.ThrowIfNull(question);
-        var text = Space().Replace(question.Trim().TrimEnd('?', '.', '!', ' '), " ");
+        // A question's kind is in its first words: a long text is judged by its first MaxLength characters.
+        var text = Space().Replace(question.Trim(), " ");
+        text = (text.Length > MaxLength ? text[..MaxLength] : text).TrimEnd('?', '.', '!', ' ');
         foreach (var pattern in new[] { Between(), Versus(), DifferFrom(), Compare(), AndDiffer() })
         {
+            if (pattern == Versus() && !text.Contains(" vs", StringComparison.OrdinalIgnoreCase) && !text.Contains("versus", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             if (pattern.Match(text) is { Success: true } match)
             {
                 return new QuestionShape(QuestionKind.Comparison, SideA: Subject(match.Groups["a"].Value), SideB: Subject(match.Groups["b"].Value));
@@ -53,6 +60,9 @@ public sealed partial record class QuestionShape(QuestionKind Kind, string? Term
             ? new QuestionShape(QuestionKind.Definition, Term: Subject(definition.Groups["x"].Value))
             : new QuestionShape(QuestionKind.Fact);
     }
+
+    /// <summary>The characters of a question its kind is judged by.</summary>
+    public const int MaxLength = 300;
 
     /// <summary>A phrase without its leading article and a trailing "in Python"-like context.</summary>
     private static string Subject(string phrase)

@@ -103,7 +103,8 @@ public sealed partial class AlertRuleGrain(
             values = await GrainFactory.GetGrain<IMetricsGrain>(MetricsChannel.Key).QueryAsync(rule.Metric, rule.Aggregation, rule.Window, rule.Operation);
             if (AlertManagerGrain.TenantOf(this.GetPrimaryKeyString()) is { } tenant && MetricCatalog.PerCollection.Contains(rule.Metric))
             {
-                values = [.. values.Where(v => v.Labels.GetValueOrDefault(AlertManagerGrain.TenantLabel) == tenant)]; // a tenant's rule sees its own collections only
+                // A tenant's rule sees its own collections only.
+                values = [.. values.Where(v => v.Labels.GetValueOrDefault(MetricCatalog.CollectionLabel, "").StartsWith(tenant + "/", StringComparison.Ordinal))];
             }
         }
         catch (Exception exception)

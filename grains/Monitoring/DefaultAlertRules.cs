@@ -24,8 +24,8 @@ public static class DefaultAlertRules
             "A silo uses more than 85 % of its memory limit."),
         Rule("HighNoAnswerRate", "no_answer_percent", AlertAggregation.Avg, 30, AlertComparator.GreaterThan, 50, 15, AlertSeverity.Warning,
             "More than half of a collection's answers (of at least 20 in 30 minutes) have cited nothing for 15 minutes: people ask about what its documents do not hold, or documents went missing."),
-        Rule("HighNegativeFeedback", "negative_feedback_percent", AlertAggregation.Avg, 60, AlertComparator.GreaterThan, 50, 15, AlertSeverity.Warning,
-            "More than half of a collection's rated answers (of at least 10 ratings in an hour) have been rated down for 15 minutes: read them in its query log."),
+        Rule("HighNegativeFeedback", "negative_feedback_percent", AlertAggregation.Avg, 30, AlertComparator.GreaterThan, 50, 15, AlertSeverity.Warning,
+            "More than half of a collection's ratings (of at least 10 in 30 minutes) have been \"down\" for 15 minutes: read them in its query log (?rating=down)."),
         Rule("ServiceUnavailable", "heartbeat", AlertAggregation.Sum, 1, AlertComparator.LessThan, 1, 0, AlertSeverity.Critical,
             "A silo stopped reporting metrics: it is down or cut off.") with { NoDataAfter = TimeSpan.FromSeconds(30) },
     ];

@@ -168,8 +168,8 @@ public sealed class MetricsGrain(
     }
 
     /// <summary>
-    /// One series per collection that answered or was rated in the window (labels tenant, collection); its value is null
-    /// below the metric's minimum volume.
+    /// One series per collection that answered or was rated in the window (label collection = tenant/collection); its
+    /// value is null below the metric's minimum volume.
     /// </summary>
     private static SeriesValue[] CollectionValues(string metric, List<MetricsSnapshot> recent)
     {
@@ -190,7 +190,8 @@ public sealed class MetricsGrain(
             double? value = metric == "no_answer_percent"
                 ? answers >= MetricCatalog.MinAnswers ? noAnswers * 100.0 / answers : null
                 : up + down >= MetricCatalog.MinRatings ? down * 100.0 / (up + down) : null;
-            var labels = new Dictionary<string, string> { ["tenant"] = GrainKeys.Tenant(pair.Key), ["collection"] = GrainKeys.CollectionName(pair.Key) };
+            // One label, "tenant/collection": a "tenant" label would route a cluster rule's alert to that tenant's silences.
+            var labels = new Dictionary<string, string> { [MetricCatalog.CollectionLabel] = pair.Key };
             return new SeriesValue(labels, value, lastSeen[pair.Key]);
         })];
     }

@@ -22,6 +22,14 @@ public sealed class RagInstruments
     public const string GenerationFallbacks = "orleansrag.generation.fallbacks";
     public const string Answers = "orleansrag.answers";
     public const string AnswerFeedback = "orleansrag.answer.feedback";
+    public const string CollectionAnswers = "orleansrag.collection.answers";
+    public const string CollectionFeedback = "orleansrag.collection.answer_feedback";
+
+    /// <summary>
+    /// The meter of the per-collection instruments: read by the silo's metrics collector (alert rules, the admin's
+    /// metrics) and never exported, so that /metrics, which needs no key, names no tenant or collection.
+    /// </summary>
+    public const string CollectionMeterName = RagTelemetry.Name + ".Collections";
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
@@ -30,16 +38,19 @@ public sealed class RagInstruments
     private readonly Counter<long> _texts;
     private readonly Counter<long> _answers;
     private readonly Counter<long> _feedback;
+    private readonly Counter<long> _collectionAnswers;
+    private readonly UpDownCounter<long> _collectionFeedback;
 
     /// <summary>The host's instruments, on the meter its factory makes (and disposes).</summary>
     public RagInstruments(IMeterFactory meters)
-        : this(Create(meters))
+        : this(Create(meters, RagTelemetry.Name), Create(meters, CollectionMeterName))
     {
     }
 
-    private RagInstruments(Meter meter)
+    private RagInstruments(Meter meter, Meter collections)
     {
         Meter = meter;
+        CollectionMeter = collections;
         _requests = meter.CreateCounter<long>(Requests, "{request}", "Requests by operation (ingest, search, ask) and outcome (ok, error).");
         // Buckets from 5 ms to 60 s (the advice every exporter follows, /metrics included): the OpenTelemetry default
         // (0, 5, 10, 25 … seconds) would put every request in one bucket.
@@ -49,20 +60,25 @@ public sealed class RagInstruments
         _cache = meter.CreateCounter<long>(CacheRequests, "{request}", "Answer-cache lookups by result (hit, miss).");
         _embeddings = meter.CreateCounter<long>(EmbeddingCalls, "{call}", "Embedding requests.");
         _texts = meter.CreateCounter<long>(EmbeddingTexts, "{text}", "Texts embedded.");
-        _answers = meter.CreateCounter<long>(Answers, "{answer}", "Answers by tenant, collection and outcome (answered, no_answer: nothing cited).");
-        _feedback = meter.CreateCounter<long>(AnswerFeedback, "{rating}", "Ratings of answers by tenant, collection and rating (up, down).");
+        _answers = meter.CreateCounter<long>(Answers, "{answer}", "Answers by outcome (answered, no_answer: nothing cited).");
+        _feedback = meter.CreateCounter<long>(AnswerFeedback, "{rating}", "Ratings of answers by rating (up, down); a changed rating counts once more.");
+        _collectionAnswers = collections.CreateCounter<long>(CollectionAnswers, "{answer}", "Answers by collection (tenant/collection) and outcome.");
+        _collectionFeedback = collections.CreateUpDownCounter<long>(CollectionFeedback, "{rating}", "Ratings held by collection (tenant/collection) and rating: +1 given, -1 replaced.");
     }
 
-    /// <summary>The host's OrleansRag meter: every OrleansRag instrument of the host is made on it.</summary>
+    /// <summary>The host's OrleansRag meter: every exported OrleansRag instrument of the host is made on it.</summary>
     public Meter Meter { get; }
 
-    /// <summary>Instruments of their own, for an engine used outside a host (a test, a benchmark).</summary>
-    public static RagInstruments Standalone() => new(new Meter(RagTelemetry.Name));
+    /// <summary>The host's per-collection meter (<see cref="CollectionMeterName"/>), which nothing exports.</summary>
+    public Meter CollectionMeter { get; }
 
-    private static Meter Create(IMeterFactory meters)
+    /// <summary>Instruments of their own, for an engine used outside a host (a test, a benchmark).</summary>
+    public static RagInstruments Standalone() => new(new Meter(RagTelemetry.Name), new Meter(CollectionMeterName));
+
+    private static Meter Create(IMeterFactory meters, string name)
     {
         ArgumentNullException.ThrowIfNull(meters);
-        return meters.Create(RagTelemetry.Name);
+        return meters.Create(name);
     }
 
     /// <summary>
@@ -160,20 +176,34 @@ public sealed class RagInstruments
     }
 
     /// <summary>One answer given in a collection (key tenant/collection): answered, or no answer (nothing cited).</summary>
-    public void Answered(string collectionKey, bool noAnswer) =>
-        _answers.Add(1, CollectionTags(collectionKey, "outcome", noAnswer ? "no_answer" : "answered"));
+    public void Answered(string collectionKey, bool noAnswer)
+    {
+        var outcome = new KeyValuePair<string, object?>("outcome", noAnswer ? "no_answer" : "answered");
+        _answers.Add(1, outcome);
+        _collectionAnswers.Add(1, new KeyValuePair<string, object?>("collection", collectionKey), outcome);
+    }
 
-    /// <summary>One rating of an answer of a collection (key tenant/collection).</summary>
-    public void Rated(string collectionKey, AnswerRating rating) =>
-        _feedback.Add(1, CollectionTags(collectionKey, "rating", rating == AnswerRating.Up ? "up" : "down"));
-
-    private static ReadOnlySpan<KeyValuePair<string, object?>> CollectionTags(string collectionKey, string name, string value) =>
-        new KeyValuePair<string, object?>[]
+    /// <summary>
+    /// A rating of an answer of a collection (key tenant/collection) that replaced <paramref name="previous"/> (null: the
+    /// first); the same rating given again counts nothing, a changed one moves the collection's count from one to the other.
+    /// </summary>
+    public void Rated(string collectionKey, AnswerRating rating, AnswerRating? previous)
+    {
+        if (previous == rating)
         {
-            new("tenant", GrainKeys.Tenant(collectionKey)),
-            new("collection", GrainKeys.CollectionName(collectionKey)),
-            new(name, value),
-        };
+            return;
+        }
+
+        var collection = new KeyValuePair<string, object?>("collection", collectionKey);
+        _feedback.Add(1, RatingTag(rating));
+        _collectionFeedback.Add(1, collection, RatingTag(rating));
+        if (previous is { } replaced)
+        {
+            _collectionFeedback.Add(-1, collection, RatingTag(replaced));
+        }
+    }
+
+    private static KeyValuePair<string, object?> RatingTag(AnswerRating rating) => new("rating", rating == AnswerRating.Up ? "up" : "down");
 
     public void CacheLookup(bool hit) => _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 

@@ -21,6 +21,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     private readonly object _gate = new();
     private readonly MeterListener _listener = new();
     private readonly Meter _meter;
+    private readonly Meter _collections;
     private readonly IOptions<MonitoringOptions> _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILocalSiloDetails _silo;
@@ -44,6 +45,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         ArgumentNullException.ThrowIfNull(instruments);
         _options = options;
         _meter = instruments.Meter;
+        _collections = instruments.CollectionMeter;
         _ledger = ledger;
         _embeddings = embeddings;
         _lifetime = lifetime;
@@ -59,7 +61,8 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
         {
             if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name is RagInstruments.Requests or RagInstruments.RequestDuration
                     or RagInstruments.CacheRequests or RagInstruments.EmbeddingCalls or RagInstruments.EmbeddingTexts
-                    or RagInstruments.GenerationCalls or RagInstruments.GenerationFallbacks or RagInstruments.Answers or RagInstruments.AnswerFeedback)
+                    or RagInstruments.GenerationCalls or RagInstruments.GenerationFallbacks
+                || ReferenceEquals(instrument.Meter, _collections) && instrument.Name is RagInstruments.CollectionAnswers or RagInstruments.CollectionFeedback)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -212,11 +215,11 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
                 case RagInstruments.GenerationFallbacks:
                     _generationFallbacks += value;
                     break;
-                case RagInstruments.Answers:
+                case RagInstruments.CollectionAnswers:
                     var noAnswer = Tag(tags, "outcome") == "no_answer" ? value : 0;
                     AddAnswers(tags, new AnswerOutcomes(value, noAnswer, 0, 0));
                     break;
-                case RagInstruments.AnswerFeedback:
+                case RagInstruments.CollectionFeedback:
                     var up = Tag(tags, "rating") == "up";
                     AddAnswers(tags, new AnswerOutcomes(0, 0, up ? value : 0, up ? 0 : value));
                     break;
@@ -243,7 +246,7 @@ public sealed partial class SiloMetricsCollector : BackgroundService, ILifecycle
     /// <summary>Adds to this interval's outcomes of the measurement's collection (call under the lock).</summary>
     private void AddAnswers(ReadOnlySpan<KeyValuePair<string, object?>> tags, AnswerOutcomes outcomes)
     {
-        var key = GrainKeys.Collection(Tag(tags, "tenant") ?? "", Tag(tags, "collection") ?? "");
+        var key = Tag(tags, "collection") ?? "";
         _answers[key] = _answers.TryGetValue(key, out var held) ? held.Add(outcomes) : outcomes;
     }
 

@@ -34,17 +34,26 @@ public sealed class LogShowCommand : AsyncCommand<LogShowCommand.Settings>
         var table = new Table().AddColumns("at", "answer id", "question", "cited", "ms", "rating");
         foreach (var entry in page.Entries)
         {
+            // What readers typed reaches an admin's terminal: control characters (escape sequences) are shown, not sent.
             table.AddRow(
                 new Text(entry.At.ToString("u", CultureInfo.InvariantCulture)), new Text(entry.AnswerId),
-                new Text(entry.RewrittenQuestion is { } rewritten ? $"{entry.Question} → {rewritten}" : entry.Question),
-                new Text(entry.NoAnswer ? "no answer" : string.Join(", ", entry.Citations.Select(c => c.DocumentId).Distinct())),
+                new Text(Printable(entry.RewrittenQuestion is { } rewritten ? $"{entry.Question} → {rewritten}" : entry.Question)),
+                new Text(Printable(entry.NoAnswer ? "no answer" : string.Join(", ", entry.Citations.Select(c => c.DocumentId).Distinct()))),
                 new Text(entry.Timings.TotalMs.ToString("F0", CultureInfo.InvariantCulture) + (entry.Cached ? " (cached)" : "")),
-                new Text(entry.Feedback is { } feedback ? $"{(feedback.Rating == AnswerRating.Up ? "up" : "down")}{(feedback.Comment is { } c ? ": " + c : "")}" : ""));
+                new Text(Printable(entry.Feedback is { } feedback ? $"{(feedback.Rating == AnswerRating.Up ? "up" : "down")}{(feedback.Comment is { } c ? ": " + c : "")}" : "")));
         }
 
         AnsiConsole.Write(table);
         return 0;
     }
+
+    private static string Printable(string text) => string.Create(text.Length, text, static (span, source) =>
+    {
+        for (var i = 0; i < source.Length; i++)
+        {
+            span[i] = char.IsControl(source[i]) ? '\uFFFD' : source[i];
+        }
+    });
 }
 
 /// <summary>

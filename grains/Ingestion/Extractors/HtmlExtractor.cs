@@ -70,31 +70,48 @@ public sealed class HtmlExtractor : IDocumentExtractor
 
     private static string Clean(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
-    /// <summary>An item's number in an ordered list (from the list's start, or the item's own value); null in any other list.</summary>
-    private static int? ItemNumber(IElement item)
+    /// <summary>
+    /// Whether a &lt;pre&gt; holds code: it has a &lt;code&gt; inside, a class of its own, or sits in a block whose class says
+    /// code ("highlight", "listing", "screen", "program"…). A bare &lt;pre&gt; (an RFC, a mail archive) is preformatted prose.
+    /// </summary>
+    private static bool IsCode(IElement pre)
     {
-        if (item.ParentElement is not { LocalName: "ol" } list)
+        if (pre.QuerySelector("code") is not null || !string.IsNullOrWhiteSpace(pre.ClassName))
         {
-            return null;
+            return true;
         }
 
-        var number = int.TryParse(list.GetAttribute("start"), out var start) ? start : 1;
-        foreach (var sibling in list.Children.Where(c => c.LocalName == "li"))
+        var depth = 0;
+        for (var parent = pre.ParentElement; parent is not null && depth < 3; parent = parent.ParentElement, depth++)
         {
-            if (int.TryParse(sibling.GetAttribute("value"), out var value))
+            if (parent.ClassName is { } classes && CodeClasses.Any(c => classes.Contains(c, StringComparison.OrdinalIgnoreCase)))
             {
-                number = value;
+                return true;
             }
-
-            if (ReferenceEquals(sibling, item))
-            {
-                return number;
-            }
-
-            number++;
         }
 
-        return null;
+        return false;
+    }
+
+    private static readonly string[] CodeClasses = ["highlight", "code", "listing", "screen", "program", "example", "literal", "console"];
+
+    /// <summary>A &lt;pre&gt;'s text with its line breaks, &lt;br&gt; ones included.</summary>
+    private static string PreformattedText(IElement pre)
+    {
+        var text = new StringBuilder();
+        foreach (var node in pre.Descendants())
+        {
+            if (node is IText part)
+            {
+                text.Append(part.Data);
+            }
+            else if (node is IElement { LocalName: "br" })
+            {
+                text.Append('\n');
+            }
+        }
+
+        return text.ToString();
     }
 
     private sealed class Walker(CancellationToken cancellationToken)
@@ -106,6 +123,27 @@ public sealed class HtmlExtractor : IDocumentExtractor
 
         /// <summary>List items being read: their paragraphs make one paragraph (nested lists, code and tables do not).</summary>
         private int _items;
+
+        /// <summary>The next item number of each list being read, innermost on top (null: not an ordered list).</summary>
+        private readonly Stack<int?> _numbers = new();
+
+        /// <summary>An item's number in its ordered list (its own value, else the next), advancing the list's count; null outside one.</summary>
+        private int? NextNumber(IElement item)
+        {
+            if (item.ParentElement is not { LocalName: "ol" } || _numbers.Count == 0 || _numbers.Peek() is not { } number)
+            {
+                return null;
+            }
+
+            if (int.TryParse(item.GetAttribute("value"), out var value))
+            {
+                number = value;
+            }
+
+            _numbers.Pop();
+            _numbers.Push(number + 1);
+            return number;
+        }
 
         public List<TextBlock> Blocks { get; } = [];
 
@@ -171,11 +209,11 @@ public sealed class HtmlExtractor : IDocumentExtractor
             {
                 _inline.Append(' ');
             }
-            else if (tag == "pre")
+            else if (tag == "pre" && IsCode(element))
             {
                 Flush();
                 _itemPrefix = null; // a list item that opens with code keeps no mark
-                foreach (var line in TextStructure.CodeLines(element.TextContent))
+                foreach (var line in TextStructure.CodeLines(PreformattedText(element)))
                 {
                     Blocks.Add(new TextBlock(line, BlockKind.Paragraph));
                 }
@@ -183,7 +221,7 @@ public sealed class HtmlExtractor : IDocumentExtractor
             else if (tag == "li")
             {
                 Flush();
-                _itemPrefix = TextStructure.ListItemPrefix(ItemNumber(element));
+                _itemPrefix = TextStructure.ListItemPrefix(NextNumber(element));
                 _items++;
                 Walk(element);
                 _items--;
@@ -201,7 +239,9 @@ public sealed class HtmlExtractor : IDocumentExtractor
                 Flush();
                 var items = _items;
                 _items = 0; // a nested list's items are paragraphs of their own
+                _numbers.Push(tag == "ol" ? (int.TryParse(element.GetAttribute("start"), out var start) ? start : 1) : null);
                 Walk(element);
+                _numbers.Pop();
                 _items = items;
                 Flush();
             }

@@ -56,7 +56,7 @@ public sealed class MarkdownExtractor : IDocumentExtractor
             }
             else if (block.Parent is ListItemBlock { Parent: ListBlock list } item && item.IndexOf(block) == 0)
             {
-                int? number = list.IsOrdered ? (int.TryParse(list.OrderedStart, out var start) ? start : 1) + list.IndexOf(item) : null;
+                int? number = list.IsOrdered ? item.Order : null;
                 blocks.Add(new TextBlock(TextStructure.ListItemPrefix(number) + plain));
             }
             else

@@ -39,6 +39,6 @@ public static partial class TextStructure
         return Introduction().IsMatch(sentence);
     }
 
-    [GeneratedRegex(@":\s*(?:\[\d+\])?$|\b(?:as follows|the following|following (?:\w+ ){0,3}\w+|these (?:\w+ ){0,2}(?:steps|rules|items|points|cases|options))\b(?:[^.!?]|\.(?=\S)){0,60}[.:]*\s*(?:\[\d+\])?[.:]*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@":\s*(?:\[\d+\])?$|\b(?:as follows|the following|following (?:\w+ ){0,3}\w+|these (?:\w+ ){0,2}(?:steps|rules|items|points|cases|options))\b(?:[^.!?]|\.(?=\S)){0,60}[.:\s]*(?:\[\d+\][.:]*)?$", RegexOptions.IgnoreCase)]
     private static partial Regex Introduction();
 }

@@ -12,8 +12,11 @@ public interface IQueryLog
 {
     Task AppendAsync(string collectionKey, QueryLogEntry entry, CancellationToken cancellationToken);
 
-    /// <summary>Sets the entry's feedback (replacing any earlier); false when there is no such entry (or it expired).</summary>
-    Task<bool> RateAsync(string collectionKey, string answerId, AnswerFeedback feedback, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sets the entry's feedback (replacing any earlier): whether the entry was found (not when it never was or expired),
+    /// and the rating it replaced.
+    /// </summary>
+    Task<(bool Found, AnswerRating? Previous)> RateAsync(string collectionKey, string answerId, AnswerFeedback feedback, CancellationToken cancellationToken);
 
     /// <summary>Entries older than the query's cursor, newest first, that match its filters; the cursor of the next page.</summary>
     Task<(IReadOnlyList<QueryLogEntry> Entries, string? Next)> ReadAsync(string collectionKey, QueryLogQuery query, CancellationToken cancellationToken);

@@ -47,18 +47,18 @@ public sealed class MemoryQueryLog(IOptions<QueryLogOptions> options, TimeProvid
         return Task.CompletedTask;
     }
 
-    public Task<bool> RateAsync(string collectionKey, string answerId, AnswerFeedback feedback, CancellationToken cancellationToken)
+    public Task<(bool Found, AnswerRating? Previous)> RateAsync(string collectionKey, string answerId, AnswerFeedback feedback, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             if (_collections.TryGetValue(collectionKey, out var entries) && entries.TryGetValue(answerId, out var entry) && !Expired(answerId))
             {
                 entries[answerId] = entry with { Feedback = feedback };
-                return Task.FromResult(true);
+                return Task.FromResult<(bool, AnswerRating?)>((true, entry.Feedback?.Rating));
             }
         }
 
-        return Task.FromResult(false);
+        return Task.FromResult<(bool, AnswerRating?)>((false, null));
     }
 
     public Task<(IReadOnlyList<QueryLogEntry> Entries, string? Next)> ReadAsync(string collectionKey, QueryLogQuery query, CancellationToken cancellationToken)

@@ -32,13 +32,13 @@ public sealed class QueryLogGrain(IQueryLog log, CollectionDirectory collections
 
         var caller = RagPrincipal.FromContextValue(RequestContext.Get(RagRequestContext.Principal));
         var feedback = new AnswerFeedback(rating, string.IsNullOrWhiteSpace(comment) ? null : comment.Trim(), time.GetUtcNow(), caller?.KeyId);
-        if (!await log.RateAsync(collectionKey, answerId, feedback, cancellationToken))
+        var (found, previous) = await log.RateAsync(collectionKey, answerId, feedback, cancellationToken);
+        if (found)
         {
-            return false;
+            instruments.Rated(collectionKey, rating, previous);
         }
 
-        instruments.Rated(collectionKey, rating);
-        return true;
+        return found;
     }
 
     public async Task<QueryLogPage?> ReadAsync(QueryLogQuery query, CancellationToken cancellationToken = default)

@@ -27,7 +27,7 @@ public sealed partial class QueryLogRecorder(IQueryLog log, IOptions<QueryLogOpt
 
         var caller = RagPrincipal.FromContextValue(RequestContext.Get(RagRequestContext.Principal));
         var entry = new QueryLogEntry(
-            answerId, at, response.Question, response.StandaloneQuestion, searchOptions.Mode, searchOptions.TopK, response.Answer,
+            answerId, at, Cap(response.Question), response.StandaloneQuestion is { } rewritten ? Cap(rewritten) : null, searchOptions.Mode, searchOptions.TopK, Cap(response.Answer),
             [.. response.Citations.Select(c => new QueryLogCitation(c.N, c.DocumentId, c.ChunkIndex, c.Score))],
             response.Timings, response.Cached, noAnswer, response.Degraded, response.Reranked, caller?.KeyId);
         try
@@ -41,6 +41,11 @@ public sealed partial class QueryLogRecorder(IQueryLog log, IOptions<QueryLogOpt
             LogNotRecorded(exception, answerId, collectionKey);
         }
     }
+
+    /// <summary>Characters of a question or answer an entry keeps (the rest is cut, marked with "…").</summary>
+    public const int MaxText = 2000;
+
+    private static string Cap(string text) => text.Length <= MaxText ? text : string.Concat(text.AsSpan(0, MaxText - 1), "…");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answer {AnswerId} of {Collection} was not recorded in the query log")]
     private partial void LogNotRecorded(Exception exception, string answerId, string collection);

@@ -6,13 +6,14 @@ namespace OrleansRag.Query.QueryLog;
 
 /// <summary>
 /// The query log in Redis (production mode), shared by every silo. Per collection, a sorted set of answer ids
-/// (<c>{prefix}:qlog:{collection}</c>, all scores 0, so it sorts by id, which is by time) and one string per entry
-/// (<c>…:{id}</c>, its JSON) and per rating (<c>…:{id}:feedback</c>), each expiring with the retention. An append trims
+/// (<c>{prefix}:qlog:{tenant/collection}:ids</c>, all scores 0, so it sorts by id, which is by time) and one string per
+/// entry (<c>…:e:{id}</c>, its JSON) and per rating (<c>…:f:{id}</c>), each expiring with the retention. An append trims
 /// the set of ids older than the retention and beyond <see cref="QueryLogOptions.MaxEntries"/>, in the same script.
 /// </summary>
 public sealed class RedisQueryLog(Func<Task<IConnectionMultiplexer>> connect, string keyPrefix, IOptions<QueryLogOptions> options, TimeProvider time) : IQueryLog
 {
-    // KEYS: the id set, the entry. ARGV: id, JSON, retention ms, the retention floor id, the entry bound.
+    // KEYS: the id set, the entry. ARGV: id, JSON, retention ms, the retention floor id, the entry bound, the keys' base
+    // (entries and ratings of trimmed ids are "{base}:e:{id}" and "{base}:f:{id}", in the set's slot).
     private const string AppendScript = """
         redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
         redis.call('ZADD', KEYS[1], 0, ARGV[1])
@@ -20,7 +21,7 @@ public sealed class RedisQueryLog(Func<Task<IConnectionMultiplexer>> connect, st
         local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
         if over > 0 then
           for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, over - 1)) do
-            redis.call('DEL', KEYS[1] .. ':' .. id, KEYS[1] .. ':' .. id .. ':feedback')
+            redis.call('DEL', ARGV[6] .. ':e:' .. id, ARGV[6] .. ':f:' .. id)
           end
           redis.call('ZREMRANGEBYRANK', KEYS[1], 0, over - 1)
         end
@@ -34,8 +35,10 @@ public sealed class RedisQueryLog(Func<Task<IConnectionMultiplexer>> connect, st
         if not redis.call('ZSCORE', KEYS[3], ARGV[2]) then return 0 end
         local ttl = redis.call('PTTL', KEYS[1])
         if ttl <= 0 then return 0 end
+        local old = redis.call('GET', KEYS[2])
         redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
-        return 1
+        if old then return {1, old} end
+        return {1}
         """;
 
     private const int ScanBatch = 100;
@@ -46,19 +49,23 @@ public sealed class RedisQueryLog(Func<Task<IConnectionMultiplexer>> connect, st
         ArgumentNullException.ThrowIfNull(entry);
         var value = options.Value;
         var database = (await connect()).GetDatabase();
-        var set = SetKey(collectionKey);
-        await database.ScriptEvaluateAsync(AppendScript, [set, EntryKey(set, entry.AnswerId)],
+        await database.ScriptEvaluateAsync(AppendScript, [SetKey(collectionKey), EntryKey(collectionKey, entry.AnswerId)],
             [entry.AnswerId, JsonSerializer.Serialize(entry with { Feedback = null }, QueryLogIds.Json), (long)value.Retention.TotalMilliseconds,
-             QueryLogIds.Floor(time.GetUtcNow() - value.Retention), value.MaxEntries]).WaitAsync(cancellationToken);
+             QueryLogIds.Floor(time.GetUtcNow() - value.Retention), value.MaxEntries, Base(collectionKey)]).WaitAsync(cancellationToken);
     }
 
-    public async Task<bool> RateAsync(string collectionKey, string answerId, AnswerFeedback feedback, CancellationToken cancellationToken)
+    public async Task<(bool Found, AnswerRating? Previous)> RateAsync(string collectionKey, string answerId, AnswerFeedback feedback, CancellationToken cancellationToken)
     {
         var database = (await connect()).GetDatabase();
-        var set = SetKey(collectionKey);
-        var entry = EntryKey(set, answerId);
-        var result = await database.ScriptEvaluateAsync(RateScript, [entry, FeedbackKey(entry), set], [JsonSerializer.Serialize(feedback, QueryLogIds.Json), answerId]).WaitAsync(cancellationToken);
-        return (long)result == 1;
+        var result = await database.ScriptEvaluateAsync(RateScript, [EntryKey(collectionKey, answerId), FeedbackKey(collectionKey, answerId), SetKey(collectionKey)],
+            [JsonSerializer.Serialize(feedback, QueryLogIds.Json), answerId]).WaitAsync(cancellationToken);
+        if (result.Resp2Type != ResultType.Array)
+        {
+            return (false, null);
+        }
+
+        var parts = (RedisResult[])result!;
+        return (true, parts.Length > 1 ? JsonSerializer.Deserialize<AnswerFeedback>((string)parts[1]!, QueryLogIds.Json)?.Rating : null);
     }
 
     public async Task<(IReadOnlyList<QueryLogEntry> Entries, string? Next)> ReadAsync(string collectionKey, QueryLogQuery query, CancellationToken cancellationToken)
@@ -82,7 +89,7 @@ public sealed class RedisQueryLog(Func<Task<IConnectionMultiplexer>> connect, st
                 return (page, null);
             }
 
-            var keys = ids.SelectMany(id => new[] { EntryKey(set, id!), FeedbackKey(EntryKey(set, id!)) }).ToArray();
+            var keys = ids.SelectMany(id => new[] { EntryKey(collectionKey, id!), FeedbackKey(collectionKey, id!) }).ToArray();
             var values = await database.StringGetAsync(keys).WaitAsync(cancellationToken);
             for (var i = 0; i < ids.Length; i++)
             {
@@ -126,15 +133,19 @@ public sealed class RedisQueryLog(Func<Task<IConnectionMultiplexer>> connect, st
         var ids = await database.SortedSetRangeByRankAsync(set).WaitAsync(cancellationToken);
         foreach (var batch in ids.Chunk(500))
         {
-            await database.KeyDeleteAsync([.. batch.SelectMany(id => new[] { EntryKey(set, id!), FeedbackKey(EntryKey(set, id!)) })]).WaitAsync(cancellationToken);
+            await database.KeyDeleteAsync([.. batch.SelectMany(id => new[] { EntryKey(collectionKey, id!), FeedbackKey(collectionKey, id!) })]).WaitAsync(cancellationToken);
         }
 
         await database.KeyDeleteAsync(set).WaitAsync(cancellationToken);
     }
 
-    private RedisKey SetKey(string collectionKey) => $"{keyPrefix}:qlog:{collectionKey}";
+    // Every key of a collection's log shares the hash tag {tenant/collection} (one slot on a Redis Cluster), and the three
+    // kinds end differently (":ids", ":e:{id}", ":f:{id}"), so no collection name, ':' included, makes one key another's.
+    private RedisKey SetKey(string collectionKey) => $"{Base(collectionKey)}:ids";
 
-    private static RedisKey EntryKey(RedisKey set, string id) => $"{set}:{id}";
+    private RedisKey EntryKey(string collectionKey, string id) => $"{Base(collectionKey)}:e:{id}";
 
-    private static RedisKey FeedbackKey(RedisKey entry) => $"{entry}:feedback";
+    private RedisKey FeedbackKey(string collectionKey, string id) => $"{Base(collectionKey)}:f:{id}";
+
+    private string Base(string collectionKey) => $"{keyPrefix}:qlog:{{{collectionKey}}}";
 }

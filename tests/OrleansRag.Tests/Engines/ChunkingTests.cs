@@ -107,14 +107,23 @@ public sealed class ChunkingTests
             <html><body><p>The rules are as follows:</p>
             <ul><li><p>Each value has an <span>owner</span>.</p><p>Only one at a time.</p></li><li>Owners drop values.<ul><li>nested</li></ul></li></ul>
             <ol start="3"><li>third</li><li value="7">seventh</li><li>eighth</li></ol>
-            <pre>$ cargo new hello
+            <pre><code class="language-console">$ cargo new hello
 
             $ cd hello
-            }</pre></body></html>
+            }</code></pre></body></html>
             """);
         Assert.Equal(
             "The rules are as follows:\n\n• Each value has an owner. Only one at a time.\n\n• Owners drop values.\n\n• nested\n\n3. third\n\n7. seventh\n\n8. eighth\n\n`$ cargo new hello`\n\n`$ cd hello`",
             parsed.PlainText);
+    }
+
+    [Fact]
+    public void A_bare_pre_is_preformatted_prose_and_code_keeps_its_br_lines()
+    {
+        var parsed = OrleansRag.Ingestion.Extractors.HtmlExtractor.FromText(
+            "<html><body><pre>Network Working Group. This memo defines\nan Experimental Protocol.</pre>"
+            + "<div class=\"highlight\"><pre>first()<br>second()</pre></div></body></html>");
+        Assert.Equal("Network Working Group. This memo defines an Experimental Protocol.\n\n`first()`\n\n`second()`", parsed.PlainText);
     }
 
     [Fact]

@@ -76,6 +76,18 @@ public sealed class QueryLogTests(RagHostFixture host)
     }
 
     [Fact]
+    public async Task Identical_questions_asked_at_once_are_answers_of_their_own()
+    {
+        await SeedAsync();
+        var question = $"What forms glaciers, asked at once ({Guid.NewGuid():N})?";
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => AskAsync(question)));
+        var ids = answers.Select(a => a.GetProperty("answerId").GetString()!).ToList();
+        Assert.Equal(4, ids.Distinct().Count());
+        var logged = (await LogAsync("?limit=100")).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("answerId").GetString()).ToHashSet();
+        Assert.Superset(ids.ToHashSet()!, logged!);
+    }
+
+    [Fact]
     public async Task Feedback_is_recorded_replaced_and_filtered_on()
     {
         await SeedAsync();

@@ -307,17 +307,21 @@ public sealed class AlertingEndToEndTests(AlertingEndToEndTests.Fixture fixture)
         }
 
         await WaitForAsync(() => FiredForAsync("RatedDown", "alerting"), TimeSpan.FromSeconds(60));
+
+        // /metrics, which needs no key, names no collection.
+        var exposition = await _host.Http.GetStringAsync("metrics");
+        Assert.Contains("orleansrag_answers", exposition, StringComparison.Ordinal);
+        Assert.DoesNotContain("alerting-empty", exposition, StringComparison.Ordinal);
         Assert.False(await FiredForAsync("NothingFound", "alerting"), "the volcano collection answers");
     }
 
-    /// <summary>Whether the rule fired for the collection (its alert labelled with the collection and its tenant).</summary>
+    /// <summary>Whether the rule fired for the collection (its alert labelled collection = tenant/collection).</summary>
     private async Task<bool> FiredForAsync(string rule, string collection)
     {
         using var history = JsonDocument.Parse(await _host.Http.GetStringAsync("v1/alerts/history?limit=100"));
         return history.RootElement.GetProperty("history").EnumerateArray().Any(a =>
             a.GetProperty("rule").GetString() == rule && a.GetProperty("state").GetString() == "firing"
-            && a.GetProperty("labels").GetProperty("collection").GetString() == collection
-            && a.GetProperty("labels").GetProperty("tenant").GetString() == RagConstants.DefaultTenant);
+            && a.GetProperty("labels").GetProperty("collection").GetString() == $"{RagConstants.DefaultTenant}/{collection}");
     }
 
     /// <summary>Whether the alert history shows <paramref name="rule"/> firing.</summary>

@@ -75,10 +75,10 @@ public sealed class QueryLogStoreTests : IAsyncLifetime
         Assert.Equal(["q6", "q3", "q0"], noAnswers.Select(e => e.Question));
 
         var feedback = new AnswerFeedback(AnswerRating.Down, "wrong", _time.GetUtcNow(), "key-2");
-        Assert.True(await log.RateAsync("t/c", entries[4].AnswerId, feedback, CancellationToken.None));
-        Assert.True(await log.RateAsync("t/c", entries[4].AnswerId, feedback with { Rating = AnswerRating.Up, Comment = null }, CancellationToken.None));
-        Assert.False(await log.RateAsync("t/other", entries[4].AnswerId, feedback, CancellationToken.None));
-        Assert.False(await log.RateAsync("t/c", QueryLogIds.New(_time.GetUtcNow()), feedback, CancellationToken.None));
+        Assert.Equal((true, null), await log.RateAsync("t/c", entries[4].AnswerId, feedback, CancellationToken.None));
+        Assert.Equal((true, AnswerRating.Down), await log.RateAsync("t/c", entries[4].AnswerId, feedback with { Rating = AnswerRating.Up, Comment = null }, CancellationToken.None));
+        Assert.False((await log.RateAsync("t/other", entries[4].AnswerId, feedback, CancellationToken.None)).Found);
+        Assert.False((await log.RateAsync("t/c", QueryLogIds.New(_time.GetUtcNow()), feedback, CancellationToken.None)).Found);
         var (rated, _) = await log.ReadAsync("t/c", new QueryLogQuery(Rating: AnswerRating.Up), CancellationToken.None);
         Assert.Equal("q4", Assert.Single(rated).Question);
         Assert.Equal(AnswerRating.Up, rated[0].Feedback!.Rating);
@@ -101,7 +101,7 @@ public sealed class QueryLogStoreTests : IAsyncLifetime
         var recent = Entry("recent");
         await log.AppendAsync("t/c", recent, CancellationToken.None);
         Assert.Equal(["recent"], (await log.ReadAsync("t/c", new QueryLogQuery(), CancellationToken.None)).Entries.Select(e => e.Question));
-        Assert.False(await log.RateAsync("t/c", old.AnswerId, new AnswerFeedback(AnswerRating.Up, null, _time.GetUtcNow()), CancellationToken.None));
+        Assert.False((await log.RateAsync("t/c", old.AnswerId, new AnswerFeedback(AnswerRating.Up, null, _time.GetUtcNow()), CancellationToken.None)).Found);
 
         for (var i = 0; i < 120; i++)
         {
@@ -123,16 +123,30 @@ public sealed class QueryLogStoreTests : IAsyncLifetime
         Assert.Equal("n20", kept[^1].Question);
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Collections_whose_names_hold_colons_keep_apart(string kind)
+    {
+        var log = await StoreAsync(kind, new QueryLogOptions());
+        var plain = Entry("plain");
+        await log.AppendAsync("t/docs", plain, CancellationToken.None);
+        var tricky = Entry("tricky");
+        await log.AppendAsync($"t/docs:e:{plain.AnswerId}", tricky, CancellationToken.None);
+        await log.AppendAsync("t/docs:ids", Entry("other"), CancellationToken.None);
+        Assert.Equal(["plain"], (await log.ReadAsync("t/docs", new QueryLogQuery(), CancellationToken.None)).Entries.Select(e => e.Question));
+        Assert.Equal(["tricky"], (await log.ReadAsync($"t/docs:e:{plain.AnswerId}", new QueryLogQuery(), CancellationToken.None)).Entries.Select(e => e.Question));
+    }
+
     [Fact]
     public async Task Redis_expires_entries_and_their_feedback_with_the_retention()
     {
         var log = (RedisQueryLog)await StoreAsync("redis", new QueryLogOptions { Retention = TimeSpan.FromMinutes(10) });
         var entry = Entry("expiring");
         await log.AppendAsync("t/c", entry, CancellationToken.None);
-        Assert.True(await log.RateAsync("t/c", entry.AnswerId, new AnswerFeedback(AnswerRating.Up, null, _time.GetUtcNow()), CancellationToken.None));
+        Assert.True((await log.RateAsync("t/c", entry.AnswerId, new AnswerFeedback(AnswerRating.Up, null, _time.GetUtcNow()), CancellationToken.None)).Found);
         var database = _redis!.GetDatabase();
-        var key = $"{_prefix}:qlog:t/c:{entry.AnswerId}";
-        foreach (var stored in new[] { key, key + ":feedback", $"{_prefix}:qlog:t/c" })
+        var key = $"{_prefix}:qlog:{{t/c}}";
+        foreach (var stored in new[] { $"{key}:e:{entry.AnswerId}", $"{key}:f:{entry.AnswerId}", $"{key}:ids" })
         {
             var ttl = await database.KeyTimeToLiveAsync(stored);
             Assert.True(ttl is { } left && left > TimeSpan.FromMinutes(9) && left <= TimeSpan.FromMinutes(10), $"{stored}: {ttl}");
