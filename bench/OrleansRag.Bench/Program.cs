@@ -13,6 +13,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 6] [--warm-rounds 2] [--quantized true]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- ocr [--pages 20] [--images 5] [--dpi 300] [--parallel 0]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- fusion [--dataset tests/data/manpages] [--quantized true]
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- cluster-load --gateways IP:PORT,… --http URL,… [--stop-file F] [--seconds 600]   (ORAG_API_KEY)
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- answer-quality [--set bench/data/answers-dev] [--show 20 [--all]] [--debug ID,ID]
 switch (args.FirstOrDefault())
 {
@@ -49,6 +50,8 @@ switch (args.FirstOrDefault())
     case "fusion":
         await FusionBenchmark.RunAsync(args);
         return 0;
+    case "cluster-load":
+        return await ClusterLoadBenchmark.RunAsync(args);
     case "answer-quality":
         await AnswerQualityBenchmark.RunAsync(args);
         return 0;
