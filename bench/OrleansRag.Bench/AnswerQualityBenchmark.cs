@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using OrleansRag.Client;
 
 namespace OrleansRag.Bench;
