@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace OrleansRag.Embedding;
 
@@ -13,13 +14,17 @@ namespace OrleansRag.Embedding;
 /// is created (<see cref="DefaultModel"/> unless it names one) and every text of it is embedded with that model from
 /// then on; collections created before models were recorded read as <see cref="LegacyModel"/>. The default model is
 /// loaded when the host starts (readiness waits for it); the others on their first text.
+/// In a silo the lanes close only after the silo has stopped serving grains (<see cref="Participate"/>): the host stops its
+/// services in the reverse order of registration, and this one is registered after the silo's, so it would otherwise
+/// close while grains still run the ingests and questions of a graceful shutdown.
 /// </summary>
-public sealed class EmbeddingModels : IHostedService, IDisposable
+public sealed class EmbeddingModels : IHostedService, ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private readonly EmbeddingOptions _options;
     private readonly ILogger<EmbeddingService> _logger;
     private readonly Monitoring.RagInstruments? _instruments;
     private readonly ConcurrentDictionary<string, Lazy<Task<EmbeddingService>>> _services = new(StringComparer.OrdinalIgnoreCase);
+    private volatile bool _stoppedBySilo;
 
     /// <param name="options">The configured model (the default's base) and the settings every model's lanes share.</param>
     /// <param name="logger">Where each model's loading and batches are logged.</param>
@@ -105,7 +110,24 @@ public sealed class EmbeddingModels : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken) => Default.StartAsync(cancellationToken);
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Outside a silo (or before its lifecycle began) the host's stop closes the lanes; in a silo, <see cref="Participate"/> does.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _stoppedBySilo ? Task.CompletedTask : StopModelsAsync(cancellationToken);
+
+    /// <summary>
+    /// Closes the lanes when the silo stops its runtime services, after its grains have deactivated (grain deactivation
+    /// is a later stage, and stages stop in reverse), so no grain call of a graceful shutdown finds them closed.
+    /// </summary>
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe(nameof(EmbeddingModels), ServiceLifecycleStage.RuntimeServices, _ =>
+        {
+            _stoppedBySilo = true;
+            return Task.CompletedTask;
+        }, StopModelsAsync);
+    }
+
+    private async Task StopModelsAsync(CancellationToken cancellationToken)
     {
         foreach (var service in Loaded.Prepend(Default).Distinct().ToList())
         {

@@ -74,6 +74,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<EmbeddingModels>();
         services.AddSingleton(sp => sp.GetRequiredService<EmbeddingModels>().Default);
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddingModels>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EmbeddingModels>());
         return services;
     }
 
