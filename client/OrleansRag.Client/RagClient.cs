@@ -23,20 +23,44 @@ public sealed partial class RagClient : IRagClient
     /// Reads (get, list, search, ask) and text upserts (safe to repeat) are retried when the silo that held their
     /// grain is gone or going: Orleans answers those calls with <see cref="SiloUnavailableException"/> (also for calls
     /// in flight when the silo is declared dead) or a rejection, and the next attempt activates the grain on a living
-    /// silo. Five retries with exponential backoff from 250 ms and jitter: about 8 s in all, which spans the
-    /// membership's detection time (Cluster:Membership, 1-4 s measured). Deletes and uploads are not retried here.
+    /// silo. Ten retries with exponential backoff from 250 ms, at most 1 s apart, with jitter: about 8 s in all, which
+    /// spans the membership's detection time (Cluster:Membership, 1-4 s measured), and once the silo is declared dead the
+    /// next attempt is at most a second away. They are also retried when their response did
+    /// not arrive within the client's response timeout (<see cref="TimeoutException"/>): an external client is never told
+    /// that the gateway its call went through has gone (stopped in a rolling restart, or killed) and its response with
+    /// it, so it only learns by waiting (dotnet/orleans#10165). A timeout is retried once per call: a call that is merely
+    /// slow (a language model's answer) costs at most twice the timeout. Deletes and uploads are not retried here.
     /// </summary>
     private static readonly ResiliencePipeline FailoverRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<SiloUnavailableException>().Handle<OrleansMessageRejectionException>()
-                .Handle<Orleans.Runtime.Messaging.ConnectionFailedException>(),
-            MaxRetryAttempts = 5,
+            ShouldHandle = static arguments => ValueTask.FromResult(arguments.Outcome.Exception switch
+            {
+                SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException => true,
+                TimeoutException => FirstTimeout(arguments.Context),
+                _ => false,
+            }),
+            MaxRetryAttempts = 10,
             Delay = TimeSpan.FromMilliseconds(250),
             BackoffType = DelayBackoffType.Exponential,
+            MaxDelay = TimeSpan.FromSeconds(1),
             UseJitter = true,
         })
         .Build();
+
+    private static readonly ResiliencePropertyKey<bool> TimedOut = new("orleansrag.timed-out");
+
+    /// <summary>True the first time a call (one execution of the pipeline) times out.</summary>
+    private static bool FirstTimeout(ResilienceContext context)
+    {
+        if (context.Properties.TryGetValue(TimedOut, out _))
+        {
+            return false;
+        }
+
+        context.Properties.Set(TimedOut, true);
+        return true;
+    }
 
     private readonly IGrainFactory _grains;
     private readonly string? _apiKey;
