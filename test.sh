@@ -2,6 +2,7 @@
 # Runs every test. Production-mode tests need PostgreSQL and Redis: this starts throwaway servers on
 # 127.0.0.1 (installing them from Debian's packages when missing), runs `dotnet test`, and stops them.
 # Deployment and browser tests need yamllint, chromium and the node tools in tests/tools: installed when missing.
+# Then deploy/container-test.sh builds the real image and runs the compose cluster on a Docker daemon of its own.
 set -euo pipefail
 cd "$(dirname "$0")"
 source tests/servers.sh
@@ -15,9 +16,25 @@ start_servers
 mkdir -p TestResults
 status=0
 dotnet test --logger "console;verbosity=detailed" "$@" 2>&1 | tee TestResults/test.log || status=$?
+# The container image and a 3-silo compose cluster of it (deploy/container-test.sh, as root: about 8 minutes on a fresh
+# machine, 3 once its images are cached), with the whole suite; not when arguments choose tests.
+containers=0
+if [ $# -eq 0 ]; then
+  if [ "${ORAG_CONTAINER_TEST:-1}" = 0 ]; then
+    echo "=== SKIPPED: the container tests (ORAG_CONTAINER_TEST=0) ==="
+  else
+    bash deploy/container-test.sh 2>&1 | tee TestResults/container-test.log || containers=$?
+  fi
+fi
 if [ "$status" -ne 0 ]; then
   echo
   echo "=== Failed tests (full log: TestResults/test.log) ==="
   awk '/^  Failed /{on=1; n=0} /^  (Passed|Skipped) /{on=0} on && n < 30 {print; n++}' TestResults/test.log
+fi
+if [ "$containers" -ne 0 ]; then
+  echo
+  echo "=== The container tests failed (full log: TestResults/container-test.log) ==="
+  grep -E '^FAILED' TestResults/container-test.log || tail -5 TestResults/container-test.log
+  status=$containers
 fi
 exit "$status"

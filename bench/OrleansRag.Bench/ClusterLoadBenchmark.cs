@@ -15,7 +15,9 @@ namespace OrleansRag.Bench;
 /// the silos one at a time): an Orleans client (static gateways) that ingests and asks, and HTTP clients that ask and, when
 /// their silo does not answer, move to the next one. Runs until --stop-file appears (or --seconds); then checks that every
 /// document whose ingest was acknowledged is in the collection, and prints the figures. Exit code 1 on any failed request
-/// (a request counts as failed when no silo answered it) or a lost document.
+/// (a request counts as failed when no silo answered it) or a lost document. With --progress-file it keeps the counts so
+/// far in that file ("acknowledged N answered M", rewritten about twice a second), so a script can wait for load to have
+/// run rather than sleep.
 /// </summary>
 internal static class ClusterLoadBenchmark
 {
@@ -27,6 +29,7 @@ internal static class ClusterLoadBenchmark
         var urls = (BenchArgs.String(args, "--http") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u.TrimEnd('/') + "/")).ToArray();
         var key = Environment.GetEnvironmentVariable("ORAG_API_KEY") ?? throw new InvalidOperationException("ORAG_API_KEY is not set.");
         var stopFile = BenchArgs.String(args, "--stop-file");
+        var progressFile = BenchArgs.String(args, "--progress-file");
         var seconds = BenchArgs.Int(args, "--seconds", 600);
         var clusterId = BenchArgs.String(args, "--cluster-id") ?? "orleans-rag";
         const string collection = "rolling";
@@ -51,6 +54,7 @@ internal static class ClusterLoadBenchmark
         var latencies = new ConcurrentDictionary<string, ConcurrentBag<double>>();
         var failures = new ConcurrentBag<string>();
         long moved = 0;
+        long answeredOverHttp = 0;
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         bool Running() => DateTime.UtcNow < deadline && (stopFile is null || !File.Exists(stopFile));
         void Time(string what, double ms) => latencies.GetOrAdd(what, _ => []).Add(ms);
@@ -97,6 +101,7 @@ internal static class ClusterLoadBenchmark
                         if (response.IsSuccessStatusCode)
                         {
                             answered = true;
+                            Interlocked.Increment(ref answeredOverHttp);
                             if (attempt > 0)
                             {
                                 Interlocked.Increment(ref moved);
@@ -133,8 +138,19 @@ internal static class ClusterLoadBenchmark
             }
         }
 
+        async Task ProgressLoopAsync()
+        {
+            while (progressFile is not null && Running())
+            {
+                var temporary = progressFile + ".tmp";
+                await File.WriteAllTextAsync(temporary, $"acknowledged {acknowledged.Count} answered {Interlocked.Read(ref answeredOverHttp)}\n");
+                File.Move(temporary, progressFile, overwrite: true);
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+        }
+
         var watchAll = Stopwatch.StartNew();
-        await Task.WhenAll(OrleansLoopAsync(), HttpLoopAsync(0), HttpLoopAsync(1), HttpLoopAsync(2));
+        await Task.WhenAll(OrleansLoopAsync(), HttpLoopAsync(0), HttpLoopAsync(1), HttpLoopAsync(2), ProgressLoopAsync());
         var listed = (await rag.ListAsync(collection)).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
         var lost = acknowledged.Where(id => !listed.Contains(id)).ToList();
         Console.WriteLine($"load for {watchAll.Elapsed.TotalSeconds:F0} s: {acknowledged.Count} documents acknowledged, {lost.Count} lost; {failures.Count} failed requests; {moved} HTTP requests moved to another silo");
