@@ -12,7 +12,7 @@ public enum PoolingMode
 }
 
 /// <summary>Configuration section "Embedding".</summary>
-public sealed class EmbeddingOptions
+public sealed class EmbeddingOptions : IValidatableObject
 {
     public const string SectionName = "Embedding";
 
@@ -66,4 +66,12 @@ public sealed class EmbeddingOptions
     /// <summary>ONNX Runtime intra-op threads; 0 means one per core.</summary>
     [Range(0, 256)]
     public int IntraOpThreads { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrWhiteSpace(ModelPath) && !(File.Exists(Path.Combine(ModelPath, "model.onnx")) && File.Exists(Path.Combine(ModelPath, "vocab.txt"))))
+        {
+            yield return new ValidationResult($"Embedding:ModelPath '{ModelPath}' must be a folder holding model.onnx and vocab.txt.", [nameof(ModelPath)]);
+        }
+    }
 }

@@ -22,7 +22,8 @@ public sealed class StartupOptionsTests
     [InlineData("Rerank:Enabled", "true", "Rerank:Enabled (or Rerank:Kind LanguageModel) needs a reranker")]
     [InlineData("Rerank:Kind", "LanguageModel", "Rerank:Enabled (or Rerank:Kind LanguageModel) needs a reranker")]
     [InlineData("Rerank:ModelPath", "/nonexistent/cross-encoder.onnx", "Rerank:ModelPath '/nonexistent/cross-encoder.onnx' does not exist")]
-    public async Task Reranking_that_cannot_work_stops_the_start_naming_the_setting(string key, string value, string expected)
+    [InlineData("Embedding:ModelPath", "/nonexistent/model-folder", "Embedding:ModelPath '/nonexistent/model-folder' must be a folder holding model.onnx and vocab.txt")]
+    public async Task A_model_that_cannot_load_stops_the_start_naming_the_setting(string key, string value, string expected)
     {
         await using var app = RagHost.Build(["--urls", "http://127.0.0.1:0"], builder =>
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value, ["Samples:Enabled"] = "false" }));
