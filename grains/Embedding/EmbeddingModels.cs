@@ -24,7 +24,8 @@ public sealed class EmbeddingModels : IHostedService, ILifecycleParticipant<ISil
     private readonly ILogger<EmbeddingService> _logger;
     private readonly Monitoring.RagInstruments? _instruments;
     private readonly ConcurrentDictionary<string, Lazy<Task<EmbeddingService>>> _services = new(StringComparer.OrdinalIgnoreCase);
-    private volatile bool _stoppedBySilo;
+    private readonly Lazy<Task> _defaultLoaded;
+    private volatile bool _inSilo;
 
     /// <param name="options">The configured model (the default's base) and the settings every model's lanes share.</param>
     /// <param name="logger">Where each model's loading and batches are logged.</param>
@@ -43,6 +44,7 @@ public sealed class EmbeddingModels : IHostedService, ILifecycleParticipant<ISil
                 .SelectMany(name => new[] { Canonical(name, quantized: false), Canonical(name, quantized: true) }),
         ];
         Default = Create(_options.Model, _options.Quantized ?? true);
+        _defaultLoaded = new(() => Task.Run(() => Default.StartAsync(CancellationToken.None))); // loading is CPU and disk: off the caller's thread
         _services[DefaultModel] = new(async () =>
         {
             await Default.GetModelAsync().ConfigureAwait(false);
@@ -108,23 +110,24 @@ public sealed class EmbeddingModels : IHostedService, ILifecycleParticipant<ISil
         return new EmbeddingModelInfo(model.Name, model.Dimensions, model.Pooling.ToString().ToLowerInvariant(), model.Name.EndsWith(OnnxEmbedder.QuantizedSuffix, StringComparison.Ordinal));
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Default.StartAsync(cancellationToken);
+    /// <summary>Loads the default model, once: outside a silo when the host starts; in a silo before it (<see cref="Participate"/>).</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => _defaultLoaded.Value;
 
-    /// <summary>Outside a silo (or before its lifecycle began) the host's stop closes the lanes; in a silo, <see cref="Participate"/> does.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) => _stoppedBySilo ? Task.CompletedTask : StopModelsAsync(cancellationToken);
+    /// <summary>Outside a silo the host's stop closes the lanes; in a silo, <see cref="Participate"/> does.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _inSilo ? Task.CompletedTask : StopModelsAsync(cancellationToken);
 
     /// <summary>
-    /// Closes the lanes when the silo stops its runtime services, after its grains have deactivated (grain deactivation
-    /// is a later stage, and stages stop in reverse), so no grain call of a graceful shutdown finds them closed.
+    /// In a silo the default model loads before the silo takes grains (application services start before the silo
+    /// becomes active), so a silo that joins in a rolling update never holds its first calls while the model loads; and
+    /// the lanes close when the silo stops its runtime services, after its grains have deactivated (stages stop in
+    /// reverse), so no grain call of a graceful shutdown finds them closed.
     /// </summary>
     public void Participate(ISiloLifecycle lifecycle)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);
-        lifecycle.Subscribe(nameof(EmbeddingModels), ServiceLifecycleStage.RuntimeServices, _ =>
-        {
-            _stoppedBySilo = true;
-            return Task.CompletedTask;
-        }, StopModelsAsync);
+        _inSilo = true;
+        lifecycle.Subscribe(nameof(EmbeddingModels), ServiceLifecycleStage.ApplicationServices, _ => _defaultLoaded.Value);
+        lifecycle.Subscribe(nameof(EmbeddingModels), ServiceLifecycleStage.RuntimeServices, _ => Task.CompletedTask, StopModelsAsync);
     }
 
     private async Task StopModelsAsync(CancellationToken cancellationToken)
