@@ -20,7 +20,7 @@ public sealed partial class RagClient
         {
             var document = Document(tenant, collection, summary.Id);
             Authenticate();
-            if (await FailoverRetry.ExecuteAsync(async token => await document.GetAsync().WaitAsync(token), cancellationToken) is not { } current)
+            if (await _retry.ExecuteAsync(async token => await document.GetAsync().WaitAsync(token), cancellationToken) is not { } current)
             {
                 continue; // deleted since the listing
             }
@@ -55,7 +55,7 @@ public sealed partial class RagClient
             for (var offset = 0; current.Searchable && offset < current.ChunkCount; offset += ArchiveFormat.PartChunks)
             {
                 Authenticate();
-                var page = await FailoverRetry.ExecuteAsync(async token =>
+                var page = await _retry.ExecuteAsync(async token =>
                     await document.GetChunksAsync(offset, ArchiveFormat.PartChunks, withVectors: true).WaitAsync(token), cancellationToken);
                 version ??= page?.Version;
                 if (page is null || page.Total != current.ChunkCount || page.Version != version)

@@ -10,7 +10,7 @@ public sealed partial class RagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckFeedbackComment(comment), nameof(comment));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await QueryLog(tenant, collection).RateAsync(answerId, rating, comment, token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await QueryLog(tenant, collection).RateAsync(answerId, rating, comment, token), cancellationToken);
     }
 
     public async Task<QueryLogPage?> GetQueryLogAsync(string collection, QueryLogQuery? query = null, CancellationToken cancellationToken = default)
@@ -20,7 +20,7 @@ public sealed partial class RagClient
         RagValidation.ThrowIfInvalid(RagValidation.CheckQueryLogQuery(query), nameof(query));
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await QueryLog(tenant, collection).ReadAsync(query, token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await QueryLog(tenant, collection).ReadAsync(query, token), cancellationToken);
     }
 
     private IQueryLogGrain QueryLog(string tenant, string collection) => _grains.GetGrain<IQueryLogGrain>(GrainKeys.Collection(tenant, collection));

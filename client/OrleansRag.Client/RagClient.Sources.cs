@@ -17,7 +17,7 @@ public sealed partial class RagClient
         CheckSourceIds(collection, sourceId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Source(tenant, collection, sourceId).GetAsync().WaitAsync(token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await Source(tenant, collection, sourceId).GetAsync().WaitAsync(token), cancellationToken);
     }
 
     public async Task<IReadOnlyList<SourceInfo>> ListSourcesAsync(string collection, CancellationToken cancellationToken = default)
@@ -25,7 +25,7 @@ public sealed partial class RagClient
         CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        var ids = await FailoverRetry.ExecuteAsync(async token => await Registry(tenant, collection).ListSourcesAsync().WaitAsync(token), cancellationToken);
+        var ids = await _retry.ExecuteAsync(async token => await Registry(tenant, collection).ListSourcesAsync().WaitAsync(token), cancellationToken);
         var sources = await Task.WhenAll(ids.Select(id => Source(tenant, collection, id).GetAsync().WaitAsync(cancellationToken)));
         return [.. sources.OfType<SourceInfo>()];
     }

@@ -25,19 +25,26 @@ public sealed partial class RagClient : IRagClient
     /// in flight when the silo is declared dead) or a rejection, and the next attempt activates the grain on a living
     /// silo. Ten retries with exponential backoff from 250 ms, at most 1 s apart, with jitter: about 8 s in all, which
     /// spans the membership's detection time (Cluster:Membership, 1-4 s measured), and once the silo is declared dead the
-    /// next attempt is at most a second away. They are also retried when their response did
-    /// not arrive within the client's response timeout (<see cref="TimeoutException"/>): an external client is never told
-    /// that the gateway its call went through has gone (stopped in a rolling restart, or killed) and its response with
-    /// it, so it only learns by waiting (dotnet/orleans#10165). A timeout is retried once per call: a call that is merely
-    /// slow (a language model's answer) costs at most twice the timeout. Deletes and uploads are not retried here.
+    /// next attempt is at most a second away. Deletes and uploads are not retried here.
     /// </summary>
-    private static readonly ResiliencePipeline FailoverRetry = new ResiliencePipelineBuilder()
+    private static readonly ResiliencePipeline FailoverRetry = Failover(retryTimeout: false);
+
+    /// <summary>
+    /// <see cref="FailoverRetry"/>, and once more when a call's response did not arrive within the client's response
+    /// timeout (<see cref="TimeoutException"/>): an external client is never told that the gateway its call went through
+    /// has gone (stopped in a rolling update, or killed) and the response with it, so it learns only by waiting
+    /// (dotnet/orleans#10165). Once per call, so a call that is merely slow (a language model's answer) costs at most
+    /// twice the timeout. Inside a silo (the HTTP edge) calls do not go through a gateway, and a timeout is not retried.
+    /// </summary>
+    private static readonly ResiliencePipeline ExternalFailoverRetry = Failover(retryTimeout: true);
+
+    private static ResiliencePipeline Failover(bool retryTimeout) => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = static arguments => ValueTask.FromResult(arguments.Outcome.Exception switch
+            ShouldHandle = arguments => ValueTask.FromResult(arguments.Outcome.Exception switch
             {
                 SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException => true,
-                TimeoutException => FirstTimeout(arguments.Context),
+                TimeoutException => retryTimeout && FirstTimeout(arguments.Context),
                 _ => false,
             }),
             MaxRetryAttempts = 10,
@@ -63,23 +70,29 @@ public sealed partial class RagClient : IRagClient
     }
 
     private readonly IGrainFactory _grains;
+    private readonly ResiliencePipeline _retry;
     private readonly string? _apiKey;
     private readonly string? _knownTenant;
     private Task<string>? _keyTenant;
 
-    /// <summary>The SDK's client: the tenant of <see cref="RagClientOptions.ApiKey"/>, or <see cref="RagClientOptions.Tenant"/> without a key.</summary>
+    /// <summary>
+    /// The SDK's client, over an Orleans client (<c>AddRagClient</c>): the tenant of <see cref="RagClientOptions.ApiKey"/>,
+    /// or <see cref="RagClientOptions.Tenant"/> without a key. A call that times out is retried once (<see cref="ExternalFailoverRetry"/>).
+    /// </summary>
     public RagClient(IGrainFactory grains, IOptions<RagClientOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _grains = grains;
+        _retry = ExternalFailoverRetry;
         _apiKey = options.Value.ApiKey;
         _knownTenant = _apiKey is null ? options.Value.Tenant : null;
     }
 
-    /// <summary>A client for a tenant already established (the HTTP edge, which forwards the caller's key).</summary>
+    /// <summary>A client inside a silo for a tenant already established (the HTTP edge, which forwards the caller's key).</summary>
     public RagClient(IGrainFactory grains, string tenant, string? apiKey)
     {
         _grains = grains;
+        _retry = FailoverRetry;
         _knownTenant = tenant;
         _apiKey = apiKey;
     }
@@ -101,7 +114,7 @@ public sealed partial class RagClient : IRagClient
         Authenticate();
         // An upsert is safe to repeat (the same content is "unchanged", or completes a half-done commit), so it
         // rides out a failover like a read.
-        return await FailoverRetry.ExecuteAsync(async token => await Document(tenant, collection, documentId).UpsertAsync(document, token).WaitAsync(token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await Document(tenant, collection, documentId).UpsertAsync(document, token).WaitAsync(token), cancellationToken);
     }
 
     /// <summary>Bytes per upload call: small enough that no grain call carries a large message.</summary>
@@ -160,7 +173,7 @@ public sealed partial class RagClient : IRagClient
         CheckIds(collection, documentId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Document(tenant, collection, documentId).GetAsync().WaitAsync(token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await Document(tenant, collection, documentId).GetAsync().WaitAsync(token), cancellationToken);
     }
 
     public async Task<bool> DeleteAsync(string collection, string documentId, CancellationToken cancellationToken = default)
@@ -177,7 +190,7 @@ public sealed partial class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var registry = Registry(tenant, collection);
-        return await FailoverRetry.ExecuteAsync(async token =>
+        return await _retry.ExecuteAsync(async token =>
         {
             var info = await registry.GetInfoAsync(token);
             return info.Exists
@@ -192,7 +205,7 @@ public sealed partial class RagClient : IRagClient
         CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).SearchAsync(query, options, token), cancellationToken)
+        return await _retry.ExecuteAsync(async token => await Query(tenant, collection).SearchAsync(query, options, token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -202,7 +215,7 @@ public sealed partial class RagClient : IRagClient
         CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, cancellationToken: token), cancellationToken)
+        return await _retry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, cancellationToken: token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -215,7 +228,7 @@ public sealed partial class RagClient : IRagClient
         CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, history, token), cancellationToken)
+        return await _retry.ExecuteAsync(async token => await Query(tenant, collection).AskAsync(question, options, history, token), cancellationToken)
             ?? throw RagNotFoundException.Collection(collection);
     }
 
@@ -259,7 +272,7 @@ public sealed partial class RagClient : IRagClient
         CheckConversationIds(collection, conversationId);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await Conversation(tenant, collection, conversationId).GetAsync(token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await Conversation(tenant, collection, conversationId).GetAsync(token), cancellationToken);
     }
 
     public async Task<IReadOnlyList<ConversationInfo>> ListConversationsAsync(string collection, CancellationToken cancellationToken = default)
@@ -267,7 +280,7 @@ public sealed partial class RagClient : IRagClient
         CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token =>
+        return await _retry.ExecuteAsync(async token =>
             await _grains.GetGrain<IConversationIndexGrain>(GrainKeys.Document(tenant, collection, KeyId)).ListAsync(token), cancellationToken);
     }
 
@@ -287,7 +300,7 @@ public sealed partial class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var document = Document(tenant, collection, documentId);
-        var page = await FailoverRetry.ExecuteAsync(async token => await document.GetChunksAsync(offset, limit).WaitAsync(token), cancellationToken);
+        var page = await _retry.ExecuteAsync(async token => await document.GetChunksAsync(offset, limit).WaitAsync(token), cancellationToken);
         return page is null ? null : new DocumentChunkPage(collection, documentId, page.Total, offset, [.. page.Chunks.Select(DocumentChunk.Of)]);
     }
 
@@ -297,7 +310,7 @@ public sealed partial class RagClient : IRagClient
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
         var document = Document(tenant, collection, documentId);
-        var original = await FailoverRetry.ExecuteAsync(async token => await document.GetOriginalAsync().WaitAsync(token), cancellationToken);
+        var original = await _retry.ExecuteAsync(async token => await document.GetOriginalAsync().WaitAsync(token), cancellationToken);
         if (original is null)
         {
             return null;
@@ -312,7 +325,7 @@ public sealed partial class RagClient : IRagClient
         return new DocumentContentStream(documentId, original.Version, original.ContentType, original.Length, async (offset, count, token) =>
         {
             Authenticate();
-            return await FailoverRetry.ExecuteAsync(async t => await document.ReadOriginalAsync(original.Version, offset, count, t), token);
+            return await _retry.ExecuteAsync(async t => await document.ReadOriginalAsync(original.Version, offset, count, t), token);
         });
     }
 
@@ -330,7 +343,7 @@ public sealed partial class RagClient : IRagClient
         CheckCollection(collection);
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        var info = await FailoverRetry.ExecuteAsync(async token => await Registry(tenant, collection).GetInfoAsync(token), cancellationToken);
+        var info = await _retry.ExecuteAsync(async token => await Registry(tenant, collection).GetInfoAsync(token), cancellationToken);
         return info.Exists ? info : null;
     }
 
@@ -338,7 +351,7 @@ public sealed partial class RagClient : IRagClient
     {
         var tenant = await EnterAsync(cancellationToken);
         Authenticate();
-        return await FailoverRetry.ExecuteAsync(async token => await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(token), cancellationToken);
+        return await _retry.ExecuteAsync(async token => await _grains.GetGrain<ITenantGrain>(tenant).ListCollectionsAsync(token), cancellationToken);
     }
 
     /// <summary>Who the cluster says this client is (its key's id, tenant and role; the local admin without keys).</summary>
