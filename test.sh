@@ -23,6 +23,7 @@ if [ $# -eq 0 ]; then
   if [ "${ORAG_CONTAINER_TEST:-1}" = 0 ]; then
     echo "=== SKIPPED: the container tests (ORAG_CONTAINER_TEST=0) ==="
   else
+    stop_servers # the test servers are done with: their memory and cores go to the containers
     bash deploy/container-test.sh 2>&1 | tee TestResults/container-test.log || containers=$?
   fi
 fi

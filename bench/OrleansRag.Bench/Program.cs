@@ -13,7 +13,7 @@ using OrleansRag.Bench;
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- overhead [--docs 300] [--rounds 6] [--warm-rounds 2] [--quantized true]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- ocr [--pages 20] [--images 5] [--dpi 300] [--parallel 0]
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- fusion [--dataset tests/data/manpages] [--quantized true]
-//   dotnet run -c Release --project bench/OrleansRag.Bench -- cluster-load --gateways IP:PORT,… --http URL,… [--stop-file F] [--progress-file F] [--seconds 600]   (ORAG_API_KEY)
+//   dotnet run -c Release --project bench/OrleansRag.Bench -- cluster-load --gateways IP:PORT,… --http URL,… [--collection C] [--response-timeout S] [--lost-only] [--stop-file F] [--progress-file F] [--seconds 600]   (ORAG_API_KEY)
 //   dotnet run -c Release --project bench/OrleansRag.Bench -- answer-quality [--set bench/data/answers-dev] [--show 20 [--all]] [--debug ID,ID]
 switch (args.FirstOrDefault())
 {
