@@ -5,6 +5,10 @@
 # Then deploy/container-test.sh builds the real image and runs the compose cluster on a Docker daemon of its own.
 set -euo pipefail
 cd "$(dirname "$0")"
+if [ $# -eq 0 ] && [ "${ORAG_CONTAINER_TEST:-1}" != 0 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: the container tests (deploy/container-test.sh) run as root: run ./test.sh as root, or ORAG_CONTAINER_TEST=0 ./test.sh to leave them out" >&2
+  exit 1
+fi
 source tests/servers.sh
 source tests/tools.sh
 ensure_test_tools
@@ -16,8 +20,8 @@ start_servers
 mkdir -p TestResults
 status=0
 dotnet test --logger "console;verbosity=detailed" "$@" 2>&1 | tee TestResults/test.log || status=$?
-# The container image and a 3-silo compose cluster of it (deploy/container-test.sh, as root: about 8 minutes on a fresh
-# machine, 3 once its images are cached), with the whole suite; not when arguments choose tests.
+# The container image and a 3-silo compose cluster of it (deploy/container-test.sh, as root: about 8.5 minutes on a
+# fresh machine, 1.5-3 once its images are cached), with the whole suite; not when arguments choose tests.
 containers=0
 if [ $# -eq 0 ]; then
   if [ "${ORAG_CONTAINER_TEST:-1}" = 0 ]; then

@@ -160,7 +160,18 @@ internal static class ClusterLoadBenchmark
 
         var watchAll = Stopwatch.StartNew();
         await Task.WhenAll(OrleansLoopAsync(), HttpLoopAsync(0), HttpLoopAsync(1), HttpLoopAsync(2), ProgressLoopAsync());
-        var listed = (await rag.ListAsync(collection)).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        HashSet<string> listed;
+        try
+        {
+            listed = (await rag.ListAsync(collection)).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Console.WriteLine($"load for {watchAll.Elapsed.TotalSeconds:F0} s: {acknowledged.Count} documents acknowledged, but the collection could not be listed to check them: {exception.GetType().Name}: {exception.Message}");
+            await host.StopAsync();
+            return 1;
+        }
+
         var lost = acknowledged.Where(id => !listed.Contains(id)).ToList();
         Console.WriteLine($"load for {watchAll.Elapsed.TotalSeconds:F0} s: {acknowledged.Count} documents acknowledged, {lost.Count} lost; {failures.Count} failed requests; {moved} HTTP requests moved to another silo");
         foreach (var (what, values) in latencies.OrderBy(l => l.Key, StringComparer.Ordinal))
